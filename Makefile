@@ -1,0 +1,56 @@
+# Two user-facing commands:   make demo   (run the app on the embedded devnet)
+#                             make test   (run every test)
+# Everything else is set-up they share; each step is skipped when already done.
+
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+NPM_DIR := contracts
+FORGE := $(NPM_DIR)/node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+APT_PACKAGES := gnome-keyring dbus xvfb xauth libegl1 libxkbcommon0 libxkbcommon-x11-0 \
+                libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libfontconfig1 \
+                fonts-dejavu-core libdbus-1-3
+
+.PHONY: demo test setup system-deps python-deps npm-deps contracts lint screenshots bench clean
+
+demo: setup
+	@scripts/demo.sh
+
+test: setup
+	@scripts/run-tests.sh
+
+setup: system-deps python-deps npm-deps contracts
+
+system-deps:
+	@scripts/system-deps.sh $(APT_PACKAGES)
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+npm-deps: $(NPM_DIR)/node_modules/.installed
+
+$(NPM_DIR)/node_modules/.installed: $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+contracts: npm-deps
+	@scripts/build-contracts.sh
+
+lint: python-deps
+	$(BIN)/ruff check .
+
+screenshots: setup
+	@scripts/screenshots.sh
+
+bench: setup
+	@scripts/bench.sh
+
+clean:
+	rm -rf $(VENV) $(NPM_DIR)/node_modules $(NPM_DIR)/out $(NPM_DIR)/cache

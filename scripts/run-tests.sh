@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, forge tests, then pytest inside a private D-Bus session with
+# an unlocked GNOME Keyring (the real Secret Service the wallet stores keys in). Anvil nodes
+# are started and stopped by the pytest fixtures themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== forge test"
+(cd contracts && node_modules/@foundry-rs/forge-linux-amd64/bin/forge test)
+echo "== pytest (GNOME Keyring over D-Bus, Qt offscreen)"
+export QT_QPA_PLATFORM=offscreen
+export PYTHONDONTWRITEBYTECODE=1
+exec dbus-run-session -- bash -c '
+  printf "test-keyring-password" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec .venv/bin/python -m pytest -q "$@"
+' pytest "$@"

@@ -1,0 +1,79 @@
+"""Shared fixtures: an isolated app home per test and real Anvil nodes.
+
+Every test gets ``G100_HOME`` pointed at a fresh temp dir, so nothing touches the real
+user's data. Anvil nodes started here are always stopped at teardown, and a final check
+fails the run if any anvil process started by the tests is still alive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wallet_app.devnet import process
+from wallet_app.paths import AppPaths, app_paths
+
+SHARED_MARKET = Path(__file__).resolve().parents[2] / "shared" / "data" / "market"
+
+
+@pytest.fixture(autouse=True)
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
+    """A private app home (data, config, logs) for each test."""
+    monkeypatch.setenv("G100_HOME", str(tmp_path / "home"))
+    return app_paths().ensure()
+
+
+@pytest.fixture(scope="session")
+def shared_market() -> Path:
+    """The real market data beside the checkout; tests skip when it is absent."""
+    if not SHARED_MARKET.is_dir():
+        pytest.skip(f"real market data not found at {SHARED_MARKET}")
+    return SHARED_MARKET
+
+
+@pytest.fixture(scope="session")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.NodeInfo]:
+    """One Anvil node for the session (a free port, its own record dir)."""
+    home = tmp_path_factory.mktemp("anvil-home")
+    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
+    info, _ = process.up(paths, port=process.free_port())
+    try:
+        yield info
+    finally:
+        process.down(paths)
+
+
+def _anvil_pids_from(paths_root: Path) -> list[int]:
+    pids = []
+    for rec in paths_root.rglob("node.json"):
+        try:
+            pids.append(int(json.loads(rec.read_text())["pid"]))
+        except (ValueError, KeyError, OSError):
+            continue
+    return pids
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Kill any anvil the tests started and forgot, and say so loudly."""
+    me = os.getpid()
+    leftovers = []
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            cmd = (proc_dir / "cmdline").read_bytes().split(b"\0")
+            stat = (proc_dir / "stat").read_text().split()
+        except OSError:
+            continue
+        # Only nodes whose parent was this pytest (our own children).
+        if cmd and cmd[0].endswith(b"anvil") and b"--chain-id" in cmd and int(stat[3]) == me:
+            leftovers.append(int(proc_dir.name))
+    for pid in leftovers:
+        process._kill_group(pid)
+    if leftovers:
+        print(f"\nERROR: {len(leftovers)} anvil process(es) left running by tests: {leftovers}")
+        session.exitstatus = 1

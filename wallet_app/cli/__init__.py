@@ -1,0 +1,1 @@
+"""The `index-wallet` command line: one module per command group."""
