@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 #: Command-group modules, in the order they appear in ``--help``.
 COMMAND_MODULES = [
     "devnet_cmds",
+    "index_cmds",
 ]
 
 
