@@ -1,0 +1,66 @@
+"""Write index charts to PNG files with pyqtgraph, without a window.
+
+This lives under ``ui/`` because it needs Qt, and the core (``wallet_app``) never imports
+Qt. The CLI imports this module lazily, only when ``--chart`` is given, so
+``index-wallet`` keeps working (and starting fast) on a machine without a display.
+When no Qt platform is chosen, ``QT_QPA_PLATFORM=offscreen`` is set before Qt loads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+#: Line colours for successive series (first = the index).
+PALETTE = ("#2563eb", "#9ca3af", "#16a34a", "#dc2626")
+BEAR_FILL = (220, 38, 38, 40)
+
+
+def _ts(d: date) -> float:
+    return datetime.combine(d, time(0), tzinfo=UTC).timestamp()
+
+
+def write_nav_chart(path: Path, days: Sequence[date], series: Mapping[str, Sequence[float]],
+                    *, bear_spans: Sequence[tuple[date, date]] = (), title: str = "",
+                    width: int = 1200, height: int = 600, log_y: bool = True) -> Path:
+    """Plot NAV lines over dates (with Bear periods shaded) and save a PNG.
+
+    ``series`` maps a legend label to one value per day; values are floats because they
+    are pixels now, not money. Returns the written path.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    import pyqtgraph.exporters  # noqa: F401 - registers the exporters on pg
+
+    pg.mkQApp()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    plot.resize(width, height)
+    item = plot.getPlotItem()
+    if title:
+        item.setTitle(title)
+    item.setLabel("left", "NAV (USDC)")
+    item.showGrid(x=True, y=True, alpha=0.2)
+    item.setLogMode(y=log_y)
+    legend = item.addLegend(offset=(10, 10))
+    xs = [_ts(d) for d in days]
+    for (start, end) in bear_spans:
+        region = pg.LinearRegionItem((_ts(start), _ts(end)), movable=False,
+                                     brush=pg.mkBrush(*BEAR_FILL), pen=pg.mkPen(None))
+        region.setZValue(-10)
+        item.addItem(region)
+    if bear_spans:
+        legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(*BEAR_FILL)),
+                       "Bear regime (USDC)")
+    for i, (label, values) in enumerate(series.items()):
+        item.plot(xs, list(values), pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2),
+                  name=label)
+    exporter = pg.exporters.ImageExporter(item)
+    exporter.parameters()["width"] = width
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exporter.export(str(path))
+    plot.close()
+    return path
