@@ -226,10 +226,11 @@ def format_age(as_of: datetime, now: datetime) -> str:
 
 
 def format_timestamp(when: datetime, tz: object | None = None) -> str:
-    """A moment as ``25 Nov 2026 14:02`` in ``tz`` (the local zone when None)."""
+    """A moment as ``25 Nov 2026 14:02 UTC`` in ``tz`` (the local zone when None); the zone
+    is spelled out because "data from 14:02" is ambiguous across zones."""
     aware = _aware(when)
     local = aware.astimezone(tz) if tz is not None else aware.astimezone()  # type: ignore[arg-type]
-    return local.strftime("%d %b %Y %H:%M")
+    return local.strftime("%d %b %Y %H:%M %Z").rstrip()
 
 
 def format_countdown(remaining: timedelta) -> str:

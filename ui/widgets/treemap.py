@@ -390,9 +390,13 @@ class HoldingsTreemap(QWidget):
                          "\u221210%")
         painter.drawText(QRect(bar.right() + 6, top - 2, label_w, 18),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "+10%")
-        painter.drawText(QRect(r.left() + 2, top - 2, max(0, bar.left() - label_w - 20), 18),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         "Size: weight \u00b7 Colour: 24 h change")
+        caption_w = bar.left() - label_w - 20 - (r.left() + 2)
+        caption = "Size: weight \u00b7 Colour: 24 h change"
+        if fm is not None and fm.horizontalAdvance(caption) > caption_w:
+            caption = "Colour: 24 h change"
+        if fm is None or fm.horizontalAdvance(caption) <= caption_w:
+            painter.drawText(QRect(r.left() + 2, top - 2, max(0, caption_w), 18),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
     # -- interaction ------------------------------------------------------------------
