@@ -24,7 +24,7 @@ def _ts(d: date) -> float:
 
 def write_nav_chart(path: Path, days: Sequence[date], series: Mapping[str, Sequence[float]],
                     *, bear_spans: Sequence[tuple[date, date]] = (), title: str = "",
-                    width: int = 1200, height: int = 600, log_y: bool = True) -> Path:
+                    width: int = 1200, height: int = 600, log_y: bool = False) -> Path:
     """Plot NAV lines over dates (with Bear periods shaded) and save a PNG.
 
     ``series`` maps a legend label to one value per day; values are floats because they
@@ -38,6 +38,8 @@ def write_nav_chart(path: Path, days: Sequence[date], series: Mapping[str, Seque
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
     plot.resize(width, height)
+    plot.show()  # offscreen: lays the widget out at the requested size, nothing is displayed
+    pg.QtWidgets.QApplication.processEvents()
     item = plot.getPlotItem()
     if title:
         item.setTitle(title)
@@ -55,9 +57,11 @@ def write_nav_chart(path: Path, days: Sequence[date], series: Mapping[str, Seque
         legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(*BEAR_FILL)),
                        "Bear regime (USDC)")
     for i, (label, values) in enumerate(series.items()):
-        item.plot(xs, list(values), pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2),
-                  name=label)
-    exporter = pg.exporters.ImageExporter(item)
+        curve = item.plot(xs, list(values), pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2),
+                          name=label)
+        curve.setZValue(len(series) - i)  # the first series (the index) is drawn on top
+    pg.QtWidgets.QApplication.processEvents()
+    exporter = pg.exporters.ImageExporter(plot.scene())
     exporter.parameters()["width"] = width
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

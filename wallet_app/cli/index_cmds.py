@@ -232,8 +232,7 @@ def _backtest(args: argparse.Namespace) -> int:
             {"Global 100 (regime switch)": [float(p.nav) for p in with_regime.points],
              "Global 100 (always invested)": [float(p.nav) for p in without.points]},
             bear_spans=_bear_spans(with_regime.points),
-            title=f"TM Global 100 backtest {with_regime.start} .. {with_regime.end} "
-                  f"(weekly rebalance, fees {cfg.rules.buy_fee_bps}/{cfg.rules.sell_fee_bps} bp)")
+            title=f"TM Global 100 backtest, {with_regime.start} to {with_regime.end}")
         data["chart"] = str(args.chart)
     s, o = result.summary(), other.summary()
     lines = [
