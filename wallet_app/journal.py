@@ -452,14 +452,22 @@ class Journal:
         replaces: str | None = None,
         meta: dict[str, Any] | None = None,
     ) -> TxRecord:
-        """Write a signed, not yet broadcast transaction; durable when this returns."""
+        """Write a signed, not yet broadcast transaction; durable when this returns.
+
+        The hash covers the whole signed transaction, so a second write of the same hash
+        is the *same* transaction (signatures are deterministic): a row that was marked
+        dropped because it was never delivered becomes pending again instead of failing.
+        """
         now = _iso(_now())
         with self._tx() as db:
             db.execute(
                 "INSERT INTO transactions (tx_hash, chain_id, sender, nonce, kind, status,"
                 " to_address, value_wei, data_summary, gas_limit, max_fee_per_gas_wei,"
                 " max_priority_fee_wei, raw_tx, summary, created_at, updated_at, replaces,"
-                " meta) VALUES (?,?,?,?,?,'pending',?,?,?,?,?,?,?,?,?,?,?,?)",
+                " meta) VALUES (?,?,?,?,?,'pending',?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (tx_hash) DO UPDATE SET status = 'pending', error = NULL,"
+                " kind = excluded.kind, summary = excluded.summary, meta = excluded.meta,"
+                " updated_at = excluded.updated_at WHERE status = 'dropped'",
                 (_hash(tx_hash), chain_id, sender, nonce, kind, to, str(value_wei),
                  data_summary(data), gas_limit, str(max_fee_per_gas_wei),
                  str(max_priority_fee_wei), "0x" + raw_tx.hex(), summary, now, now,

@@ -32,7 +32,8 @@ class NonceManager:
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
 
-    def _lock_for(self, address: str) -> threading.RLock:
+    def lock(self, address: str) -> threading.RLock:
+        """The account's lock (re-entrant): hold it while choosing and journaling a nonce."""
         key = address.lower()
         with self._guard:
             return self._locks.setdefault(key, threading.RLock())
@@ -44,7 +45,7 @@ class NonceManager:
         Journal the signed transaction before leaving the block: that row is what keeps
         the nonce taken once the lock is released.
         """
-        with self._lock_for(address):
+        with self.lock(address):
             yield self.next_nonce(address)
 
     def next_nonce(self, address: str) -> int:

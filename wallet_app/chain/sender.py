@@ -48,6 +48,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils import is_address, keccak, to_checksum_address
+from hexbytes import HexBytes
 
 from ..journal import Journal, JournalEntry
 from ..models import GasEstimate, TxRecord, TxStatus
@@ -237,7 +238,7 @@ class Sender:
             raise SignerMismatch("no signed bytes were returned")
         raw = bytes(raw)
         try:
-            decoded = TypedTransaction.from_bytes(raw).as_dict()
+            decoded = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
             signer = Account.recover_transaction(raw)
         except Exception:  # malformed bytes from the signer: say so, never echo them
             raise SignerMismatch("the signed bytes are not a valid EIP-1559 transaction") \
@@ -376,7 +377,7 @@ class Sender:
     def _failure_reason(self, entry: JournalEntry, receipt: Mapping[str, Any]) -> str:
         """Replay a failed transaction as a call on its block's state to learn why."""
         try:
-            decoded = TypedTransaction.from_bytes(entry.raw_tx).as_dict()
+            decoded = TypedTransaction.from_bytes(HexBytes(entry.raw_tx)).as_dict()
             tx: dict[str, Any] = {"from": entry.sender, "value": decoded["value"],
                                   "data": "0x" + bytes(decoded["data"]).hex(),
                                   "gas": decoded["gas"]}
@@ -469,7 +470,7 @@ class Sender:
                  progress: ProgressFn | None = None) -> SendResult:
         """Re-sign the same transaction (same nonce) with fees raised >= 12.5 %."""
         entry, _ = self._pending_group(tx_hash)
-        decoded = TypedTransaction.from_bytes(entry.raw_tx).as_dict()
+        decoded = TypedTransaction.from_bytes(HexBytes(entry.raw_tx)).as_dict()
         to = to_checksum_address(bytes(decoded["to"])) if decoded.get("to") else None
         req = TxRequest(sender=entry.sender, to=to, value_wei=int(decoded["value"]),
                         data=bytes(decoded["data"]), kind=entry.kind,
@@ -495,7 +496,7 @@ class Sender:
         self._progress(progress, "checking", "Checking the network", entry.tx_hash, t0)
         self.client.check_chain_id()
         sender = to_checksum_address(entry.sender)
-        with self.nonces._lock_for(sender):
+        with self.nonces.lock(sender):
             _, group = self._pending_group(entry.tx_hash)
             base_max = max(e.max_fee_per_gas_wei for e in group)
             base_tip = max(e.max_priority_fee_wei for e in group)

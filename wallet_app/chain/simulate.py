@@ -377,13 +377,19 @@ def eth_call(client: ChainClient, tx: Mapping[str, Any], *, block: str | int = "
 
 def estimate_gas(client: ChainClient, tx: Mapping[str, Any], *,
                  margin_bps: int = DEFAULT_GAS_MARGIN_BPS,
-                 decoder: RevertDecoder | None = None) -> tuple[int, int]:
-    """(expected gas, gas limit with margin) from ``eth_estimateGas``."""
+                 decoder: RevertDecoder | None = None,
+                 block: str | int = "latest") -> tuple[int, int]:
+    """(expected gas, gas limit with margin) from ``eth_estimateGas``.
+
+    The block is explicit because nodes differ in their default (Anvil estimates on the
+    pending block, geth on latest); the simulation's call and estimate must agree.
+    """
     decoder = decoder or RevertDecoder()
     params = call_params(tx)
     params.pop("gas", None)  # let the node search the full range
+    blk = hex(block) if isinstance(block, int) else block
     try:
-        result = client.rpc_raw("eth_estimateGas", params)
+        result = client.rpc_raw("eth_estimateGas", params, blk)
     except RpcCallError as err:
         raise error_from_rpc(err, decoder) from None
     expected = int(result, 16) if isinstance(result, str) else int(result)
@@ -403,7 +409,8 @@ def simulate(client: ChainClient, tx: Mapping[str, Any], *,
     decoder = decoder or RevertDecoder()
     returned = eth_call(client, tx, block=block, decoder=decoder)
     if estimate or not tx.get("gas"):
-        expected, limit = estimate_gas(client, tx, margin_bps=margin_bps, decoder=decoder)
+        expected, limit = estimate_gas(client, tx, margin_bps=margin_bps, decoder=decoder,
+                                       block=block)
     else:
         expected = limit = int(tx["gas"])
     return Simulation(returned, expected, limit)
