@@ -110,6 +110,10 @@ def parse_private_key(text: str) -> SecretBytes:
     The error says what is wrong (length, characters, range) without echoing the input.
     """
     s = text.strip()
+    if len(s.split()) >= 12:
+        raise InvalidPrivateKey(
+            "This looks like a recovery phrase (several words), not a private key; import "
+            "it as a recovery phrase instead.")
     if s[:2].lower() == "0x":
         s = s[2:]
     if len(s) != 64:

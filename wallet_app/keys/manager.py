@@ -50,6 +50,7 @@ from .derivation import (
 from .errors import (
     AccountNotFound,
     CorruptKeystore,
+    InvalidPassword,
     KeyringUnavailable,
     NotMnemonicWallet,
     StorageError,
@@ -580,10 +581,13 @@ class WalletManager:
                 new_doc = keystore.encrypt(plain, new, address=doc.get("address"),
                                            kind=keystore.extension(doc).get("kind"))
                 blob = keystore.dumps(new_doc)
-                self._write_secret(kind, new_entry, blob)
                 try:
+                    self._write_secret(kind, new_entry, blob)
                     back = self._store(kind).read(new_entry)
-                    check = keystore.decrypt(keystore.parse(back or ""), new)
+                    try:
+                        check = keystore.decrypt(keystore.parse(back or ""), new)
+                    except (CorruptKeystore, InvalidPassword):
+                        check = bytearray()
                     same = hmac.compare_digest(bytes(check), bytes(plain))
                     wipe(check)
                     if not same:

@@ -164,8 +164,8 @@ def estimate(password: str, context: Iterable[str] = ()) -> PasswordStrength:
     reason: str | None = None
     bits = _estimate_bits(password) if password else 0.0
     norm = password.lower().translate(_LEET)
-    core = _AFFIX.match(norm)
-    core_word = core.group(1) if core else norm
+    core = _AFFIX.match(password.lower())  # strip digits/symbols around, then undo l33t
+    core_word = (core.group(1) if core else password.lower()).translate(_LEET)
     ctx = [c.lower() for c in context if c and len(c) >= 3]
     if len(password) < MIN_LENGTH:
         reason = (f"it has {len(password)} characters; use at least {MIN_LENGTH} "

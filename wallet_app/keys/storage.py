@@ -139,9 +139,13 @@ class KeyringStore:
     def write(self, entry: str, blob: str) -> None:
         self._call("write", lambda: self.backend.set_password(SERVICE, entry, blob))
         if self.read(entry) != blob:
-            raise KeyringUnavailable(unavailable_message(
-                self.backend, self._settings_file, self._data_dir,
-                "the keyring accepted the entry but did not store it"))
+            with contextlib.suppress(Exception):
+                self.delete(entry)
+            raise KeyringUnavailable(
+                f"The OS keyring ({backend_name(self.backend)}) accepted the entry but gave "
+                "something else back when it was read; it does not store secrets reliably. "
+                "Nothing was saved. Use another keyring, or opt in to the encrypted-file "
+                "fallback (allow_file_keystore = true in the settings file).")
 
     def delete(self, entry: str) -> None:
         def _delete() -> None:
