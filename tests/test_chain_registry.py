@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import is_checksum_address
 
+from wallet_app.chain.provider import ChainClient
 from wallet_app.chain.registry import (
     CHAINS,
     NETWORK_KEYS,
@@ -66,5 +67,8 @@ def test_resolve_from_settings() -> None:
     assert custom.chain_id == 99
     with pytest.raises(ConfigError, match="Unknown network"):
         resolve_chain(Settings(network="solana"))
+    client = ChainClient.from_settings(Settings(network="base"))
+    assert client.chain_id == 8453 and client.host == "mainnet.base.org"  # no request made
+    assert client.provider.request_count == 0
     # No devnet running in this test's home: the default port.
     assert resolve_chain(Settings(network="devnet")).rpc_url == "http://127.0.0.1:8545"

@@ -195,11 +195,32 @@ def test_rpc_down_at_broadcast_marks_not_sent(url: str, client: ChainClient,
     assert again.status == TxStatus.CONFIRMED and journal.entry(again.tx_hash).nonce == 0  # type: ignore[union-attr]
 
 
-def test_timeout_during_broadcast_is_uncertain_then_reconciled(
+def test_lost_answer_to_broadcast_resends_same_bytes(
         url: str, journal: Journal, manual_mining: None) -> None:
-    """The node got the bytes but the answer was lost: no resend, no second transaction."""
+    """The send's answer times out: the pipeline checks by hash and hands the node the
+    same signed bytes again (same hash), so there is still exactly one transaction."""
     acct = fresh_account(url)
     proxy = FlakyProxy(url, ["sleep"], only_method="eth_sendRawTransaction")
+    try:
+        flaky = devnet_client(proxy.url, timeout=0.3)
+        res = Sender(flaky, journal).send(_transfer(acct.address), Signer(acct), wait=False)
+    finally:
+        proxy.close()
+    assert res.status == TxStatus.PENDING
+    assert flaky.provider.send_count == 2  # the same bytes, twice
+    assert journal.entry(res.tx_hash).broadcast_at is not None  # type: ignore[union-attr]
+    rpc(url, "evm_mine")
+    s = Sender(devnet_client(url), journal)
+    assert [o.action for o in s.reconcile()] == ["confirmed"]
+    assert nonce_of(url, acct.address) == 1
+
+
+def test_timeout_during_broadcast_is_uncertain_then_reconciled(
+        url: str, journal: Journal, manual_mining: None) -> None:
+    """Both attempts time out (the node did get the bytes): a plain "saved, will be
+    checked" error; reconcile on restart finds it by hash and sends nothing."""
+    acct = fresh_account(url)
+    proxy = FlakyProxy(url, ["sleep", "sleep"], only_method="eth_sendRawTransaction")
     try:
         flaky = devnet_client(proxy.url, timeout=0.3)
         with pytest.raises(BroadcastUncertain) as exc:

@@ -15,9 +15,11 @@ Why this order (DESIGN safety rules):
    signed bytes are on disk and :meth:`Sender.reconcile` finds them on the next start.
 5. **Broadcast once.** The provider never retries ``eth_sendRawTransaction``. A connection
    refused means nothing was delivered (the row is marked dropped, nothing spent); a
-   timeout means "maybe delivered": the row stays pending and reconcile looks it up by
-   hash and re-sends *the same bytes* if the node lacks them. Same bytes = same hash = the
-   same transaction, so no path can create a second transaction with a new nonce.
+   timeout means "maybe delivered": the sender asks the node for the hash and, if it is
+   not there, hands it *the same bytes* once more; if that is still inconclusive the row
+   stays pending (:class:`BroadcastUncertain`) and reconcile settles it later. Same bytes
+   = same hash = the same transaction, so no path creates a second transaction or uses a
+   new nonce.
 6. **Wait** for a receipt of the transaction *or of any same-nonce sibling* (speed-up,
    cancel), with a progress callback, then record the outcome.
 
@@ -341,7 +343,9 @@ class Sender:
             returned = tx_hash
         except BroadcastUncertain:
             self.journal.note_broadcast_attempt(tx_hash)
-            raise BroadcastUncertain(self.client.host, tx_hash) from None
+            if not self._settle_uncertain(tx_hash, raw):
+                raise BroadcastUncertain(self.client.host, tx_hash) from None
+            returned = tx_hash
         except RpcUnavailable:
             # Connection refused: the bytes never left this machine.
             self.journal.mark_dropped(tx_hash, "Not sent: the network could not be reached.")
@@ -353,6 +357,25 @@ class Sender:
             log.warning("node returned a different transaction hash than computed")
         self.journal.mark_broadcast(tx_hash)
         self._progress(progress, "broadcast", "Sent; waiting for a block", tx_hash, t0)
+
+    def _settle_uncertain(self, tx_hash: str, raw: bytes) -> bool:
+        """After a "maybe delivered" broadcast: does the node have it now? If not, hand it
+        the *same* bytes once more (cannot duplicate: same hash). True when it is in."""
+        try:
+            if self.client.get_transaction(tx_hash) is not None:
+                return True
+            if self.client.get_receipt(tx_hash) is not None:
+                return True
+        except ChainError:
+            return False
+        try:
+            self.client.send_raw_transaction(raw)
+        except AlreadyKnown:
+            return True
+        except ChainError:
+            return False  # still unknown: reconcile settles it later
+        self.journal.note_broadcast_attempt(tx_hash)
+        return True
 
     # ------------------------------------------------------------------ receipts
 
