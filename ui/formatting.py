@@ -127,20 +127,26 @@ _COMPACT = (
 def format_compact_usd(value: Number | None, places: int = 1) -> str:
     """Dollars in short form for tight spaces: ``$1.2B``, ``$950.3M``, ``$12.3K``, ``$999``.
 
-    Units are tried from the largest down and each is judged after rounding, so a value
-    that rounds up into the next unit shows as ``$1.0M`` rather than ``$1000.0K``.
+    The unit is the largest one not above the value; if rounding then reaches 1000 of it
+    (``$999.96K``), the next unit up is used instead (``$1.0M``), never ``$1000.0K``.
     """
     d = _finite(value)
     if d is None:
         return DASH
     sign = "-" if d < 0 else ""
     a = abs(d)
-    for size, suffix in _COMPACT:
-        q = quantize(a / size, places)
-        if q >= 1:
-            return f"{sign}${q:,.{places}f}{suffix}"
-    q = quantize(a, 0)
-    return f"{sign}${q}" if q != 0 else "$0"
+    units = [(Decimal(1), "")] + list(reversed(_COMPACT))  # ascending: 1, K, M, B, T
+    i = max(k for k, (size, _) in enumerate(units) if k == 0 or a >= size)
+    while True:
+        size, suffix = units[i]
+        digits = 0 if i == 0 else places
+        q = quantize(a / size, digits)
+        if q >= 1000 and i + 1 < len(units):
+            i += 1
+            continue
+        if q == 0:
+            return "$0"
+        return f"{sign}${q:,.{digits}f}{suffix}"
 
 
 def format_percent(fraction: Number | None, places: int = 2, signed: bool = False) -> str:

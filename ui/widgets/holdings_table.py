@@ -208,8 +208,13 @@ class HoldingsProxy(QSortFilterProxyModel):
         needle = text.strip().casefold()
         if needle == self._needle:
             return
-        self._needle = needle
-        self.invalidateRowsFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+: the non-deprecated pair
+            self.beginFilterChange()
+            self._needle = needle
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._needle = needle
+            self.invalidateRowsFilter()
 
     def search_text(self) -> str:
         return self._needle

@@ -1,0 +1,107 @@
+"""NAV chart: ranges, exact Decimal change over a range, crosshair text from Decimals."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from decimal import Decimal as D  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+from pytestqt.qtbot import QtBot  # noqa: E402
+
+from ui.sample_data import sample_nav_history  # noqa: E402
+from ui.theme import LIGHT  # noqa: E402
+from ui.widgets.nav_chart import NavChart, range_change  # noqa: E402
+
+pytestmark = pytest.mark.gui
+DAY = 86_400
+
+
+@pytest.fixture
+def chart(qtbot: QtBot) -> NavChart:
+    c = NavChart(palette=LIGHT)
+    qtbot.addWidget(c)
+    c.resize(760, 340)
+    c.set_series(sample_nav_history())
+    return c
+
+
+def test_range_change_is_exact_decimal() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    pts = [(t0 + timedelta(days=i), v) for i, v in enumerate(
+        [D("1.000000"), D("1.050000"), D("1.100000"), D("1.210000")])]
+    assert range_change(pts, None) == D("0.21")
+    assert range_change(pts, timedelta(days=1)) == D("1.21") / D("1.1") - 1
+    assert range_change(pts[:1], None) is None
+    assert range_change([], None) is None
+
+
+def test_ranges_set_the_visible_span(qtbot: QtBot, chart: NavChart) -> None:
+    history = sample_nav_history()
+    last = history[-1][0].timestamp()
+    assert chart.current_range() == "All"
+    x0, x1 = chart.visible_x_range()
+    assert x0 == pytest.approx(history[0][0].timestamp()) and x1 == pytest.approx(last)
+    for key, days in (("1W", 7), ("1M", 30), ("1Y", 365)):
+        with qtbot.waitSignal(chart.rangeChanged, timeout=1000) as blocker:
+            qtbot.mouseClick(chart.range_buttons[key], Qt.MouseButton.LeftButton)
+        assert blocker.args == [key]
+        assert chart.range_buttons[key].isChecked()
+        x0, x1 = chart.visible_x_range()
+        assert x1 == pytest.approx(last)
+        assert x0 == pytest.approx(last - days * DAY)
+    assert "over 1Y" in chart.change_label.text()
+    with pytest.raises(ValueError):
+        chart.set_range("5Y")
+
+
+def test_change_label_matches_decimal_math(chart: NavChart) -> None:
+    history = sample_nav_history()
+    chart.set_range("1M")
+    cutoff = history[-1][0] - timedelta(days=30)
+    first = next(v for t, v in history if t >= cutoff)
+    expected = history[-1][1] / first - 1
+    sign = "\u25b2" if expected > 0 else "\u25bc"
+    assert chart.change_label.text().startswith(sign)
+    assert chart.change_label.property("trend") in ("up", "down")
+
+
+def test_crosshair_snaps_to_nearest_point_and_formats_from_decimal(chart: NavChart) -> None:
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    chart.set_series([(t0, D("1.000049")), (t0 + timedelta(days=1), D("1.234567")),
+                      (t0 + timedelta(days=2), D("0.999949"))])
+    # 13 h after the second point is still nearest to it.
+    text = chart.show_crosshair_at((t0 + timedelta(days=1, hours=11)).timestamp())
+    assert text == "02 Mar 2026\n1.2346 USDC"
+    assert chart.vline.isVisible() and chart.tip.isVisible()
+    assert chart.show_crosshair_at(0) == "01 Mar 2026\n1.0000 USDC"
+    assert chart.show_crosshair_at(4e9) == "03 Mar 2026\n0.9999 USDC"
+    chart.hide_crosshair()
+    assert chart.hover_text == "" and not chart.vline.isVisible()
+
+
+def test_mouse_move_shows_crosshair(qtbot: QtBot, chart: NavChart) -> None:
+    chart.show()
+    qtbot.waitExposed(chart)
+    vb = chart.plot_widget.getPlotItem().getViewBox()
+    centre = vb.sceneBoundingRect().center()
+    chart._on_mouse_moved(centre)
+    assert chart.hover_text.endswith("USDC")
+    chart._on_mouse_moved(vb.sceneBoundingRect().topLeft() - centre)  # outside the plot
+    assert chart.hover_text == ""
+
+
+def test_empty_and_unsorted_series(chart: NavChart) -> None:
+    chart.set_series([])
+    assert chart.show_crosshair_at(0) == ""
+    assert chart.empty_text.isVisible()
+    assert chart.change_label.text() == "\u2014"
+    t0 = datetime(2026, 3, 1)  # naive: UTC
+    chart.set_series([(t0 + timedelta(days=1), D("2")), (t0, D("1"))])
+    assert not chart.empty_text.isVisible()
+    assert chart.change_label.text().startswith("\u25b2 100.00%")
+    assert not chart.grab().isNull()
