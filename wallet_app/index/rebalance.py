@@ -160,7 +160,7 @@ def plan_rebalance(values: Mapping[str, Decimal], cash_usdc: Decimal,
             scale = available / needed
             kept = []
             for leg in buys:
-                usdc = _down(leg.usdc * scale)
+                usdc = _down(leg.usdc * available / needed)  # multiply first: exact when it can be
                 if usdc < rules.min_leg_usdc:
                     skipped.append(SkippedLeg(leg.asset_id, "buy", usdc, leg.current_bps,
                                               leg.target_bps, leg.drift_bps, SKIP_UNFUNDED))
