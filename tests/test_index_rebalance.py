@@ -65,8 +65,8 @@ def test_buys_scaled_down_when_a_sell_is_skipped() -> None:
     assert [(s.asset_id, s.reason) for s in plan.skipped] == [("x", SKIP_DRIFT)]
     assert plan.cash_after == 0
     # With almost no cash the scaled buy falls under 10 USDC and is dropped.
-    values = {"x": D(500_905), "y": D(498_600)}
-    plan = plan_rebalance(values, D(5), {"x": 5_000, "y": 5_000})
+    values = {"x": D(500_995), "y": D(498_999)}  # x 9.95 bp over, y 10.01 bp under
+    plan = plan_rebalance(values, D(6), {"x": 5_000, "y": 5_000})
     assert plan.legs == ()
     assert {s.reason for s in plan.skipped} == {SKIP_DRIFT, SKIP_UNFUNDED}
 
