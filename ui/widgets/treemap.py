@@ -150,6 +150,11 @@ class HoldingsTreemap(QWidget):
         self._pressed = -1
         self._show_legend = True
         self._fonts: dict[tuple[int, bool], tuple[QFont, QFontMetricsF]] = {}
+        # Per-item styling that does not depend on geometry (colours, label strings), kept
+        # across resizes and rebuilt only when the data or the palette changes.
+        self._styles: list[tuple[QColor, QColor, str, str]] = []
+        self._styles_palette: Palette | None = None
+        self._advance: dict[tuple[str, int, bool], float] = {}  # text width cache
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -183,6 +188,9 @@ class HoldingsTreemap(QWidget):
         """Show prepared tiles (for callers that build items themselves)."""
         self._items = list(items)
         self._regime = regime
+        self._styles_palette = None  # restyle: colours and label strings follow the data
+        if len(self._advance) > 4096:
+            self._advance.clear()  # bounded: symbols and weights change slowly
         self._hover = self._pressed = -1
         self._invalidate()
 
@@ -239,18 +247,37 @@ class HoldingsTreemap(QWidget):
             else []
         )
         self._ensure_fonts()
+        if self._styles_palette is not p or len(self._styles) != len(self._items):
+            self._styles = [self._style(item, p) for item in self._items]
+            self._styles_palette = p
         tiles = []
         for pt in pixel_tiles:
             if pt.width <= GAP or pt.height <= GAP:
                 continue  # under a pixel once the gap is drawn: nothing to show or hit
-            item = self._items[pt.index]
-            fill = p.q("tile_cash") if item.is_cash else change_color(item.change_24h, p)
-            view = TileView(item, QRect(pt.x0, pt.y0, pt.width, pt.height), fill,
-                            readable_text_on(fill, p))
-            self._place_label(view, pt)
+            fill, text_colour, weight_text, third = self._styles[pt.index]
+            view = TileView(self._items[pt.index], QRect(pt.x0, pt.y0, pt.width, pt.height),
+                            fill, text_colour)
+            self._place_label(view, pt, weight_text, third)
             tiles.append(view)
         self._tiles = tiles
         self._dirty = False
+
+    def _style(self, item: TreemapItem, p: Palette) -> tuple[QColor, QColor, str, str]:
+        """Fill, text colour, weight line and third line of an item's tile."""
+        fill = p.q("tile_cash") if item.is_cash else change_color(item.change_24h, p)
+        if item.is_cash:
+            third = "All cash" if self._regime is Regime.BEAR else "Cash"
+        else:
+            third = fmt.format_change(item.change_24h)
+        return fill, readable_text_on(fill, p), fmt.format_bps(item.weight_bps), third
+
+    def _width(self, text: str, px: int, bold: bool) -> float:
+        """Cached text advance: the same labels are measured again on every resize."""
+        key = (text, px, bold)
+        w = self._advance.get(key)
+        if w is None:
+            w = self._advance[key] = self._fonts[(px, bold)][1].horizontalAdvance(text)
+        return w
 
     def _ensure_fonts(self) -> None:
         """Fonts and metrics per label size, built once per widget font."""
@@ -269,7 +296,7 @@ class HoldingsTreemap(QWidget):
         """Size of the weight/change lines under a symbol of ``symbol_px``."""
         return max(10, round(symbol_px * 0.62))
 
-    def _place_label(self, view: TileView, pt: PixelTile) -> None:
+    def _place_label(self, view: TileView, pt: PixelTile, weight_text: str, third: str) -> None:
         """Choose the largest readable label that fits; elide or omit on small tiles."""
         item = view.item
         pad = 6 if min(pt.width, pt.height) >= 40 else 3
@@ -277,24 +304,19 @@ class HoldingsTreemap(QWidget):
         avail_h = pt.height - GAP - 2 * pad
         if avail_w < 8 or avail_h < 8:
             return
-        weight_text = fmt.format_bps(item.weight_bps)
-        if item.is_cash:
-            third = "All cash" if self._regime is Regime.BEAR else "Cash"
-        else:
-            third = fmt.format_change(item.change_24h)
         # Cap the symbol size by the tile height so a huge tile does not get a giant label.
         for px in _SYMBOL_SIZES:
             if px > max(MIN_SYMBOL_PX, pt.height / 4):
                 continue
-            sym_font, sym_fm = self._fonts[(px, True)]
+            _, sym_fm = self._fonts[(px, True)]
             sub_px = self._sub_px(px)
             _, sub_fm = self._fonts[(sub_px, False)]
-            if sym_fm.horizontalAdvance(item.symbol) > avail_w:
+            if self._width(item.symbol, px, True) > avail_w:
                 continue
             h_sym, h_sub = sym_fm.height(), sub_fm.height()
-            fits_weight = sub_fm.horizontalAdvance(weight_text) <= avail_w
+            fits_weight = self._width(weight_text, sub_px, False) <= avail_w
             if fits_weight and h_sym + 2 * h_sub + 2 <= avail_h and (
-                sub_fm.horizontalAdvance(third) <= avail_w
+                self._width(third, sub_px, False) <= avail_w
             ):
                 view.lines = [(item.symbol, px, True), (weight_text, sub_px, False),
                               (third, sub_px, False)]
@@ -479,6 +501,7 @@ class HoldingsTreemap(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API name
         if event.type() == QEvent.Type.FontChange:
             self._fonts.clear()
+            self._advance.clear()
             self._invalidate()
         super().changeEvent(event)
 
