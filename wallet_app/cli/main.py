@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "devnet_cmds",
     "index_cmds",
+    "wallet_cmds",
 ]
 
 
