@@ -206,3 +206,20 @@ def test_layout_and_paint_of_100_tiles_under_10ms(treemap: HoldingsTreemap) -> N
         treemap.render(image)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.010, f"median {statistics.median(times) * 1000:.2f} ms"
+
+
+def test_tooltip_event_shows_holding_details(qtbot: QtBot, treemap: HoldingsTreemap) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    treemap.show()
+    qtbot.waitExposed(treemap)
+    rect = treemap.tile_rect("BTC")
+    event = QHelpEvent(QEvent.Type.ToolTip, rect.center(), treemap.mapToGlobal(rect.center()))
+    QApplication.sendEvent(treemap, event)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    text = QToolTip.text()
+    for part in ("Bitcoin", "26.90%", "$661,287.39", "$96,421.37", "\u25b2 2.03%"):
+        assert part in text
+    QToolTip.hideText()

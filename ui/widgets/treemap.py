@@ -7,6 +7,10 @@ pixel tiles, fills, text colours, fonts and label strings once; ``paintEvent`` t
 fills rectangles and draws pre-chosen text. That is what keeps layout + paint of 100 tiles
 well under the 10 ms budget (see ``scripts/bench_ui.py``).
 
+Each tile owns its whole pixel rectangle (for hit testing and for the "area within a
+pixel on each side" guarantee); the 1 px separator between tiles is painted inside it, on
+its right and bottom line, like a border.
+
 Labels are shown only when they fit at a readable size (11 px or more for the symbol); a
 tile too small for that gets an elided symbol if two characters and the ellipsis fit, and
 nothing otherwise. Colour never carries information alone: the tooltip and the larger
