@@ -249,6 +249,8 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     error WeightsSumInvalid(uint256 sum);
     /// @notice A constituent still has a balance or a target weight and cannot be removed.
     error ConstituentNotEmpty(address token);
+    /// @notice A rebalance leg is worth less than 0.001 USDC (or buys less than one token unit).
+    error LegTooSmall(address token, uint256 value);
     /// @notice Buy legs are not allowed in the Bear regime (100% USDC).
     error BuyLegInBear();
     /// @notice A feed reports more than 18 decimals.
@@ -952,8 +954,10 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         valueIn = leg.amountIn;
         if (valueIn == 0) revert ZeroAmount();
         address token = c.token;
+        uint256 oracleOut = _amountFor(valueIn, price, c.decimals);
+        if (valueIn < _dustValue || oracleOut == 0) revert LegTooSmall(token, valueIn);
         uint256 bal = IERC20(token).balanceOf(address(this));
-        uint256 minOut = _minOut(_amountFor(valueIn, price, c.decimals), slippageBps, leg.minAmountOut);
+        uint256 minOut = _minOut(oracleOut, slippageBps, leg.minAmountOut);
         uint256 got = _swapChecked(usdc, token, valueIn, minOut);
         valueOut = _valueOf(got, price, c.decimals);
         _recache(c, bal + got, price);
@@ -968,6 +972,7 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         uint256 amountIn = leg.amountIn == type(uint256).max ? bal : leg.amountIn;
         if (amountIn == 0) revert ZeroAmount();
         valueIn = _valueOf(amountIn, price, c.decimals);
+        if (valueIn < _dustValue) revert LegTooSmall(token, valueIn);
         valueOut = _swapChecked(token, usdc, amountIn, _minOut(valueIn, slippageBps, leg.minAmountOut));
         _recache(c, bal - amountIn, price);
     }

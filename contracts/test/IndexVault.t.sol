@@ -706,6 +706,20 @@ contract IndexVaultTest is IndexFixture {
         vm.stopPrank();
     }
 
+    function test_RebalanceRejectsDustLegs() public {
+        _buy(bob, 10_000e6);
+        _invest(5_000);
+        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
+        legs[0] = IndexVault.Leg({token: address(tokens[0]), isBuy: false, amountIn: 1, minAmountOut: 0});
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.LegTooSmall.selector, address(tokens[0]), 0));
+        vault.rebalance(legs, 100, block.timestamp);
+        legs[0] = IndexVault.Leg({token: address(tokens[0]), isBuy: true, amountIn: 999, minAmountOut: 0});
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.LegTooSmall.selector, address(tokens[0]), 999));
+        vault.rebalance(legs, 100, block.timestamp);
+    }
+
     function test_RebalanceHonoursOperatorMinOut() public {
         _buy(bob, 10_000e6);
         IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
