@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -46,7 +47,8 @@ from ui.widgets.treemap import HoldingsTreemap  # noqa: E402
 from wallet_app.models import Regime  # noqa: E402
 
 
-def fixed_clock():  # noqa: ANN201 - a tiny lambda-like helper
+def fixed_clock() -> datetime:
+    """Screenshots show the sample's own moment, so ages and countdowns never vary."""
     return SAMPLE_AS_OF
 
 
@@ -144,7 +146,7 @@ def render_all(out: Path) -> list[Path]:
             written.append(save(framed, d / f"gauge_{name}.png", QSize(380, 300)))
             written.append(save(framed, d / f"gauge_{name}@2x.png", QSize(380, 300), 2.0))
         g = RegimeGauge(clock=fixed_clock)
-        g.set_gauge(sample_gauge(__import__("decimal").Decimal("50")))
+        g.set_gauge(sample_gauge(Decimal("50")))
         g.set_next_rebalance(SAMPLE_AS_OF + timedelta(minutes=42, seconds=7))
         written.append(save(card(g), d / "gauge_neutral_small.png", QSize(260, 230)))
         g = RegimeGauge(clock=fixed_clock)

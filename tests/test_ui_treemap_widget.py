@@ -136,8 +136,11 @@ def test_bear_is_one_usdc_tile(qtbot: QtBot) -> None:
     w.set_state(sample_state(Regime.BEAR))
     tiles = w.tiles()
     assert [t.symbol for t in tiles] == ["USDC"]
-    assert tiles[0].rect == w.tree_area()
-    assert tiles[0].label.splitlines()[:2] == ["USDC", "100.00%"]
+    assert tiles[0].rect == w.tree_area() == w.rect()  # no colour legend for all-cash
+    lines = tiles[0].label.splitlines()
+    assert lines[0] == "USDC" and tiles[0].centered
+    assert lines[1] == "100.00% \u00b7 $2,458,317.42"
+    assert "Bear regime" in lines[2]
     assert "Bear" in tooltip_html(tiles[0].item)
 
 

@@ -12,7 +12,6 @@ range buttons are the controls for that. Times are shown in UTC, the index's own
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -156,6 +155,11 @@ class NavChart(QFrame):
         ys = np.array([float(v) for _, v in pts], dtype=float)
         self.curve.setData(self._xs, ys)
         self.empty_text.setVisible(not pts)
+        # Axes over no data would show meaningless ticks (1970 dates, 0..1): hide them.
+        item = self.plot_widget.getPlotItem()
+        for name in ("bottom", "right"):
+            item.showAxis(name, bool(pts))
+        item.showGrid(x=False, y=bool(pts), alpha=0.35)
         self.hide_crosshair()
         self._apply_range()
 
@@ -216,8 +220,7 @@ class NavChart(QFrame):
 
     def _nearest_index(self, x: float) -> int:
         xs = self._xs
-        i = int(bisect.bisect_left(xs.tolist(), x)) if len(xs) < 64 else int(
-            np.searchsorted(xs, x))
+        i = int(np.searchsorted(xs, x))
         if i <= 0:
             return 0
         if i >= len(xs):
@@ -274,7 +277,7 @@ class NavChart(QFrame):
             axis.setTickFont(tick_font)
             axis.setStyle(tickLength=-4, tickTextOffset=6)
         item.getAxis("right").setWidth(54)
-        item.showGrid(x=False, y=True, alpha=0.35)
+        item.showGrid(x=False, y=bool(self._points), alpha=0.35)
         accent = p.q("accent")
         pen = QPen(accent, 2.0)
         pen.setCosmetic(True)

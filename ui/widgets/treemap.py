@@ -76,6 +76,7 @@ class TileView:
     text_color: QColor
     lines: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, px, bold)
     label_rect: QRectF = field(default_factory=QRectF)
+    centered: bool = False  # the all-cash (Bear) map: one tile, its message centred
 
     @property
     def symbol(self) -> str:
@@ -228,9 +229,15 @@ class HoldingsTreemap(QWidget):
     def tree_area(self) -> QRect:
         """The rectangle the tiles fill (the widget minus the legend strip)."""
         r = self.rect()
-        if self._show_legend and r.height() > 3 * LEGEND_HEIGHT:
+        if self._legend_visible():
             r.setBottom(r.bottom() - LEGEND_HEIGHT)
         return r
+
+    def _legend_visible(self) -> bool:
+        """The colour legend, when asked for, there is room, and colours mean something
+        (an all-cash map has no 24 h changes to explain)."""
+        has_changes = any(not i.is_cash for i in self._items)
+        return self._show_legend and has_changes and self.rect().height() > 3 * LEGEND_HEIGHT
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API name
         return QSize(640, 400)
@@ -263,6 +270,8 @@ class HoldingsTreemap(QWidget):
                             fill, text_colour)
             self._place_label(view, pt, weight_text, third)
             tiles.append(view)
+        if len(tiles) == 1 and tiles[0].item.is_cash:
+            self._place_cash_message(tiles[0])
         self._tiles = tiles
         self._dirty = False
 
@@ -342,6 +351,26 @@ class HoldingsTreemap(QWidget):
         if view.lines:
             view.label_rect = QRectF(pt.x0 + pad, pt.y0 + pad, avail_w, avail_h)
 
+    def _place_cash_message(self, view: TileView) -> None:
+        """All in USDC (the Bear regime): one tile, so say plainly what it means."""
+        item = view.item
+        r = view.rect
+        lines = [
+            ("USDC", 28, True),
+            (f"{fmt.format_bps(item.weight_bps)} \u00b7 {fmt.format_usd(item.value_usd)}", 17,
+             False),
+        ]
+        if self._regime is Regime.BEAR:
+            lines.append(("Bear regime: the index holds cash until the market turns", 13,
+                          False))
+        fitted = [ln for ln in lines if self._width(ln[0], ln[1], ln[2]) <= r.width() - 24]
+        height = sum(self._fonts[(px, bold)][1].height() + 4 for _, px, bold in fitted)
+        if fitted and height <= r.height() - 12:
+            view.lines = fitted
+            view.centered = True
+            view.label_rect = QRectF(r.x() + 12, r.y() + (r.height() - height) / 2,
+                                     r.width() - 24, height)
+
     def _invalidate(self) -> None:
         self._dirty = True
         self.update()
@@ -378,19 +407,20 @@ class HoldingsTreemap(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRectF(t.rect.adjusted(0, 0, -GAP, -GAP)).adjusted(1, 1, -1, -1))
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        if self._show_legend and self.tree_area() != self.rect():
+        if self._legend_visible():
             self._draw_legend(painter, p)
         painter.end()
 
     def _draw_label(self, painter: QPainter, t: TileView) -> None:
         painter.setPen(t.text_color)
         y = t.label_rect.top()
+        align = Qt.AlignmentFlag.AlignHCenter if t.centered else Qt.AlignmentFlag.AlignLeft
         for text, px, bold in t.lines:
             font, fm = self._fonts[(px, bold)]
             painter.setFont(font)
             painter.drawText(QRectF(t.label_rect.left(), y, t.label_rect.width(), fm.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
-            y += fm.height() + (2 if bold else 0)
+                             align | Qt.AlignmentFlag.AlignTop, text)
+            y += fm.height() + (4 if t.centered else 2 if bold else 0)
 
     def _draw_legend(self, painter: QPainter, p: Palette) -> None:
         """A small -10 % .. +10 % colour bar, so the colours can be read."""
