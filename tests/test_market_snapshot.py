@@ -156,3 +156,12 @@ def test_token_metrics_needs_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOKENMETRICS_API_KEY", raising=False)
     with pytest.raises(MarketConfigError):
         TokenMetricsClient()
+
+
+def test_service_config_problem_falls_back_with_reason(app_home: AppPaths,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COINGECKO_API_KEY", raising=False)
+    monkeypatch.delenv("COINGECKO_PLAN", raising=False)
+    service = MarketDataService(Settings(coingecko_plan="pro"), app_home)
+    snap = service.markets(live=True)
+    assert snap.source == "app snapshot" and "pro plan needs an API key" in (snap.warning or "")

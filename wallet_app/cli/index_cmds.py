@@ -133,7 +133,7 @@ def _compose(args: argparse.Namespace) -> int:
 
         service = MarketDataService()
         try:
-            snap = service.markets()
+            snap = service.markets(live=True)
         finally:
             service.close()
     elif args.markets:

@@ -22,6 +22,12 @@ from .selection import rank_eligible, select
 from .weights import capped_weights, round_to_bps
 
 
+def _num(x: Decimal) -> str:
+    """Plain positional notation (``2030000000000``, never ``2.03E+12``) for people and
+    scripts; the value is exactly the input's."""
+    return format(x, "f")
+
+
 @dataclass(frozen=True)
 class Constituent:
     """One asset the index holds, with its target weight."""
@@ -67,13 +73,13 @@ class Composition:
             "total_weight_bps": sum(c.weight_bps for c in self.constituents),
             "constituents": [
                 {"rank": c.rank, "id": c.id, "symbol": c.symbol, "name": c.name,
-                 "market_cap": str(c.market_cap), "price": str(c.price),
+                 "market_cap": _num(c.market_cap), "price": _num(c.price),
                  "weight_bps": c.weight_bps, "capped": c.capped, "buffered": c.buffered}
                 for c in self.constituents
             ],
             "excluded": [
                 {"id": e.id, "symbol": e.symbol, "name": e.name,
-                 "market_cap": None if e.market_cap is None else str(e.market_cap),
+                 "market_cap": None if e.market_cap is None else _num(e.market_cap),
                  "codes": list(e.codes), "reasons": list(e.reasons)}
                 for e in self.excluded
             ],

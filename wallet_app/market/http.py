@@ -31,6 +31,7 @@ import httpx
 
 from .errors import (
     MalformedResponseError,
+    MarketConfigError,
     MarketHTTPError,
     MarketUnavailableError,
     RateLimitedError,
@@ -125,6 +126,9 @@ class JSONHTTPClient:
                 resp = self._client.get(path, params=dict(params or {}))
             except httpx.TimeoutException:
                 problem = "timed out"
+            except httpx.UnsupportedProtocol:
+                raise MarketConfigError(f"{self.base_url} is not an http(s) URL; check the "
+                                        "base URL setting.") from None
             except httpx.TransportError as exc:
                 problem = f"could not be reached ({type(exc).__name__})"
             else:

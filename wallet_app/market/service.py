@@ -42,16 +42,21 @@ class MarketDataService:
             self._client = CoinGeckoClient.from_settings(self.settings, self.paths)
         return self._client
 
-    def markets(self, *, offline: bool = False) -> MarketSnapshot:
-        """The best market snapshot available now (see the module docstring)."""
-        if offline or self.settings.market_source == "snapshot":
+    def markets(self, *, offline: bool = False, live: bool = False) -> MarketSnapshot:
+        """The best market snapshot available now (see the module docstring).
+
+        ``live=True`` asks the API even when the settings say "snapshot" (the CLI's
+        ``--live``); the fallbacks still apply. A configuration problem (pro plan without a
+        key, bad base URL) is a fallback reason too, so the app keeps working.
+        """
+        if offline or (self.settings.market_source == "snapshot" and not live):
             return load_app_snapshot()
         try:
             return self.client.coins_markets()
         except MarketDataError as exc:
             log.warning("live market data unavailable: %s", type(exc).__name__)
             reason = f"live data unavailable: {exc}"
-            stale = self.client.cached_markets()
+            stale = self._client.cached_markets() if self._client is not None else None
             if stale is not None:
                 return replace(stale, warning=reason + " Showing the last cached data.")
             snap = load_app_snapshot()
