@@ -103,3 +103,16 @@ def test_deleted_widgets_do_not_break_a_switch(qtbot: QtBot, restore_theme: None
     qtbot.wait(10)
     theme_manager().apply("dark")
     theme_manager().apply("light")
+
+
+def test_extra_stylesheets_survive_a_switch(restore_theme: None) -> None:
+    from ui.theme import ThemeManager
+
+    tm = ThemeManager()
+    tm.add_stylesheet(lambda p: f"QLabel#probe {{ color: {p.accent}; }}")
+    tm.apply("dark")
+    sheet = QApplication.instance().styleSheet()
+    assert sheet.startswith(load_stylesheet("dark"))
+    assert f"QLabel#probe {{ color: {PALETTES['dark'].accent}; }}" in sheet
+    tm.apply("light")
+    assert PALETTES["light"].accent in QApplication.instance().styleSheet().split("probe")[1]

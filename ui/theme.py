@@ -13,6 +13,7 @@ custom widgets connect to it and repaint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -202,6 +203,21 @@ class ThemeManager(QObject):
         if name not in PALETTES:
             raise ValueError(f"unknown theme {name!r}")
         self._name = name
+        self._extra_sheets: list[Callable[[Palette], str]] = []
+
+    def add_stylesheet(self, provider: Callable[[Palette], str]) -> None:
+        """Append more style-sheet rules (e.g. the screens' own) for every theme.
+
+        ``provider`` gets the palette being applied and returns QSS text; it is appended
+        after the theme's sheet on every :meth:`apply`, so a theme switch keeps it.
+        """
+        self._extra_sheets.append(provider)
+
+    def stylesheet(self, name: str | None = None) -> str:
+        """The full application style sheet of a theme: its QSS file plus the extras."""
+        name = self._name if name is None else name
+        parts = [load_stylesheet(name), *(f(PALETTES[name]) for f in self._extra_sheets)]
+        return "\n".join(parts)
 
     @property
     def name(self) -> str:
@@ -226,7 +242,7 @@ class ThemeManager(QObject):
         if isinstance(app, QApplication):
             app.setStyle("Fusion")  # the same base look on every platform, QSS on top
             app.setPalette(qpalette_for(p))
-            app.setStyleSheet(load_stylesheet(name))
+            app.setStyleSheet(self.stylesheet(name))
         self.changed.emit(p)
         return p
 
