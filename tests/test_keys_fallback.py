@@ -32,11 +32,15 @@ from wallet_app.keys import keystore as ks
 from wallet_app.keys.fileio import atomic_write_text
 from wallet_app.paths import AppPaths
 
+# The two fakes below are duck-typed, deliberately *not* KeyringBackend subclasses: every
+# subclass registers itself with ``keyring`` and would change which backend
+# ``keyring.get_keyring()`` picks for the rest of the test session.
 
-class BrokenBackend(KeyringBackend):
+
+class BrokenBackend:
     """Looks viable, then fails every call like a D-Bus error would."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def get_password(self, service: str, username: str) -> str | None:
         raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown (simulated)")
@@ -48,13 +52,12 @@ class BrokenBackend(KeyringBackend):
         raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown (simulated)")
 
 
-class MemoryBackend(KeyringBackend):
+class MemoryBackend:
     """A working keyring stand-in (only to show a file wallet stays in its file)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
         self.items: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
