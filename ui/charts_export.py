@@ -35,18 +35,25 @@ def write_nav_chart(path: Path, days: Sequence[date], series: Mapping[str, Seque
     import pyqtgraph.exporters  # noqa: F401 - registers the exporters on pg
 
     pg.mkQApp()
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    # Colours are set on this widget only: pg.setConfigOptions would change the whole
+    # process, including the GUI's own charts when this runs inside the app.
+    plot = pg.PlotWidget(background="w",
+                         axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
     plot.resize(width, height)
     plot.show()  # offscreen: lays the widget out at the requested size, nothing is displayed
     pg.QtWidgets.QApplication.processEvents()
     item = plot.getPlotItem()
-    if title:
-        item.setTitle(title)
-    item.setLabel("left", "NAV (USDC)")
+    item.setLabel("left", "NAV (USDC)", color="k")
     item.showGrid(x=True, y=True, alpha=0.2)
+    for side in ("left", "bottom"):
+        axis = item.getAxis(side)
+        axis.setPen(pg.mkPen("k"))
+        axis.setTextPen(pg.mkPen("k"))
+    if title:
+        item.setTitle(title, color="k", size="12pt")
     item.setLogMode(y=log_y)
-    legend = item.addLegend(offset=(10, 10))
+    legend = item.addLegend(offset=(10, 10), labelTextColor="k",
+                            brush=pg.mkBrush(255, 255, 255, 200))
     xs = [_ts(d) for d in days]
     for (start, end) in bear_spans:
         region = pg.LinearRegionItem((_ts(start), _ts(end)), movable=False,
@@ -58,7 +65,7 @@ def write_nav_chart(path: Path, days: Sequence[date], series: Mapping[str, Seque
                        "Bear regime (USDC)")
     for i, (label, values) in enumerate(series.items()):
         curve = item.plot(xs, list(values), pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2),
-                          name=label)
+                          name=label, antialias=True)
         curve.setZValue(len(series) - i)  # the first series (the index) is drawn on top
     pg.QtWidgets.QApplication.processEvents()
     exporter = pg.exporters.ImageExporter(plot.scene())
