@@ -95,7 +95,7 @@ def test_service_falls_back_to_stale_cache_then_snapshot(app_home: AppPaths) -> 
     # Put an old good read in the cache: it is preferred to the bundled snapshot.
     coins = [{"id": f"c{i}", "symbol": f"c{i}", "name": "C", "current_price": 1,
               "market_cap": 10**9 - i, "total_volume": 10**7} for i in range(200)]
-    key = CoinGeckoClient._markets_key("usd", 2, 250)
+    key = client._markets_key("usd", 2, 250)
     old = datetime.now(UTC) - timedelta(days=2)
     client.cache.put(key, [json.dumps(coins)], old)  # type: ignore[union-attr]
     snap = MarketDataService(settings, app_home, client).markets()

@@ -188,6 +188,8 @@ def run_backtest(caps: Sequence[AssetDay], prices: Sequence[PriceDay] | None = N
     compose_rules = rules if floor_on else replace(rules, min_volume_usd=None)
 
     first = regime.points[0].day if regime.points else None
+    if first is None and not config.use_regime and caps_by_day:
+        first = min(caps_by_day)  # no signal needed when the regime switch is off
     days = [d for d in sorted(caps_by_day)
             if first is not None and d >= first
             and (config.start is None or d >= config.start)
@@ -234,12 +236,18 @@ def run_backtest(caps: Sequence[AssetDay], prices: Sequence[PriceDay] | None = N
                     cost = proceeds * cost_rate
                     cash += proceeds - cost
                     trade_costs += cost
+                # Sell-side trading costs leave a little less cash than the plan assumed:
+                # scale the buys to the cash there is, never below zero.
+                wanted = sum((leg.usdc for leg in plan.buys), Decimal(0))
+                fund = min(Decimal(1), cash / wanted) if wanted > 0 else Decimal(1)
                 for leg in plan.buys:
                     px = last_px[leg.asset_id]
-                    cost = leg.usdc * cost_rate
-                    qty[leg.asset_id] = qty.get(leg.asset_id, Decimal(0)) + (leg.usdc - cost) / px
-                    cash -= leg.usdc
+                    spend = leg.usdc * fund
+                    cost = spend * cost_rate
+                    qty[leg.asset_id] = qty.get(leg.asset_id, Decimal(0)) + (spend - cost) / px
+                    cash -= spend
                     trade_costs += cost
+                cash = max(cash, Decimal(0))  # clears a last-digit rounding residue
                 if plan.legs:
                     rebalances += 1
                     trades += len(plan.legs)

@@ -170,10 +170,11 @@ class CoinGeckoClient(JSONHTTPClient):
 
     # --- /coins/markets -------------------------------------------------------------------
 
-    @staticmethod
-    def _markets_key(vs_currency: str, pages: int, per_page: int) -> str:
-        return ResponseCache.key("coins/markets",
-                                 {"vs": vs_currency, "pages": pages, "per_page": per_page})
+    def _markets_key(self, vs_currency: str, pages: int, per_page: int) -> str:
+        # The base URL is part of the key (data from a test server or mirror never answers
+        # for the real API); the API key never is.
+        return ResponseCache.key("coins/markets", {"base": self.base_url, "vs": vs_currency,
+                                                   "pages": pages, "per_page": per_page})
 
     def coins_markets(self, *, pages: int = 2, per_page: int = MAX_PER_PAGE,
                       vs_currency: str = "usd", min_assets: int | None = None,
@@ -242,7 +243,8 @@ class CoinGeckoClient(JSONHTTPClient):
         params: dict[str, Any] = {"vs_currency": vs_currency, "days": days}
         if interval:
             params["interval"] = interval
-        key = ResponseCache.key(f"coins/{coin_id}/market_chart", params)
+        key = ResponseCache.key(f"coins/{coin_id}/market_chart",
+                                {**params, "base": self.base_url})
         if use_cache and self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None and hit.bodies:
