@@ -17,10 +17,12 @@ import hashlib
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
+import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 
@@ -61,7 +63,24 @@ def secret_service() -> KeyringBackend:
         f"expected the Secret Service backend, got {backend!r}; run the tests through "
         "`make test` (or dbus-run-session + gnome-keyring-daemon --unlock)"
     )
+    _wait_until_unlocked(backend)
     return backend
+
+
+def _wait_until_unlocked(backend: KeyringBackend, seconds: float = 3.0) -> None:
+    """The daemon started by the test command may still be unlocking its login keyring;
+    give it a moment, then fail with a clear message (wrong unlock password?)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            backend.get_password(SERVICE, "probe-unlocked")
+            return
+        except keyring.errors.KeyringLocked:
+            if time.monotonic() > deadline:
+                pytest.fail("the login keyring stays locked: the password piped to "
+                            "gnome-keyring-daemon --unlock does not open the existing "
+                            "login.keyring (scripts/run-tests.sh uses 'test-keyring-password')")
+            time.sleep(0.2)
 
 
 def keyring_entries(backend: KeyringBackend, name: str, upto: int = 6) -> dict[str, str]:

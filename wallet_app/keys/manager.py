@@ -494,6 +494,10 @@ class WalletManager:
         """Whether signing works now (checks the idle timeout; does not count as activity)."""
         return self._session.is_unlocked(name)
 
+    def unlocked_names(self) -> list[str]:
+        """Names of the wallets unlocked right now (after the idle check)."""
+        return self._session.unlocked_names()
+
     def touch(self) -> None:
         """Record user activity (the GUI calls this on input events)."""
         self._session.touch()
