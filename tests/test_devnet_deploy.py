@@ -1,0 +1,334 @@
+"""The devnet deployer against a real Anvil: a 100-constituent market deployed fast, real buys
+and sells through the vault, the lens, the faucet and price moves (feed + pool)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from web3 import Web3
+from web3.logs import DISCARD
+
+from wallet_app.devnet import artifacts, process
+from wallet_app.devnet.deploy import (
+    ConstituentSpec,
+    Deployment,
+    contract,
+    deploy_market,
+    fund,
+    pool_price,
+    refresh,
+    set_price,
+    set_prices,
+    synthetic_constituents,
+    token_contract,
+)
+from wallet_app.errors import DevnetError
+
+pytestmark = pytest.mark.chain
+
+DEPLOY_BUDGET_SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def w3(anvil_node: process.NodeInfo) -> Web3:
+    return Web3(Web3.HTTPProvider(anvil_node.rpc_url, request_kwargs={"timeout": 120}))
+
+
+@pytest.fixture(scope="module")
+def dep100(w3: Web3) -> Deployment:
+    """The full-size market: 100 constituents, deployed once for the module."""
+    return deploy_market(w3, synthetic_constituents(100))
+
+
+@pytest.fixture()
+def user(w3: Web3, dep100: Deployment) -> Iterator[str]:
+    """A fresh funded account: an unlocked Anvil account above the devnet's role accounts."""
+    addr = Web3.to_checksum_address(w3.eth.accounts[5])
+    fund(w3, dep100, addr, Decimal(1), Decimal(50_000))
+    yield addr
+
+
+def _send(w3: Web3, sender: str, fn: Any) -> Any:
+    """Send a contract call from an unlocked account and return its (successful) receipt."""
+    tx_hash = fn.transact({"from": sender})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
+    assert receipt["status"] == 1
+    return receipt
+
+
+def _deadline(w3: Web3) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"]) + 600
+
+
+def test_deploys_100_constituents_well_under_30_seconds(
+    w3: Web3, dep100: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with capsys.disabled():
+        print(f"\n[devnet] 100-constituent deploy took {dep100.deploy_seconds:.2f} s")
+    assert dep100.deploy_seconds < DEPLOY_BUDGET_SECONDS
+    vault = contract(w3, dep100, "IndexVault")
+    assert vault.functions.constituentCount().call() == 100
+    assert vault.functions.symbol().call() == "G100"
+    assert vault.functions.name().call() == "TM Global 100"
+    assert vault.functions.owner().call() == dep100.roles["owner"]
+    assert vault.functions.operator().call() == dep100.roles["operator"]
+    assert vault.functions.guardian().call() == dep100.roles["guardian"]
+    # Mixed decimals as the issue asks: 6, 8 and 18 all present; USDC has 6.
+    assert {t.decimals for t in dep100.tokens} == {6, 8, 18}
+    assert contract(w3, dep100, "USDC").functions.decimals().call() == 6
+    # Pools open exactly at the feed price.
+    for t in dep100.tokens[:8]:
+        assert abs(pool_price(w3, dep100, t.symbol) / t.initial_price_usd - 1) < Decimal("1e-6")
+    # Multicall3 is live.
+    mc = contract(w3, dep100, "Multicall3")
+    assert mc.functions.getChainId().call() == 31337
+
+
+def test_real_buy_through_the_vault(w3: Web3, dep100: Deployment, user: str) -> None:
+    vault = contract(w3, dep100, "IndexVault")
+    usdc = contract(w3, dep100, "USDC")
+    amount = 1_000 * 10**6
+    _send(w3, user, usdc.functions.approve(dep100.vault, amount))
+    quote = vault.functions.previewDeposit(amount).call()
+    shares_before = vault.functions.balanceOf(user).call()
+    receipt = _send(w3, user, vault.functions.buy(amount, quote, user, _deadline(w3)))
+    assert vault.functions.balanceOf(user).call() - shares_before == quote
+    deposit = vault.events.Deposit().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    assert deposit["assets"] == amount and deposit["shares"] == quote
+    fee = vault.events.FeeCharged().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    assert fee["amount"] == amount * 25 // 10_000 and fee["onBuy"] is True
+    # Selling back from cash pays the previewed USDC.
+    usdc_before = usdc.functions.balanceOf(user).call()
+    out_quote = vault.functions.previewRedeem(quote).call()
+    _send(w3, user, vault.functions.sell(quote, out_quote, user, _deadline(w3)))
+    assert usdc.functions.balanceOf(user).call() - usdc_before == out_quote
+
+
+def test_buy_with_permit_one_signature_one_transaction(w3: Web3, dep100: Deployment) -> None:
+    Account.enable_unaudited_hdwallet_features()
+    acct = Account.from_mnemonic(process.ANVIL_MNEMONIC, account_path="m/44'/60'/0'/0/6")
+    assert acct.address == w3.eth.accounts[6]
+    fund(w3, dep100, acct.address, Decimal(0), Decimal(2_000))
+    usdc = contract(w3, dep100, "USDC")
+    vault = contract(w3, dep100, "IndexVault")
+    amount = 2_000 * 10**6
+    deadline = _deadline(w3)
+    _, name, version, chain_id, verifying, _, _ = usdc.functions.eip712Domain().call()
+    signed = Account.sign_typed_data(
+        acct.key,
+        domain_data={
+            "name": name,
+            "version": version,
+            "chainId": chain_id,
+            "verifyingContract": verifying,
+        },
+        message_types={
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ]
+        },
+        message_data={
+            "owner": acct.address,
+            "spender": dep100.vault,
+            "value": amount,
+            "nonce": usdc.functions.nonces(acct.address).call(),
+            "deadline": deadline,
+        },
+    )
+    quote = vault.functions.previewDeposit(amount).call()
+    r = signed.r.to_bytes(32, "big")
+    s = signed.s.to_bytes(32, "big")
+    _send(
+        w3,
+        acct.address,
+        vault.functions.buyWithPermit(amount, quote, acct.address, deadline, signed.v, r, s),
+    )
+    assert vault.functions.balanceOf(acct.address).call() == quote
+    assert usdc.functions.balanceOf(acct.address).call() == 0
+    assert usdc.functions.nonces(acct.address).call() == 1
+
+
+def test_lens_returns_consistent_state(w3: Web3, dep100: Deployment, user: str) -> None:
+    vault = contract(w3, dep100, "IndexVault")
+    usdc = contract(w3, dep100, "USDC")
+    lens = contract(w3, dep100, "IndexLens")
+    _send(w3, user, usdc.functions.approve(dep100.vault, 2**256 - 1))
+    _send(w3, user, vault.functions.buy(500 * 10**6, 0, user, _deadline(w3)))
+    chain_id, block_number, _, v, u, cs = lens.functions.snapshot(dep100.vault, user).call()
+    assert chain_id == 31337 and block_number >= dep100.block_number
+    (
+        vault_addr,
+        asset,
+        name,
+        symbol,
+        decimals,
+        asset_decimals,
+        total_assets,
+        total_supply,
+        share_price,
+        cash,
+        holdings,
+        live_holdings,
+        nav_fresh,
+        _nav_at,
+        max_nav_age,
+        buy_fee,
+        sell_fee,
+        max_buy_fee,
+        max_sell_fee,
+        fee_recipient,
+        regime,
+        paused,
+        owner,
+        operator,
+        guardian,
+        _rebal_slip,
+        _liq_slip,
+        router,
+    ) = v
+    assert vault_addr == dep100.vault and asset == dep100.usdc and router == dep100.router
+    assert (name, symbol, decimals, asset_decimals) == ("TM Global 100", "G100", 18, 6)
+    assert total_assets == vault.functions.totalAssets().call() == cash + holdings
+    assert total_supply == vault.functions.totalSupply().call()
+    assert share_price == vault.functions.convertToAssets(10**18).call()
+    assert live_holdings == holdings and nav_fresh is True and max_nav_age == 3600
+    assert (buy_fee, sell_fee, max_buy_fee, max_sell_fee) == (25, 25, 100, 100)
+    assert fee_recipient == dep100.roles["fee_recipient"]
+    assert (regime, paused) == (0, False)
+    assert (owner, operator, guardian) == (
+        dep100.roles["owner"],
+        dep100.roles["operator"],
+        dep100.roles["guardian"],
+    )
+    account, shares, share_value, _, usdc_balance, allowance, nonce, eth_balance = u
+    assert account == user
+    assert shares == vault.functions.balanceOf(user).call() > 0
+    assert share_value == vault.functions.convertToAssets(shares).call()
+    assert usdc_balance == usdc.functions.balanceOf(user).call()
+    assert allowance == usdc.functions.allowance(user, dep100.vault).call()
+    assert nonce == 0 and eth_balance > 0
+    assert len(cs) == 100
+    for view, info in zip(cs, dep100.tokens, strict=True):
+        token, sym, _tname, dec, feed, heartbeat, weight = view[:7]
+        price, _updated, fresh = view[8:11]
+        assert (token, sym, dec, feed, weight) == (
+            info.address,
+            info.symbol,
+            info.decimals,
+            info.feed,
+            info.weight_bps,
+        )
+        assert heartbeat == 86_400 and fresh is True
+        assert price > 0  # USD with 18 decimals
+    assert sum(view[6] for view in cs) == 10_000
+
+
+def test_set_price_moves_feed_and_pool(w3: Web3, dep100: Deployment) -> None:
+    t = dep100.tokens[1]  # 3,000 USD, 8 decimals
+    feed = w3.eth.contract(address=t.feed, abi=artifacts.load("DevPriceFeed").abi)
+    up = Decimal("3300")
+    spot = set_price(w3, dep100, t.symbol, up)
+    assert feed.functions.latestRoundData().call()[1] == 3300 * 10**8
+    assert abs(spot / up - 1) < Decimal("0.0001")
+    assert abs(pool_price(w3, dep100, t.symbol) / up - 1) < Decimal("0.0001")
+    down = Decimal("2700.5")
+    spot = set_price(w3, dep100, t.symbol, down)
+    assert feed.functions.latestRoundData().call()[1] == 270_050_000_000
+    assert abs(spot / down - 1) < Decimal("0.0001")
+    # A sub-cent asset uses an 18-decimal feed and still lands on its price.
+    tiny = dep100.tokens[5]
+    assert tiny.feed_decimals == 18
+    spot = set_price(w3, dep100, tiny.symbol, Decimal("0.00031"))
+    assert abs(spot / Decimal("0.00031") - 1) < Decimal("0.0001")
+    # Put them back so other tests see the snapshot prices.
+    set_prices(w3, dep100, {t.symbol: t.initial_price_usd, tiny.symbol: tiny.initial_price_usd})
+
+
+def test_invest_then_sell_past_cash_and_refresh(w3: Web3) -> None:
+    """A small market end to end: operator invests, prices move, keeper refreshes, a holder
+    sells past the cash and gets USDC through the real pools."""
+    specs = [
+        ConstituentSpec("BTCX", "Bitcoin X", 8, Decimal("60000"), 5_000),
+        ConstituentSpec("ETHX", "Ether X", 18, Decimal("3000"), 3_000),
+        ConstituentSpec("SOLX", "Sol X", 6, Decimal("150"), 2_000),
+    ]
+    dep = deploy_market(w3, specs, pool_depth_usdc=Decimal(30_000_000))
+    vault = contract(w3, dep, "IndexVault")
+    usdc = contract(w3, dep, "USDC")
+    holder = Web3.to_checksum_address(w3.eth.accounts[7])
+    fund(w3, dep, holder, Decimal(0), Decimal(100_000))
+    _send(w3, holder, usdc.functions.approve(dep.vault, 2**256 - 1))
+    _send(w3, holder, vault.functions.buy(100_000 * 10**6, 0, holder, _deadline(w3)))
+    cash = vault.functions.cash().call()
+    legs = [(t.address, True, cash * t.weight_bps // 10_000, 0) for t in dep.tokens]
+    receipt = _send(w3, dep.roles["operator"], vault.functions.rebalance(legs, 100, _deadline(w3)))
+    assert len(vault.events.SwapExecuted().process_receipt(receipt, errors=DISCARD)) == 3
+    assert vault.functions.cash().call() <= 3  # rounding dust only
+    nav_before = vault.functions.totalAssets().call()
+    set_prices(w3, dep, {"BTCX": Decimal("63000"), "ETHX": Decimal("3150")}, refresh_nav=True)
+    assert vault.functions.totalAssets().call() > nav_before
+    shares = vault.functions.balanceOf(holder).call()
+    quote_value = vault.functions.convertToAssets(shares // 2).call()
+    before = usdc.functions.balanceOf(holder).call()
+    receipt = _send(
+        w3,
+        holder,
+        vault.functions.sell(shares // 2, quote_value * 97 // 100, holder, _deadline(w3)),
+    )
+    got = usdc.functions.balanceOf(holder).call() - before
+    assert quote_value * 97 // 100 <= got <= quote_value
+    assert vault.events.Liquidated().process_receipt(receipt, errors=DISCARD)
+    refresh(w3, dep)
+    btc = token_contract(w3, dep, "BTCX")
+    assert btc.functions.balanceOf(dep.vault).call() > 0
+
+
+def test_fund_is_a_faucet(w3: Web3, dep100: Deployment) -> None:
+    who = Web3.to_checksum_address("0x" + "ab" * 20)
+    fund(w3, dep100, who, Decimal("0.5"), Decimal("123.456789"))
+    assert w3.eth.get_balance(who) == 5 * 10**17
+    assert contract(w3, dep100, "USDC").functions.balanceOf(who).call() == 123_456_789
+    with pytest.raises(ValueError):
+        fund(w3, dep100, who, Decimal(0), Decimal("0.0000001"))
+
+
+def test_deployment_saves_and_loads(dep100: Deployment, tmp_path: Path) -> None:
+    path = tmp_path / "devnet" / "deployment.json"
+    dep100.save(path)
+    again = Deployment.load(path)
+    assert again == dep100
+    assert again.token("t001").address == dep100.tokens[1].address
+    assert isinstance(again.tokens[0].initial_price_usd, Decimal)
+    assert path.read_text() == again.to_json()
+    with pytest.raises(DevnetError):
+        dep100.token("NOPE")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(DevnetError):
+        Deployment.load(bad)
+    with pytest.raises(DevnetError):
+        Deployment.load(tmp_path / "missing.json")
+
+
+def test_invalid_specs_are_refused(w3: Web3) -> None:
+    with pytest.raises(ValueError, match="sum"):
+        deploy_market(w3, [ConstituentSpec("A", "A", 18, Decimal(1), 9_999)])
+    with pytest.raises(ValueError, match="unique"):
+        deploy_market(
+            w3,
+            [
+                ConstituentSpec("A", "A", 18, Decimal(1), 5_000),
+                ConstituentSpec("a", "A", 18, Decimal(1), 5_000),
+            ],
+        )
+    with pytest.raises(ValueError, match="positive"):
+        deploy_market(w3, [ConstituentSpec("A", "A", 18, Decimal(0), 10_000)])
