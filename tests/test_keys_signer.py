@@ -186,3 +186,19 @@ def test_permit_helper_validates() -> None:
             "owner": VAULT, "spender": VAULT, "value": 1, "nonce": 0, "deadline": 1}) == \
         permit_typed_data(token_name="T", version="1", chain_id=1, verifying_contract=USDC,
                           owner=VAULT, spender=VAULT, value=1, nonce=0, deadline=1)
+
+
+def test_lock_zeroes_the_key_buffers(wallet: tuple[WalletManager, str]) -> None:
+    """Plaintext keys live in bytearrays that are overwritten when the wallet locks."""
+    mgr, name = wallet
+    key0, _ = mgr._session.key(name, 0)
+    key1, _ = mgr._session.key(name, 1)
+    buffers = [key0.view(), key1.view()]
+    assert all(any(b) for b in buffers)
+    assert mgr.unlocked_names() == [name]
+    mgr.lock(name)
+    assert all(not any(b) for b in buffers)  # zeroed in place
+    assert key0.wiped and key1.wiped
+    with pytest.raises(RuntimeError):
+        key0.reveal()
+    assert mgr.unlocked_names() == []
