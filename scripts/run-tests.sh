@@ -11,7 +11,12 @@ echo "== forge test"
 echo "== pytest (GNOME Keyring over D-Bus, Qt offscreen)"
 export QT_QPA_PLATFORM=offscreen
 export PYTHONDONTWRITEBYTECODE=1
-exec dbus-run-session -- bash -c '
+# A private keyring folder for this run: the login keyring of $HOME (created by an earlier
+# run or by the user, with another password) is never touched or depended on.
+keyring_home=$(mktemp -d)
+trap 'rm -rf "$keyring_home"' EXIT
+export XDG_DATA_HOME="$keyring_home"
+dbus-run-session -- bash -c '
   printf "test-keyring-password" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   exec .venv/bin/python -m pytest -q "$@"
 ' pytest "$@"
