@@ -23,6 +23,8 @@ contract IndexVaultFuzzTest is IndexFixture {
         if (prior >= 1e6 && investBps > 0) _invest(investBps);
         for (uint256 i; i < N; ++i) {
             uint256 moveBps = bound(uint256(keccak256(abi.encode(seed, "move", i))), 8_000, 12_000);
+            // casting to 'int256' is safe because moveBps <= 12_000
+            // forge-lint: disable-next-line(unsafe-typecast)
             if (moveBps != 10_000) _movePrice(i, _priceOf(i) * int256(moveBps) / 10_000);
         }
         vault.updateNav();
@@ -232,6 +234,8 @@ contract IndexVaultFuzzTest is IndexFixture {
             assertEq(vault.holdingsValue(), _cacheRecomputed());
         } catch (bytes memory err) {
             // The only acceptable failures: the oracle floor, or a dust-sized leg.
+            // casting to 'bytes4' is safe because only the selector is compared
+            // forge-lint: disable-next-line(unsafe-typecast)
             bytes4 sel = bytes4(err);
             assertTrue(sel == IndexVault.SlippageExceeded.selector || sel == IndexVault.LegTooSmall.selector);
         }

@@ -120,6 +120,8 @@ contract VaultHandler is IndexFixture {
         uint256 i = which % tokens.length;
         moveBps = bound(moveBps, 8_500, 11_500);
         (, int256 answer,,,) = feeds[i].latestRoundData();
+        // casting to 'int256' is safe because moveBps <= 11_500
+        // forge-lint: disable-next-line(unsafe-typecast)
         int256 next = answer * int256(moveBps) / 10_000;
         if (next <= 0) return;
         _movePrice(i, next);

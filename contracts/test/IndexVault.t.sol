@@ -799,7 +799,7 @@ contract IndexVaultTest is IndexFixture {
         vm.prank(attacker);
         uint256 attackerShares = vault.buy(1, 0, attacker, block.timestamp);
         vm.prank(attacker);
-        usdc.transfer(address(vault), 10_000e6);
+        assertTrue(usdc.transfer(address(vault), 10_000e6));
         // The victim's deposit still gets a fair share of the vault.
         uint256 victimShares = _buy(alice, 10_000e6);
         assertGt(victimShares, 0);
@@ -817,7 +817,7 @@ contract IndexVaultTest is IndexFixture {
         _fund(attacker, 1_000_000e6 + 1);
         vm.startPrank(attacker);
         vault.buy(1, 0, attacker, block.timestamp);
-        usdc.transfer(address(vault), 1_000_000e6);
+        assertTrue(usdc.transfer(address(vault), 1_000_000e6));
         vm.stopPrank();
         // A 1 USDC victim: with 12 decimals of offset, rounding costs it at most a hair.
         uint256 victimShares = _buy(alice, 1e6);

@@ -18,7 +18,7 @@ import {DevMarketSeeder} from "../../src/devnet/DevMarketSeeder.sol";
 ///      packages' build JSON), the vault and the lens. The test contract is the tokens'
 ///      minter and the feeds' owner, so tests can mint and move prices.
 abstract contract IndexFixture is Test {
-    uint256 internal constant HEARTBEAT = 1 days;
+    uint32 internal constant HEARTBEAT = 1 days;
     uint8 internal constant FEED_DECIMALS = 8;
 
     address internal owner = makeAddr("owner");
@@ -136,7 +136,7 @@ abstract contract IndexFixture is Test {
         for (uint256 i; i < n; ++i) {
             ta[i] = address(tokens[i]);
             fa[i] = address(feeds[i]);
-            hb[i] = uint32(HEARTBEAT);
+            hb[i] = HEARTBEAT;
             // casting to 'uint16' is safe because each <= 10_000
             // forge-lint: disable-next-line(unsafe-typecast)
             w[i] = uint16(each);
