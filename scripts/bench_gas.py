@@ -44,6 +44,7 @@ ROWS = [
     ("rebalance_one_leg", "rebalance, one leg"),
     ("update_nav", "updateNav (keeper, N feeds)"),
     ("lens_snapshot", "IndexLens.snapshot (eth_call)"),
+    ("lens_quote_sell", "IndexLens.quoteSell past cash (eth_call)"),
 ]
 FLAT = ("buy", "sell_from_cash")
 

@@ -6,6 +6,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 
 import {IAggregatorV3} from "./interfaces/IAggregatorV3.sol";
+import {IUniswapV2Router02} from "./interfaces/IUniswapV2.sol";
 import {IndexVault} from "./IndexVault.sol";
 
 /// @title IndexLens: everything a wallet screen needs in one view call
@@ -151,6 +152,77 @@ contract IndexLens {
         }
         s.vault.liveHoldingsValue = live;
         s.user = userState(vault, user);
+    }
+
+    /// @notice Quote of `vault.sell(shares, ...)` in the current state: the USDC the seller
+    ///         would receive after the fee. From cash this equals {IndexVault-previewRedeem};
+    ///         past the cash it replays the pro-rata liquidation against the router's
+    ///         `getAmountsOut` (pools are independent, so the legs add up exactly).
+    /// @param vault The index vault.
+    /// @param shares Shares to sell.
+    /// @return usdcOut USDC the sell would pay now (0 when not executable).
+    /// @return pastCash Whether the sell would liquidate holdings.
+    /// @return executable False when a feed is stale or missing, the NAV cache is stale, or a
+    ///         leg would miss its oracle floor (the sell would revert; use redeemInKind).
+    function quoteSell(IndexVault vault, uint256 shares)
+        external
+        view
+        returns (uint256 usdcOut, bool pastCash, bool executable)
+    {
+        uint256 supply = vault.totalSupply();
+        if (shares == 0 || shares > supply || !vault.navFresh()) return (0, false, false);
+        uint256 cash = vault.cash();
+        if (vault.convertToAssets(shares) <= cash) return (vault.previewRedeem(shares), false, true);
+        (uint256 proceeds, bool ok) = _liquidation(vault, shares, supply);
+        if (!ok) return (0, true, false);
+        uint256 gross = cash * shares / supply + proceeds;
+        uint256 fee = (gross * vault.sellFeeBps() + 9_999) / 10_000;
+        return (gross - fee, true, true);
+    }
+
+    /// @dev Sum of the liquidation legs of `shares/supply` of every holding.
+    function _liquidation(IndexVault vault, uint256 shares, uint256 supply)
+        private
+        view
+        returns (uint256 proceeds, bool ok)
+    {
+        IndexVault.Constituent[] memory cs = vault.getConstituents();
+        address usdc = vault.asset();
+        uint256 assetUnit = 10 ** IERC20Metadata(usdc).decimals();
+        uint256 slip = vault.liquidationSlippageBps();
+        for (uint256 i; i < cs.length; ++i) {
+            uint256 amt = IERC20(cs[i].token).balanceOf(address(vault)) * shares / supply;
+            if (amt == 0) continue;
+            (uint256 out, bool legOk) = _quoteLeg(vault, cs[i], amt, usdc, assetUnit, slip);
+            if (!legOk) return (0, false);
+            proceeds += out;
+        }
+        ok = true;
+    }
+
+    /// @dev One liquidation leg: (USDC out, passes the oracle floor and the feed checks).
+    function _quoteLeg(
+        IndexVault vault,
+        IndexVault.Constituent memory c,
+        uint256 amt,
+        address usdc,
+        uint256 assetUnit,
+        uint256 slip
+    ) private view returns (uint256 out, bool ok) {
+        uint256 price;
+        try vault.priceOf(c.token) returns (uint256 p) {
+            price = p;
+        } catch {
+            return (0, false);
+        }
+        uint256 oracleOut = amt * price / (10 ** uint256(c.decimals) * (1e18 / assetUnit));
+        // Legs under 0.001 USDC are left in the vault, exactly as the sell does.
+        if (oracleOut < assetUnit / 1000) return (0, true);
+        address[] memory path = new address[](2);
+        path[0] = c.token;
+        path[1] = usdc;
+        out = IUniswapV2Router02(address(vault.router())).getAmountsOut(amt, path)[1];
+        ok = out * 10_000 >= oracleOut * (10_000 - slip);
     }
 
     /// @notice Vault-wide state only (`liveHoldingsValue` left zero; {snapshot} fills it).

@@ -78,6 +78,11 @@ contract GasBenchTest is IndexFixture {
         vm.snapshotGasLastCall(group, "update_nav");
     }
 
+    function test_gas_lensQuoteSell() public {
+        lens.quoteSell(vault, vault.totalSupply() / 5);
+        vm.snapshotGasLastCall(group, "lens_quote_sell");
+    }
+
     function test_gas_lens() public {
         lens.snapshot(vault, alice);
         vm.snapshotGasLastCall(group, "lens_snapshot");

@@ -826,6 +826,44 @@ contract IndexVaultTest is IndexFixture {
 
     // -------------------------------------------------------------------- lens
 
+    function test_LensQuoteSellIsExact() public {
+        uint256 bobShares = _buy(bob, 100_000e6);
+        _invest(9_000);
+        // From cash: the quote is previewRedeem and what the sell pays.
+        uint256 small = bobShares / 100;
+        (uint256 q, bool pastCash, bool ok) = lens.quoteSell(vault, small);
+        assertFalse(pastCash);
+        assertTrue(ok);
+        assertEq(q, vault.previewRedeem(small));
+        vm.prank(bob);
+        assertEq(vault.sell(small, q, bob, block.timestamp), q);
+        // Past the cash: the quote replays the liquidation to the unit.
+        uint256 big = vault.balanceOf(bob) / 2;
+        (q, pastCash, ok) = lens.quoteSell(vault, big);
+        assertTrue(pastCash);
+        assertTrue(ok);
+        vm.prank(bob);
+        assertEq(vault.sell(big, q, bob, block.timestamp), q);
+    }
+
+    function test_LensQuoteSellFlagsWhatWouldRevert() public {
+        uint256 bobShares = _buy(bob, 100_000e6);
+        _invest(10_000);
+        _arbPool(3, _priceOf(3) * 90 / 100);
+        (uint256 q, bool pastCash, bool ok) = lens.quoteSell(vault, bobShares / 2);
+        assertEq(q, 0);
+        assertTrue(pastCash);
+        assertFalse(ok);
+        _arbPool(3, _priceOf(3));
+        (, , ok) = lens.quoteSell(vault, bobShares / 2);
+        assertTrue(ok);
+        feeds[0].setPriceAt(_priceOf(0), block.timestamp - HEARTBEAT - 1);
+        (, , ok) = lens.quoteSell(vault, bobShares / 2);
+        assertFalse(ok);
+        (q, , ok) = lens.quoteSell(vault, 0);
+        assertFalse(ok);
+    }
+
     function test_LensSnapshotIsConsistent() public {
         _buy(bob, 50_000e6);
         _invest(7_000);
