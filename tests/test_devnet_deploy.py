@@ -19,6 +19,7 @@ from wallet_app.devnet.deploy import (
     Deployment,
     contract,
     deploy_market,
+    deployment_path,
     fund,
     pool_price,
     refresh,
@@ -28,6 +29,7 @@ from wallet_app.devnet.deploy import (
     token_contract,
 )
 from wallet_app.errors import DevnetError
+from wallet_app.paths import AppPaths
 
 pytestmark = pytest.mark.chain
 
@@ -301,8 +303,9 @@ def test_fund_is_a_faucet(w3: Web3, dep100: Deployment) -> None:
         fund(w3, dep100, who, Decimal(0), Decimal("0.0000001"))
 
 
-def test_deployment_saves_and_loads(dep100: Deployment, tmp_path: Path) -> None:
-    path = tmp_path / "devnet" / "deployment.json"
+def test_deployment_saves_and_loads(dep100: Deployment, tmp_path: Path, app_home: AppPaths) -> None:
+    path = deployment_path(app_home)
+    assert path.parent == app_home.devnet_dir
     dep100.save(path)
     again = Deployment.load(path)
     assert again == dep100

@@ -5,7 +5,7 @@ What :func:`deploy_market` puts on chain, from a list of :class:`ConstituentSpec
 * ``DevUSDC`` (6 decimals, EIP-2612 permit), the real Uniswap V2 ``WETH9``,
   ``UniswapV2Factory`` and ``UniswapV2Router02`` (bytecode from the npm packages' build JSON),
   our ``Multicall3``, ``IndexLens`` and ``IndexVault`` ("TM Global 100", "G100");
-* per constituent, through ``DevMarketSeeder`` (~20 per transaction): a ``DevToken``, a
+* per constituent, through ``DevMarketSeeder`` (up to 25 per transaction): a ``DevToken``, a
   ``DevPriceFeed`` at the spec's price, and a USDC pool seeded at exactly that price;
 * the vault's constituent list, target weights and a first NAV refresh.
 
@@ -13,9 +13,10 @@ Roles are Anvil's unlocked default accounts (the devnet's own keys, never a user
 account 0 deploys and is the faucet (USDC and token minter, feed writer, LP holder),
 1 owns the vault, 2 operates it, 3 is its guardian; fees go to the owner.
 
-Speed: a 100-constituent deploy is ~20 transactions, sent back to back with explicit nonces
+Speed: a 100-constituent deploy is 16 transactions, sent back to back with explicit nonces
 and gas limits (no ``eth_estimateGas`` round trips, no waiting between independent
-transactions), so it takes a few seconds; :attr:`Deployment.deploy_seconds` records it.
+transactions); it takes well under a second on Anvil, and :attr:`Deployment.deploy_seconds`
+records it.
 
 :func:`set_price` / :func:`set_prices` drive the market from a price replay: they write the
 feed and trade the pool to the new price with a real swap against the pair (the arbitrage a
@@ -41,6 +42,7 @@ from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
 from ..errors import DevnetError
+from ..paths import AppPaths
 from . import artifacts
 
 log = logging.getLogger(__name__)
@@ -215,6 +217,11 @@ class Deployment:
         except OSError as exc:
             raise DevnetError(f"No devnet deployment found at {path}; deploy it first.") from exc
         return cls.from_json(text)
+
+
+def deployment_path(paths: AppPaths) -> Path:
+    """Where the app keeps the devnet's :class:`Deployment` (beside the node record)."""
+    return paths.devnet_dir / "deployment.json"
 
 
 # ----------------------------------------------------------------------- helpers
