@@ -292,14 +292,16 @@ contract IndexLens {
         v.balance = IERC20(c.token).balanceOf(vault);
         v.cachedPrice = c.cachedPrice;
         v.cachedValue = c.cachedValue;
-        try IAggregatorV3(c.feed).latestRoundData() returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
+        try IAggregatorV3(c.feed).latestRoundData() returns (
+            uint80, int256 answer, uint256, uint256 updatedAt, uint80
+        ) {
             v.priceUpdatedAt = updatedAt;
             if (answer > 0 && c.feedDecimals <= 18) {
                 // casting to 'uint256' is safe because answer > 0
                 // forge-lint: disable-next-line(unsafe-typecast)
                 v.price = uint256(answer) * 10 ** (18 - c.feedDecimals);
-                v.priceFresh = updatedAt != 0 && updatedAt <= block.timestamp
-                    && block.timestamp - updatedAt <= c.heartbeat;
+                v.priceFresh =
+                    updatedAt != 0 && updatedAt <= block.timestamp && block.timestamp - updatedAt <= c.heartbeat;
             }
         } catch {}
         if (v.priceFresh) {

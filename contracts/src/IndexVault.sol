@@ -609,7 +609,9 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         beforeDeadline(deadline)
         returns (uint256 valueIn, uint256 valueOut)
     {
-        if (slippageBps > maxRebalanceSlippageBps) revert SlippageTooHigh(slippageBps, maxRebalanceSlippageBps);
+        if (slippageBps > maxRebalanceSlippageBps) {
+            revert SlippageTooHigh(slippageBps, maxRebalanceSlippageBps);
+        }
         address usdc = asset();
         bool bear = regime == Regime.Bear;
         for (uint256 k; k < legs.length; ++k) {

@@ -148,7 +148,8 @@ contract DevnetTest is IndexFixture {
         for (uint256 i; i < 3; ++i) {
             IUniswapV2Pair pair = IUniswapV2Pair(pairs[i]);
             (uint112 r0, uint112 r1,) = pair.getReserves();
-            (uint256 rt, uint256 ru) = pair.token0() == address(tokens[i]) ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
+            (uint256 rt, uint256 ru) =
+                pair.token0() == address(tokens[i]) ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
             assertEq(ru, 1_000_000e6);
             // casting to 'uint256' is safe because test prices are positive
             // forge-lint: disable-next-line(unsafe-typecast)

@@ -109,7 +109,9 @@ contract VaultHandler is IndexFixture {
         uint256 bal = tokens[i].balanceOf(address(vault));
         if (bal == 0) return;
         IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(tokens[i]), isBuy: false, amountIn: bound(fraction, 1, bal), minAmountOut: 0});
+        legs[0] = IndexVault.Leg({
+            token: address(tokens[i]), isBuy: false, amountIn: bound(fraction, 1, bal), minAmountOut: 0
+        });
         vm.prank(operator);
         try vault.rebalance(legs, 100, block.timestamp) {} catch {}
         _arbAll();

@@ -64,7 +64,9 @@ contract IndexVaultTest is IndexFixture {
         vault.updateNav();
         _fund(alice, 1_000e6);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InsufficientSharesOut.selector, vault.previewDeposit(1_000e6), quote));
+        vm.expectRevert(
+            abi.encodeWithSelector(IndexVault.InsufficientSharesOut.selector, vault.previewDeposit(1_000e6), quote)
+        );
         vault.buy(1_000e6, quote, alice, block.timestamp);
         assertEq(usdc.balanceOf(alice), 1_000e6);
         assertEq(vault.balanceOf(alice), 0);
@@ -73,7 +75,9 @@ contract IndexVaultTest is IndexFixture {
     function test_BuyPastDeadlineReverts() public {
         _fund(alice, 100e6);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp)
+        );
         vault.buy(100e6, 0, alice, block.timestamp - 1);
         assertEq(usdc.balanceOf(alice), 100e6);
     }
@@ -90,7 +94,9 @@ contract IndexVaultTest is IndexFixture {
         vm.startPrank(alice);
         vm.expectRevert(abi.encodeWithSelector(IndexVault.InsufficientSharesOut.selector, quote, quote + 1));
         vault.deposit(1_000e6, alice, quote + 1, block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp)
+        );
         vault.deposit(1_000e6, alice, 0, block.timestamp - 1);
         assertEq(vault.deposit(1_000e6, alice, quote, block.timestamp), quote);
         // The plain ERC-4626 deposit works too.
@@ -105,7 +111,8 @@ contract IndexVaultTest is IndexFixture {
     {
         bytes32 typehash =
             keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-        bytes32 structHash = keccak256(abi.encode(typehash, holder, address(vault), value, usdc.nonces(holder), deadline));
+        bytes32 structHash =
+            keccak256(abi.encode(typehash, holder, address(vault), value, usdc.nonces(holder), deadline));
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", usdc.DOMAIN_SEPARATOR(), structHash));
         (v, r, s) = vm.sign(pk, digest);
     }
@@ -199,7 +206,9 @@ contract IndexVaultTest is IndexFixture {
     function test_SellPastDeadlineReverts() public {
         uint256 shares = _buy(alice, 1_000e6);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp)
+        );
         vault.sell(shares, 0, alice, block.timestamp - 1);
         assertEq(vault.balanceOf(alice), shares);
     }
@@ -855,12 +864,12 @@ contract IndexVaultTest is IndexFixture {
         assertTrue(pastCash);
         assertFalse(ok);
         _arbPool(3, _priceOf(3));
-        (, , ok) = lens.quoteSell(vault, bobShares / 2);
+        (,, ok) = lens.quoteSell(vault, bobShares / 2);
         assertTrue(ok);
         feeds[0].setPriceAt(_priceOf(0), block.timestamp - HEARTBEAT - 1);
-        (, , ok) = lens.quoteSell(vault, bobShares / 2);
+        (,, ok) = lens.quoteSell(vault, bobShares / 2);
         assertFalse(ok);
-        (q, , ok) = lens.quoteSell(vault, 0);
+        (q,, ok) = lens.quoteSell(vault, 0);
         assertFalse(ok);
     }
 

@@ -59,7 +59,8 @@ abstract contract IndexFixture is Test {
         factory = IUniswapV2Factory(
             _deployCode(
                 abi.encodePacked(
-                    _loadArtifact("node_modules/@uniswap/v2-core/build/UniswapV2Factory.json"), abi.encode(address(this))
+                    _loadArtifact("node_modules/@uniswap/v2-core/build/UniswapV2Factory.json"),
+                    abi.encode(address(this))
                 )
             )
         );
@@ -76,8 +77,14 @@ abstract contract IndexFixture is Test {
     /// @dev A deterministic spread of USD prices (8 decimals): BTC-like down to sub-cent.
     function _priceOf(uint256 i) internal pure returns (int256) {
         int256[8] memory p = [
-            int256(60_000e8), int256(3_000e8), int256(1e8), int256(0.5e8), int256(150e8), int256(0.0004e8),
-            int256(25e8), int256(7.5e8)
+            int256(60_000e8),
+            int256(3_000e8),
+            int256(1e8),
+            int256(0.5e8),
+            int256(150e8),
+            int256(0.0004e8),
+            int256(25e8),
+            int256(7.5e8)
         ];
         return p[i % 8];
     }
