@@ -35,7 +35,9 @@ import {IUniswapV2Router02} from "./interfaces/IUniswapV2.sol";
 ///      Safety: buys and NAV sells require the cache to be younger than `maxNavAge`
 ///      (owner-set, never above {MAX_NAV_AGE_LIMIT}), else they revert with {NavStale}; in-kind
 ///      exits need no price and are never blocked. When `holdingsValue == 0` (all cash, e.g.
-///      in the Bear regime) NAV is exact and no freshness is needed. The residual risk is that a
+///      in the Bear regime) NAV is exact and no freshness is needed. A stale or missing feed
+///      cannot be written into the cache, so it stops buys and NAV sells once the cache
+///      expires: the prices behind a buy are at most `heartbeat + maxNavAge` old. The residual risk is that a
 ///      price moves between two refreshes: whoever trades against a cache up to `maxNavAge` old
 ///      trades at a price that is off by at most that move (on top of the feeds' own deviation
 ///      threshold). The owner bounds it by choosing `maxNavAge` so that the typical index move in
