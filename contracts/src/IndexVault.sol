@@ -25,7 +25,7 @@ import {IUniswapV2Router02} from "./interfaces/IUniswapV2.sol";
 ///         through the Uniswap V2 router. {redeemInKind} always works: paused, stale oracle or not.
 ///
 /// @dev **Cached holdings value (why a buy is flat in N).** Valuing 100 holdings costs 100
-///      oracle reads and 100 `balanceOf` calls (~1M gas), far beyond a 150k-gas buy. The vault
+///      oracle reads and 100 `balanceOf` calls (~2.5M gas), far beyond a 150k-gas buy. The vault
 ///      therefore keeps `holdingsValue = sum(cachedValue_i)` where
 ///      `cachedValue_i = balance_i * cachedPrice_i` (rounded down). The cache is:
 ///      - refreshed for every constituent by the permissionless {updateNav} (fresh feeds only);
@@ -37,8 +37,9 @@ import {IUniswapV2Router02} from "./interfaces/IUniswapV2.sol";
 ///      exits need no price and are never blocked. When `holdingsValue == 0` (all cash, e.g.
 ///      in the Bear regime) NAV is exact and no freshness is needed. A stale or missing feed
 ///      cannot be written into the cache, so it stops buys and NAV sells once the cache
-///      expires: the prices behind a buy are at most `heartbeat + maxNavAge` old. The residual risk is that a
-///      price moves between two refreshes: whoever trades against a cache up to `maxNavAge` old
+///      expires: the prices behind a buy are at most `heartbeat + maxNavAge` old.
+///      The residual risk is that a price moves between two refreshes: whoever trades against
+///      a cache up to `maxNavAge` old
 ///      trades at a price that is off by at most that move (on top of the feeds' own deviation
 ///      threshold). The owner bounds it by choosing `maxNavAge` so that the typical index move in
 ///      that time stays below the round-trip fee; a keeper refreshes at least that often, and
