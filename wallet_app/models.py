@@ -125,7 +125,12 @@ class BuyQuote:
     uses_permit: bool
     gas: GasEstimate
     balance_changes: list[BalanceChange] = field(default_factory=list)
-    deadline: int = 0  # unix seconds
+    deadline: int = 0  # unix seconds (chain time)
+    #: True when the numbers come from simulating the exact transaction (eth_call); False
+    #: when the permit cannot be signed yet (wallet locked): then they are computed from
+    #: the vault's preview, and the exact transaction is simulated before signing.
+    simulated: bool = True
+    usdc_balance: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,8 @@ class SellQuote:
     gas: GasEstimate
     balance_changes: list[BalanceChange] = field(default_factory=list)
     deadline: int = 0
+    simulated: bool = True
+    shares_balance: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def _phases(rng: random.Random, n: int) -> list[float]:
     bull = True
     while len(drift) < n:
         length = rng.randint(60, 160)
-        d = rng.uniform(0.002, 0.005) if bull else -rng.uniform(0.002, 0.0045)
+        d = rng.uniform(0.0015, 0.004) if bull else -rng.uniform(0.0015, 0.0035)
         drift.extend([d] * length)
         bull = not bull
     return drift[:n]
@@ -89,7 +89,7 @@ def synthetic_paths(
     market = [0.0] * n
     level = 0.0
     for k in range(n):
-        level += drift[k] + rng.gauss(0.0, 0.025)
+        level += drift[k] + rng.gauss(0.0, 0.022)
         market[k] = level
     prices: dict[str, list[Decimal]] = {}
     for sym in sorted(start_prices):

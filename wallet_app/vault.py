@@ -1,0 +1,412 @@
+"""Typed client of the on-chain index: the IndexVault and its IndexLens.
+
+Reads go through the lens (one ``eth_call`` returns the whole screen); writes are encoded
+here as calldata and sent by the chain package's sender, which simulates, journals and
+broadcasts them. Amounts cross this boundary as integer base units; the conversion to
+``Decimal`` for display happens in :func:`to_index_state` and the facade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from .chain.provider import ChainClient
+from .chain.simulate import RevertDecoder
+from .devnet import artifacts
+from .models import Holding, IndexEvent, IndexState, Regime
+
+SHARE_DECIMALS = 18
+PRICE_DECIMALS = 18  # lens and vault prices: USD with 18 decimals
+INDEX_NAME = "TM Global 100"
+
+#: Plain-language text for the vault's custom errors (the decoder fills ``{arg}`` names).
+VAULT_ERROR_MESSAGES: dict[str, str] = {
+    "InsufficientSharesOut": (
+        "The price moved past your slippage limit before the buy executed, so it was "
+        "cancelled on-chain and your USDC stayed in your wallet. Review the new quote and "
+        "try again, or allow more slippage."),
+    "InsufficientAssetsOut": (
+        "The payout would have been below your minimum (the price moved past your slippage "
+        "limit), so the sell was cancelled and you keep your shares. Try again with a fresh "
+        "quote or allow more slippage."),
+    "DeadlineExpired": (
+        "The transaction was mined after its deadline, so it was cancelled and nothing "
+        "changed. Request a fresh quote and try again."),
+    "NavStale": (
+        "The index's prices have not been refreshed recently enough, so buys and sells at "
+        "NAV are paused for safety. Try again in a few minutes; in-kind exits stay open."),
+    "StalePrice": (
+        "A constituent's price feed is out of date, so trading at NAV is paused for safety. "
+        "Try again later; in-kind exits stay open."),
+    "PriceUnavailable": (
+        "A constituent has no price, so trading at NAV is paused for safety. Try again later."),
+    "InvalidPrice": (
+        "A constituent's price feed reported an invalid price, so trading at NAV is paused."),
+    "EnforcedPause": (
+        "Buying is paused by the index guardian. You can still sell and redeem in kind."),
+    "ZeroAmount": "Enter an amount greater than zero.",
+    "SlippageExceeded": (
+        "A swap inside the sell would have received less than the slippage limit allows, "
+        "so the sell was cancelled and you keep your shares. Try a smaller amount or allow "
+        "more slippage."),
+    "InsufficientCash": (
+        "The index does not hold enough cash to pay this out right now. Try a smaller "
+        "amount."),
+    "ERC20InsufficientBalance": "Your token balance is too low for this amount.",
+    "ERC20InsufficientAllowance": (
+        "The vault is not approved to take this much USDC. Approve the amount and retry."),
+    "ERC4626ExceededMaxRedeem": "You are trying to sell more shares than you hold.",
+    "ERC4626ExceededMaxDeposit": "Buying is closed right now (paused or prices stale).",
+    "ERC2612ExpiredSignature": "The permit signature has expired. Request a fresh quote.",
+    "ERC2612InvalidSigner": "The permit signature is not valid for this account.",
+}
+
+
+def to_decimal(raw: int, decimals: int) -> Decimal:
+    """Integer base units to a ``Decimal`` of whole units, exactly."""
+    return Decimal(int(raw)).scaleb(-decimals)
+
+
+def to_base_units(amount: Decimal, decimals: int) -> int:
+    """Whole units to integer base units; refuses more precision than the token has."""
+    scaled = amount.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"at most {decimals} decimal places")
+    return int(scaled)
+
+
+@dataclass(frozen=True)
+class ConstituentRaw:
+    token: str
+    symbol: str
+    name: str
+    decimals: int
+    feed: str
+    target_bps: int
+    balance: int
+    price18: int
+    price_fresh: bool
+    value: int  # USDC base units
+
+
+@dataclass(frozen=True)
+class VaultSnapshot:
+    """The lens snapshot, integers as the chain returned them."""
+
+    chain_id: int
+    block_number: int
+    timestamp: int
+    vault: str
+    usdc: str
+    usdc_decimals: int
+    share_symbol: str
+    total_assets: int
+    total_supply: int
+    share_price: int  # USDC base units per whole share
+    cash: int
+    holdings_value: int
+    live_holdings_value: int
+    nav_fresh: bool
+    nav_updated_at: int
+    buy_fee_bps: int
+    sell_fee_bps: int
+    max_buy_fee_bps: int
+    max_sell_fee_bps: int
+    fee_recipient: str
+    regime: Regime
+    paused: bool
+    operator: str
+    liquidation_slippage_bps: int
+    account: str
+    shares: int
+    share_value: int
+    max_redeem_from_cash: int
+    usdc_balance: int
+    usdc_allowance: int
+    usdc_permit_nonce: int
+    eth_balance: int
+    constituents: tuple[ConstituentRaw, ...]
+
+    @property
+    def nav_per_share(self) -> Decimal:
+        return to_decimal(self.share_price, self.usdc_decimals)
+
+
+class VaultClient:
+    """Reads and encodes calls for one deployed vault (addresses from the deployment)."""
+
+    def __init__(self, client: ChainClient, vault: str, lens: str) -> None:
+        self.client = client
+        w3 = client.w3
+        self.vault_address = to_checksum_address(vault)
+        self.lens_address = to_checksum_address(lens)
+        self.vault = w3.eth.contract(address=self.vault_address,
+                                     abi=artifacts.load("IndexVault").abi)
+        self.lens = w3.eth.contract(address=self.lens_address,
+                                    abi=artifacts.load("IndexLens").abi, decode_tuples=True)
+        self.usdc_abi = artifacts.load("DevUSDC").abi
+
+    @staticmethod
+    def revert_decoder() -> RevertDecoder:
+        """A decoder that knows the vault's, OpenZeppelin's and the tokens' custom errors."""
+        dec = RevertDecoder()
+        dec.register_abi(artifacts.load("IndexVault").abi)
+        dec.register_abi(artifacts.load("DevUSDC").abi)
+        dec.register_messages(VAULT_ERROR_MESSAGES)
+        return dec
+
+    # ------------------------------------------------------------------ reads
+
+    def snapshot(self, account: str | None = None, block: str | int = "latest") -> VaultSnapshot:
+        """Everything a screen needs, in exactly one ``eth_call``."""
+        user = to_checksum_address(account) if account else "0x" + "00" * 20
+        s = self.lens.functions.snapshot(self.vault_address, user).call(block_identifier=block)
+        v, u = s.vault, s.user
+        cons = tuple(
+            ConstituentRaw(
+                token=c.token, symbol=c.symbol, name=c.name, decimals=c.decimals, feed=c.feed,
+                target_bps=c.targetWeightBps, balance=c.balance, price18=c.price,
+                price_fresh=c.priceFresh, value=c.value)
+            for c in s.constituents
+        )
+        return VaultSnapshot(
+            chain_id=s.chainId, block_number=s.blockNumber, timestamp=s.timestamp,
+            vault=v.vault, usdc=v.asset, usdc_decimals=v.assetDecimals, share_symbol=v.symbol,
+            total_assets=v.totalAssets, total_supply=v.totalSupply, share_price=v.sharePrice,
+            cash=v.cash, holdings_value=v.holdingsValue,
+            live_holdings_value=v.liveHoldingsValue, nav_fresh=v.navFresh,
+            nav_updated_at=v.navUpdatedAt, buy_fee_bps=v.buyFeeBps, sell_fee_bps=v.sellFeeBps,
+            max_buy_fee_bps=v.maxBuyFeeBps, max_sell_fee_bps=v.maxSellFeeBps,
+            fee_recipient=v.feeRecipient, regime=Regime.BEAR if v.regime == 1 else Regime.BULL,
+            paused=v.paused, operator=v.operator,
+            liquidation_slippage_bps=v.liquidationSlippageBps,
+            account=u.account, shares=u.shares, share_value=u.shareValue,
+            max_redeem_from_cash=u.maxRedeemFromCash, usdc_balance=u.usdcBalance,
+            usdc_allowance=u.usdcAllowance, usdc_permit_nonce=u.usdcPermitNonce,
+            eth_balance=u.ethBalance, constituents=cons,
+        )
+
+    def preview_deposit(self, assets: int, block: str | int = "latest") -> int:
+        return int(self.vault.functions.previewDeposit(assets).call(block_identifier=block))
+
+    def preview_redeem(self, shares: int, block: str | int = "latest") -> int:
+        return int(self.vault.functions.previewRedeem(shares).call(block_identifier=block))
+
+    # ------------------------------------------------------------------ calldata
+
+    def _data(self, fn: Any) -> bytes:
+        return bytes.fromhex(fn._encode_transaction_data()[2:])
+
+    def buy_data(self, assets: int, min_shares: int, receiver: str, deadline: int) -> bytes:
+        return self._data(self.vault.functions.buy(assets, min_shares,
+                                                   to_checksum_address(receiver), deadline))
+
+    def buy_with_permit_data(self, assets: int, min_shares: int, receiver: str, deadline: int,
+                             v: int, r: bytes, s: bytes) -> bytes:
+        return self._data(self.vault.functions.buyWithPermit(
+            assets, min_shares, to_checksum_address(receiver), deadline, v, r, s))
+
+    def sell_data(self, shares: int, min_usdc: int, receiver: str, deadline: int) -> bytes:
+        return self._data(self.vault.functions.sell(shares, min_usdc,
+                                                    to_checksum_address(receiver), deadline))
+
+    def redeem_in_kind_data(self, shares: int, receiver: str) -> bytes:
+        return self._data(self.vault.functions.redeemInKind(shares,
+                                                            to_checksum_address(receiver)))
+
+    def approve_data(self, usdc: str, amount: int) -> bytes:
+        token = self.client.w3.eth.contract(address=to_checksum_address(usdc),
+                                            abi=self.usdc_abi)
+        return self._data(token.functions.approve(self.vault_address, amount))
+
+    def usdc_permit_domain(self, usdc: str) -> tuple[str, str]:
+        """(name, version) of the USDC's EIP-712 domain, read from the token (EIP-5267)."""
+        token = self.client.w3.eth.contract(address=to_checksum_address(usdc),
+                                            abi=self.usdc_abi)
+        domain = token.functions.eip712Domain().call()
+        return str(domain[1]), str(domain[2])
+
+    # ------------------------------------------------------------------ receipts and logs
+
+    def decode_receipt(self, receipt: dict[str, Any]) -> dict[str, int]:
+        """Shares minted/burned and USDC moved by this vault in ``receipt``."""
+        out = {"shares_minted": 0, "shares_burned": 0, "assets_in": 0, "assets_out": 0,
+               "fee": 0}
+        for log in receipt.get("logs", []):
+            if to_checksum_address(log["address"]) != self.vault_address:
+                continue
+            ev = self._decode_log(log)
+            if ev is None:
+                continue
+            name, args = ev
+            if name == "Deposit":
+                out["shares_minted"] += args["shares"]
+                out["assets_in"] += args["assets"]
+            elif name == "Withdraw":
+                out["shares_burned"] += args["shares"]
+                out["assets_out"] += args["assets"]
+            elif name == "FeeCharged":
+                out["fee"] += args["amount"]
+        return out
+
+    def _decode_log(self, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        topics = log.get("topics") or []
+        if not topics:
+            return None
+        topic0 = bytes(topics[0]) if not isinstance(topics[0], str) else bytes.fromhex(
+            topics[0][2:])
+        event = self._events_by_topic().get(topic0)
+        if event is None:
+            return None
+        try:
+            decoded = event().process_log(log)
+        except Exception:  # noqa: BLE001 - a log we cannot decode is skipped, not fatal
+            return None
+        return decoded["event"], dict(decoded["args"])
+
+    def _events_by_topic(self) -> dict[bytes, Any]:
+        if not hasattr(self, "_topic_map"):
+            from eth_utils import event_abi_to_log_topic
+
+            self._topic_map = {
+                bytes(event_abi_to_log_topic(e)): getattr(self.vault.events, e["name"])
+                for e in self.vault.abi if e.get("type") == "event"
+            }
+        return self._topic_map
+
+    def events(self, from_block: int, to_block: int | str = "latest") -> list[IndexEvent]:
+        """The vault's events in a block range as transactions-log entries (one getLogs)."""
+        logs = self.client.rpc("eth_getLogs", {
+            "address": self.vault_address,
+            "fromBlock": hex(from_block),
+            "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+        })
+        out: list[IndexEvent] = []
+        for raw in logs:
+            log = _normalise_log(raw)
+            ev = self._decode_log(log)
+            if ev is None:
+                continue
+            entry = describe_event(ev[0], ev[1], log)
+            if entry is not None:
+                out.append(entry)
+        return out
+
+
+def _normalise_log(raw: dict[str, Any]) -> dict[str, Any]:
+    from hexbytes import HexBytes
+
+    return {
+        "address": raw["address"],
+        "topics": [HexBytes(t) for t in raw["topics"]],
+        "data": HexBytes(raw["data"]),
+        "blockNumber": int(raw["blockNumber"], 16),
+        "transactionHash": HexBytes(raw["transactionHash"]),
+        "transactionIndex": int(raw["transactionIndex"], 16),
+        "blockHash": HexBytes(raw["blockHash"]),
+        "logIndex": int(raw["logIndex"], 16),
+        "removed": raw.get("removed", False),
+    }
+
+
+def _usdc(v: int) -> Decimal:
+    return to_decimal(v, 6)
+
+
+def _shares(v: int) -> Decimal:
+    return to_decimal(v, SHARE_DECIMALS)
+
+
+def describe_event(name: str, a: dict[str, Any], log: dict[str, Any]) -> IndexEvent | None:
+    """One vault event as a line of the transactions log (None for internal bookkeeping)."""
+    base = {"block_number": log["blockNumber"], "tx_hash": "0x" + bytes(
+        log["transactionHash"]).hex(), "log_index": log["logIndex"]}
+    if name == "Deposit":
+        return IndexEvent(**base, kind="buy", account=a["owner"], usdc=_usdc(a["assets"]),
+                          shares=_shares(a["shares"]),
+                          summary=f"Buy: {_usdc(a['assets'])} USDC for "
+                                  f"{_shares(a['shares']):.6f} G100")
+    if name == "Withdraw":
+        return IndexEvent(**base, kind="sell", account=a["owner"], usdc=_usdc(a["assets"]),
+                          shares=_shares(a["shares"]),
+                          summary=f"Sell: {_shares(a['shares']):.6f} G100 for "
+                                  f"{_usdc(a['assets'])} USDC")
+    if name == "RedeemedInKind":
+        return IndexEvent(**base, kind="redeem_in_kind", account=a.get("owner"),
+                          shares=_shares(a.get("shares", 0)),
+                          summary="In-kind redemption")
+    if name == "Rebalanced":
+        return IndexEvent(**base, kind="rebalance", account=a["operator"],
+                          usdc=_usdc(a["valueIn"]),
+                          summary=f"Rebalance: {a['legs']} trades, "
+                                  f"{_usdc(a['valueIn']):,.2f} USDC traded")
+    if name == "RegimeChanged":
+        new = "Bear (100% USDC)" if a["current"] == 1 else "Bull (constituents)"
+        return IndexEvent(**base, kind="regime", summary=f"Regime switch to {new}")
+    if name == "FeesSet":
+        return IndexEvent(**base, kind="fee",
+                          summary=f"Fees set: buy {a['buyFeeBps'] / 100}%, "
+                                  f"sell {a['sellFeeBps'] / 100}%")
+    if name == "FeeRecipientSet":
+        return IndexEvent(**base, kind="fee", summary=f"Fee recipient set to {a['current']}")
+    if name == "TargetWeightsSet":
+        return IndexEvent(**base, kind="weights",
+                          summary=f"Target weights set for {len(a['tokens'])} constituents")
+    if name == "ConstituentAdded":
+        return IndexEvent(**base, kind="constituent", summary=f"Constituent added {a['token']}")
+    if name == "ConstituentRemoved":
+        return IndexEvent(**base, kind="constituent",
+                          summary=f"Constituent removed {a['token']}")
+    if name == "NavUpdated":
+        supply = a["totalSupply"]
+        nav = (Decimal(a["holdingsValue"] + a["cash"]) / Decimal(supply) * Decimal(10**12)
+               if supply else None)
+        return IndexEvent(**base, kind="nav",
+                          timestamp=datetime.fromtimestamp(a["timestamp"], UTC),
+                          usdc=None if nav is None else nav.quantize(Decimal("0.000001")),
+                          summary="NAV refreshed")
+    if name in ("Paused", "Unpaused"):
+        return IndexEvent(**base, kind="pause", summary=f"Buys {name.lower()}")
+    return None
+
+
+def to_index_state(s: VaultSnapshot, *, gauge: Any = None, change_24h: Decimal | None = None,
+                   change_7d: Decimal | None = None, next_rebalance: datetime | None = None,
+                   price_changes: dict[str, Decimal] | None = None) -> IndexState:
+    """The lens snapshot as the Index screen's data object."""
+    dec = s.usdc_decimals
+    total_value = to_decimal(s.cash + s.live_holdings_value, dec)
+    holdings: list[Holding] = []
+    for c in s.constituents:
+        value = to_decimal(c.value, dec)
+        weight = int((Decimal(c.value) * 10_000 / Decimal(s.cash + s.live_holdings_value))
+                     .to_integral_value()) if (s.cash + s.live_holdings_value) else 0
+        holdings.append(Holding(
+            symbol=c.symbol, name=c.name, token=c.token, decimals=c.decimals,
+            balance=to_decimal(c.balance, c.decimals),
+            price_usd=to_decimal(c.price18, PRICE_DECIMALS).normalize(),
+            value_usd=value, target_bps=c.target_bps, weight_bps=weight,
+            change_24h=(price_changes or {}).get(c.symbol)))
+    cash_weight = int((Decimal(s.cash) * 10_000 / Decimal(s.cash + s.live_holdings_value))
+                      .to_integral_value()) if (s.cash + s.live_holdings_value) else 0
+    if s.cash:
+        holdings.append(Holding(
+            symbol="USDC", name="USD Coin (cash)", token="", decimals=dec,
+            balance=to_decimal(s.cash, dec), price_usd=Decimal(1),
+            value_usd=to_decimal(s.cash, dec),
+            target_bps=10_000 if s.regime is Regime.BEAR else 0, weight_bps=cash_weight,
+            change_24h=Decimal(0)))
+    return IndexState(
+        name=INDEX_NAME, share_symbol=s.share_symbol, vault=s.vault,
+        nav_per_share=s.nav_per_share, total_supply=to_decimal(s.total_supply, SHARE_DECIMALS),
+        total_value_usd=total_value, cash_usdc=to_decimal(s.cash, dec), holdings=holdings,
+        regime=s.regime, gauge=gauge, buy_fee_bps=s.buy_fee_bps, sell_fee_bps=s.sell_fee_bps,
+        max_fee_bps=max(s.max_buy_fee_bps, s.max_sell_fee_bps), fee_recipient=s.fee_recipient,
+        paused=s.paused, block_number=s.block_number,
+        as_of=datetime.fromtimestamp(s.timestamp, UTC), change_24h=change_24h,
+        change_7d=change_7d, next_rebalance=next_rebalance)
