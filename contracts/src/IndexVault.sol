@@ -39,9 +39,8 @@ import {IUniswapV2Router02} from "./interfaces/IUniswapV2.sol";
 ///      cannot be written into the cache, so it stops buys and NAV sells once the cache
 ///      expires: the prices behind a buy are at most `heartbeat + maxNavAge` old.
 ///      The residual risk is that a price moves between two refreshes: whoever trades against
-///      a cache up to `maxNavAge` old
-///      trades at a price that is off by at most that move (on top of the feeds' own deviation
-///      threshold). The owner bounds it by choosing `maxNavAge` so that the typical index move in
+///      a cache up to `maxNavAge` old trades at a price that is off by at most that move (on
+///      top of the feeds' own deviation threshold). The owner bounds it by choosing `maxNavAge` so that the typical index move in
 ///      that time stays below the round-trip fee; a keeper refreshes at least that often, and
 ///      a price jump larger than `maxPriceDeviationBps` cannot be pushed into the cache by an
 ///      arbitrary caller (only by the operator or owner), so a sudden oracle glitch freezes NAV
