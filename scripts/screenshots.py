@@ -1,0 +1,321 @@
+#!/usr/bin/env python
+"""Render every screen and dialog of the wallet at 1280x800 to ``screenshots/*.png``.
+
+Two sources of data:
+
+* ``--source devnet`` (the default when ``wallet_app.facade`` and the embedded devnet are
+  available): the real WalletService against a local Anvil devnet the script starts and
+  deploys, with a throw-away app home and a wallet created through the onboarding dialog,
+  a real buy and a real sell. What you see is what a user gets.
+* ``--source sample``: ``ui.pages.samples.SampleService`` (SAMPLE DATA, no network), for
+  machines without the devnet tools, and for states a live chain cannot hold still
+  (a pending transaction, the offline banner).
+
+Each dialog is shown over the main window as a user would see it: the window is grabbed,
+dimmed, and the dialog painted centred on top. Run through ``scripts/screenshots.sh``
+(``make screenshots``), which sets ``QT_QPA_PLATFORM=offscreen``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QPoint, QSize  # noqa: E402
+from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
+
+from ui import worker  # noqa: E402
+from ui.app import apply_theme, create_app  # noqa: E402
+
+SIZE = QSize(1280, 800)
+
+
+def settle(ms: int = 60) -> None:
+    """Let timers fire and worker results arrive, then let layouts finish."""
+    deadline = time.monotonic() + ms / 1000
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.005)
+    worker.wait_idle(60_000)
+    QApplication.processEvents()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what or predicate}")
+        QApplication.processEvents()
+        time.sleep(0.01)
+    settle(30)
+
+
+def grab(window: QWidget, dialog: QDialog | None = None) -> QPixmap:
+    """The window at 1280x800, with ``dialog`` (if any) centred over a dimmed copy."""
+    window.resize(SIZE)
+    settle(30)
+    shot = window.grab()
+    if dialog is None:
+        return shot
+    dialog.adjustSize()
+    size = dialog.size().boundedTo(QSize(SIZE.width() - 80, SIZE.height() - 60))
+    dialog.resize(size)
+    settle(30)
+    pix = dialog.grab()
+    painter = QPainter(shot)
+    painter.fillRect(shot.rect(), QColor(8, 12, 20, 120))
+    x = (SIZE.width() - pix.width()) // 2
+    y = max(20, (SIZE.height() - pix.height()) // 2)
+    painter.setPen(QColor(0, 0, 0, 60))
+    painter.drawRect(x - 1, y - 1, pix.width() + 1, pix.height() + 1)
+    painter.drawPixmap(QPoint(x, y), pix)
+    painter.end()
+    return shot
+
+
+class Shooter:
+    """Saves numbered PNGs and keeps the list for the summary."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.written: list[Path] = []
+
+    def save(self, name: str, window: QWidget, dialog: QDialog | None = None) -> Path:
+        path = self.out / f"{name}.png"
+        grab(window, dialog).save(str(path))
+        self.written.append(path)
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
+        return path
+
+
+# -- sample mode ------------------------------------------------------------------------
+
+def run_sample(shots: Shooter) -> None:
+    from ui.controller import Controller
+    from ui.dialogs.strategy_dialog import StrategyDialog
+    from ui.dialogs.unlock_dialog import UnlockDialog
+    from ui.main_window import MainWindow
+    from ui.pages import samples
+    from ui.sample_data import SAMPLE_AS_OF, sample_state
+    from wallet_app.models import Regime
+
+    clock = lambda: SAMPLE_AS_OF  # noqa: E731 - a fixed clock for stable pictures
+
+    def make(has_wallet: bool = True, theme: str = "light") -> tuple[Any, Any, Any]:
+        apply_theme(theme)
+        svc = samples.SampleService(has_wallet=has_wallet)
+        win = MainWindow(clock=clock)
+        ctl = Controller(svc, win, auto_onboard=False, clock=clock, idle_timeout_ms=10**8)
+        win.resize(SIZE)
+        win.show()
+        ctl.start()
+        settle(100)
+        return svc, win, ctl
+
+    svc, win, ctl = make()
+    shots.save("01_index", win)
+    win.index_page.table.set_search("bit")
+    shots.save("02_index_search", win)
+    win.index_page.table.set_search("")
+    win.navigate("my")
+    shots.save("03_my_indices", win)
+    win.navigate("transactions")
+    settle()
+    win.tx_page.tx_table.selectRow(0)
+    shots.save("04_transactions", win)
+    win.navigate("settings")
+    shots.save("05_settings", win)
+
+    # Buy flow
+    win.navigate("index")
+    dlg = ctl.open_buy()
+    assert dlg is not None
+    dlg.amount_edit.setText("12,5x")
+    settle(50)
+    shots.save("10_buy_amount_error", win, dlg)
+    dlg.amount_edit.setText("250")
+    settle(500)
+    shots.save("11_buy_preview", win, dlg)
+    svc.fail["quote_buy"] = samples.TransactionReverted(
+        "the price moved beyond your maximum slippage (minimum shares not met).",
+        error_name="SlippageExceeded")
+    dlg.slippage_buttons["10"].click()
+    settle(500)
+    shots.save("12_buy_error_slippage", win, dlg)
+    svc.fail["quote_buy"] = samples.InsufficientFundsForGas()
+    dlg.slippage_buttons["50"].click()
+    settle(500)
+    shots.save("13_buy_error_gas", win, dlg)
+    dlg.slippage_buttons["100"].click()
+    settle(500)
+    svc.unlocked = True
+    dlg.steps.advance_to("broadcast")
+    dlg.pages.setCurrentWidget(dlg.progress_page)
+    dlg.progress_message.setText("Broadcast, waiting for the network")
+    dlg._set_hash("0x" + "b1" * 32)
+    shots.save("14_buy_progress", win, dlg)
+    dlg.pages.setCurrentWidget(dlg.form_page)
+    dlg.confirm()
+    settle(200)
+    shots.save("15_buy_done", win, dlg)
+    dlg.accept()
+    settle()
+
+    # Sell flow
+    win.navigate("my")
+    sdlg = ctl.open_sell()
+    assert sdlg is not None
+    sdlg.quick(50)
+    settle(500)
+    shots.save("20_sell_preview", win, sdlg)
+    sdlg.set_mode("shares")
+    sdlg.amount_edit.setText("1900")
+    settle(500)
+    shots.save("21_sell_liquidation", win, sdlg)
+    sdlg.confirm()
+    settle(200)
+    shots.save("22_sell_done", win, sdlg)
+    sdlg.accept()
+    settle()
+
+    # Strategy and unlock dialogs
+    win.navigate("index")
+    sd = StrategyDialog(svc.strategy(), win)
+    sd.show()
+    shots.save("30_strategy", win, sd)
+    sd.close()
+    svc.unlocked = False
+    ud = UnlockDialog(svc, "Main", "Enter the wallet's password to sign this trade.", win)
+    ud.show()
+    ud.password.setText("not the password")
+    ud.try_unlock()
+    settle(100)
+    shots.save("31_unlock_wrong_password", win, ud)
+    ud.close()
+
+    # Onboarding
+    svc2, win2, ctl2 = make(has_wallet=False)
+    shots.save("06_my_indices_no_wallet", win2)
+    ob = ctl2.open_onboarding()
+    settle()
+    shots.save("40_onboarding_welcome", win2, ob)
+    ob.go("create")
+    ob.create_password.password.setText("hunter2")
+    ob.create_password.confirm.setText("hunter2")
+    shots.save("41_onboarding_weak_password", win2, ob)
+    ob.create_password.password.setText(samples.SAMPLE_PASSWORD)
+    ob.create_password.confirm.setText(samples.SAMPLE_PASSWORD)
+    shots.save("42_onboarding_password_ok", win2, ob)
+    ob.create_button.click()
+    settle(100)
+    shots.save("43_onboarding_phrase", win2, ob)
+    ob.written_check.setChecked(True)
+    ob.to_check_button.click()
+    settle()
+    for pos, edit in ob.check_edits.items():
+        edit.setText("wrong" if pos == ob.positions[-1] else samples.SAMPLE_WORDS[pos - 1])
+    ob.verify_backup()
+    settle(100)
+    shots.save("44_onboarding_backup_wrong", win2, ob)
+    ob.check_edits[ob.positions[-1]].setText(samples.SAMPLE_WORDS[ob.positions[-1] - 1])
+    ob.verify_backup()
+    settle(100)
+    shots.save("45_onboarding_ready", win2, ob)
+    ob.accept()
+    ob2 = ctl2.open_onboarding(first_run=False)
+    ob2.go("import")
+    ob2.phrase_edit.setPlainText(" ".join(["word"] * 12))
+    ob2.import_password.password.setText(samples.SAMPLE_PASSWORD)
+    ob2.import_password.confirm.setText(samples.SAMPLE_PASSWORD)
+    shots.save("46_onboarding_import", win2, ob2)
+    ob2.reject()
+
+    # Offline, lock, dark and bear
+    svc.fail["refresh_status"] = samples.RpcUnavailable()
+    ctl.refresh_status()
+    settle(100)
+    win.set_data_time(SAMPLE_AS_OF - timedelta(minutes=2))
+    shots.save("50_offline", win)
+    ctl.refresh_status()
+    settle(100)
+    svc.unlocked = True
+    ctl.idle.set_timeout_ms(5 * 60_000)
+    ctl.on_idle()
+    settle()
+    shots.save("51_lock_screen", win)
+    win.hide_lock()
+    apply_theme("dark")
+    settle(100)
+    shots.save("60_index_dark", win)
+    win.navigate("my")
+    shots.save("61_my_indices_dark", win)
+    win.navigate("index")
+    dlg = ctl.open_buy()
+    assert dlg is not None
+    dlg.amount_edit.setText("1000")
+    settle(500)
+    shots.save("62_buy_preview_dark", win, dlg)
+    dlg.reject()
+    apply_theme("light")
+    win.index_page.show_state(sample_state(Regime.BEAR))
+    shots.save("63_index_bear", win)
+
+
+# -- devnet mode ------------------------------------------------------------------------
+
+def facade_available() -> bool:
+    return (importlib.util.find_spec("wallet_app.facade") is not None
+            and importlib.util.find_spec("wallet_app.devnet.embedded") is not None)
+
+
+@contextlib.contextmanager
+def devnet_home() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="g100-shots-") as tmp:
+        os.environ["G100_HOME"] = str(Path(tmp) / "home")
+        yield Path(tmp)
+
+
+def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make screenshots
+    from scripts_support_devnet import run_devnet_shots  # type: ignore[import-not-found]
+
+    run_devnet_shots(shots)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--source", choices=("auto", "devnet", "sample"), default="auto")
+    args = parser.parse_args()
+    create_app(sys.argv[:1])
+    shots = Shooter(args.out)
+    source = args.source
+    if source == "auto":
+        source = "devnet" if facade_available() else "sample"
+    print(f"rendering with {source} data", flush=True)
+    if source == "devnet":
+        with devnet_home():
+            run_devnet(shots)
+    else:
+        run_sample(shots)
+    print(f"{len(shots.written)} screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Application set-up and the ``index-wallet gui`` entry point.
+
+Kept apart from the window so that tests, screenshots and the benchmark build the very
+same QApplication (style, fonts, style sheets, thread pool) as a user's launch does, and
+so that a machine without a display gets a sentence instead of Qt's abort.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QThreadPool
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from ui.theme import ASSETS_DIR, Palette, load_stylesheet, theme_manager
+
+APP_NAME = "TM Global 100 Wallet"
+SCREENS_QSS = ASSETS_DIR / "screens.qss"
+_TOKEN = re.compile(r"@([a-z_]+)")
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+#: Pool threads for core calls: a buy waiting for its receipt must not hold up a status
+#: refresh or a quote, whatever the machine's core count is.
+MIN_WORKER_THREADS = 4
+
+
+def screens_stylesheet(p: Palette, path: Path = SCREENS_QSS) -> str:
+    """The screens' style sheet with every ``@field`` replaced by the palette's colour.
+
+    An unknown token raises: a typo would otherwise silently drop a whole rule.
+    """
+    text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
+
+    def colour(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if not hasattr(p, name) or name == "name":
+            raise ValueError(f"{path.name}: @{name} is not a palette colour")
+        return str(getattr(p, name))
+
+    return _TOKEN.sub(colour, text)
+
+
+def full_stylesheet(p: Palette) -> str:
+    """The theme's widget style sheet followed by the screens' rules."""
+    return load_stylesheet(p.name) + "\n" + screens_stylesheet(p)
+
+
+def _restyle(p: Palette) -> None:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.setStyleSheet(full_stylesheet(p))
+
+
+def display_problem(env: dict[str, str] | None = None, platform: str = sys.platform
+                    ) -> str | None:
+    """Why Qt cannot open a window here, or None when it can (or when the user chose a
+    platform plugin themselves, e.g. ``QT_QPA_PLATFORM=offscreen``)."""
+    env = dict(os.environ) if env is None else env
+    if env.get("QT_QPA_PLATFORM"):
+        return None
+    if not platform.startswith("linux"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return ("No display found: DISPLAY and WAYLAND_DISPLAY are unset, so the wallet window "
+            "cannot open. Run it from a desktop session, or wrap it in a virtual display "
+            "(`xvfb-run index-wallet gui`), or set QT_QPA_PLATFORM=offscreen to check that "
+            "it starts without showing anything.")
+
+
+def create_app(argv: Sequence[str] | None = None, theme: str = "light") -> QApplication:
+    """The QApplication with the app's look; reuses one that already exists (tests)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("TM Global 100")
+    app.setApplicationDisplayName(APP_NAME)
+    font = QFont(app.font())
+    if font.pixelSize() <= 0 and font.pointSizeF() < 9:
+        font.setPointSizeF(10)
+        app.setFont(font)
+    pool = QThreadPool.globalInstance()
+    pool.setMaxThreadCount(max(MIN_WORKER_THREADS, pool.maxThreadCount()))
+    apply_theme(theme)
+    return app
+
+
+_connected = False
+
+
+def apply_theme(name: str) -> Palette:
+    """Switch the whole app to ``name`` at runtime: widgets, painted widgets, screens."""
+    global _connected
+    tm = theme_manager()
+    if not _connected:
+        # Every theme switch (from Settings or anywhere else) re-appends the screens'
+        # rules, which ThemeManager alone would drop.
+        tm.changed.connect(_restyle)
+        _connected = True
+    return tm.apply(name)
+
+
+def build_service(args: argparse.Namespace) -> Any:
+    """The real WalletService, or the sample one with ``--sample`` (no network)."""
+    if args.sample:
+        from ui.pages.samples import SampleService
+        return SampleService(has_wallet=not args.no_wallet)
+    from wallet_app.facade import WalletService
+    return WalletService()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``index-wallet gui``: open the wallet window; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="index-wallet gui", description=APP_NAME)
+    parser.add_argument("--sample", action="store_true",
+                        help="show SAMPLE DATA only (no network, no keys) - for a look around")
+    parser.add_argument("--no-wallet", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--theme", choices=("light", "dark"), default=None)
+    args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    from wallet_app.errors import WalletError
+
+    try:
+        service = build_service(args)
+    except WalletError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    theme = args.theme or getattr(getattr(service, "settings", None), "theme", "light")
+    app = create_app(sys.argv[:1], theme if theme in ("light", "dark") else "light")
+
+    from ui.controller import Controller
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    controller = Controller(service, window)
+    window.resize(1280, 800)
+    window.show()
+    controller.start()
+    code = app.exec()
+    controller.shutdown()
+    return int(code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

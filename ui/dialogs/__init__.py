@@ -1,0 +1,1 @@
+"""Dialogs of the app: onboarding, buy, sell, unlock, strategy."""

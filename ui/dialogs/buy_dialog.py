@@ -1,0 +1,280 @@
+"""The buy dialog: USDC in, TM Global 100 shares out, after a preview of every cost.
+
+The heart of the app. A first-time buyer should get from "Buy index" to a confirmed
+position in about a minute and a half, and at no point wonder what they are paying:
+the preview shows the platform fee, the network fee (expected and the most it can be,
+in ETH and dollars), the maximum slippage and the *minimum* shares and value they will
+get (the transaction reverts below it), and the balance changes the simulation found.
+
+The amount is parsed as a ``Decimal`` with USDC's 6 decimals (see
+``ui.dialogs.common.parse_amount``); a bad entry shows why under the field and keeps the
+text so it can be corrected.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+
+from ui import formatting as fmt
+from ui import worker
+from ui.dialogs.common import USDC_DECIMALS, AmountError, parse_amount
+from ui.dialogs.trade_base import (
+    TradeDialog,
+    balance_changes_text,
+    gas_text,
+    short,
+    usdc_text,
+)
+from ui.pages.common import Card, KeyValueGrid, button, label
+from wallet_app.models import BuyQuote, IndexState, Position
+
+
+class BuyDialog(TradeDialog):
+    """Amount, slippage, fee preset -> preview -> confirm -> progress -> new position."""
+
+    def __init__(self, service: Any, *, position: Position | None = None,
+                 state: IndexState | None = None, wallet_name: str = "",
+                 slippage_bps: int | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(service, wallet_name=wallet_name, slippage_bps=slippage_bps,
+                         parent=parent)
+        self.setWindowTitle("Buy TM Global 100")
+        self.position = position
+        self.state = state
+        self.balance: Decimal | None = position.usdc_balance if position else None
+        self.new_position: Position | None = None
+
+        lay = QVBoxLayout(self.form_page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(12)
+        title = label("Buy TM Global 100", "heading")
+        self.subtitle = label("", "muted", wrap=True)
+
+        amount_card = Card("You pay")
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.amount_edit = QLineEdit()
+        self.amount_edit.setObjectName("amountEdit")
+        self.amount_edit.setPlaceholderText("0.00")
+        self.amount_edit.setMinimumHeight(38)
+        self.amount_edit.setAccessibleName("Amount in USDC")
+        self.amount_edit.textChanged.connect(self.inputs_changed)
+        unit = label("USDC", "subheading")
+        self.max_button = button("Max", name="maxButton",
+                                 tooltip="Use the whole USDC balance")
+        self.max_button.clicked.connect(self.use_max)
+        row.addWidget(self.amount_edit, 1)
+        row.addWidget(unit)
+        row.addWidget(self.max_button)
+        amount_card.body.addLayout(row)
+        self.balance_label = label("Balance: loading\u2026", "hint", name="balanceLabel")
+        self.amount_error = label("", "field-error", wrap=True, name="amountError")
+        self.amount_error.hide()
+        amount_card.body.addWidget(self.amount_error)
+        amount_card.body.addWidget(self.balance_label)
+        amount_card.body.addSpacing(4)
+        amount_card.body.addWidget(self.build_trade_settings())
+
+        preview_card = self.preview_card = Card("Preview")
+        self.preview = KeyValueGrid()
+        pv = self.preview
+        pv.add_row("pay", "You pay")
+        pv.add_row("fee", "Platform fee")
+        pv.add_row("shares", "Expected shares", "At the NAV per share shown, after the fee",
+                   emphasis=True)
+        pv.add_row("slippage", "Maximum slippage")
+        pv.add_row("min_shares", "Minimum shares",
+                   "The transaction reverts rather than give you fewer shares than this")
+        pv.add_row("min_value", "Minimum value", "Minimum shares \u00d7 NAV per share")
+        pv.add_separator()
+        pv.add_row("gas_expected", "Network fee (expected)",
+                   "Gas the simulation used \u00d7 current base fee + tip")
+        pv.add_row("gas_max", "Network fee (at most)", "Gas limit \u00d7 maximum fee per gas")
+        pv.add_row("changes", "Balance changes (simulated)")
+        pv.add_row("approval", "Approval")
+        preview_card.body.addWidget(pv)
+
+        lay.addWidget(title)
+        lay.addWidget(self.subtitle)
+        lay.addWidget(amount_card)
+        lay.addWidget(preview_card)
+        lay.addWidget(self.make_banner())
+        lay.addStretch(1)
+        self.add_buttons(lay, "Confirm buy")
+
+        self.build_progress_page("Buying the TM Global 100")
+        self._build_done_page()
+        self._update_subtitle()
+        self._update_balance()
+        self.clear_preview()
+        self.resize(680, 760)
+        if position is None:
+            self.load_position()
+
+    # -- data --------------------------------------------------------------------------
+
+    def load_position(self) -> None:
+        """Fresh balances for the Max button and the balance check."""
+        worker.submit(self.service.position, on_done=self._position_loaded,
+                      on_error=lambda _e: self.balance_label.setText(
+                          "Balance unavailable (offline?)"), context=self)
+
+    def _position_loaded(self, position: Position | None) -> None:
+        self.position = position
+        self.balance = position.usdc_balance if position else None
+        self._update_balance()
+        if self.amount_edit.text():
+            self.inputs_changed()
+
+    def set_state(self, state: IndexState | None) -> None:
+        self.state = state
+        self._update_subtitle()
+
+    def _update_subtitle(self) -> None:
+        st = self.state
+        if st is None:
+            self.subtitle.setText("Shares are issued at the current NAV per share; your USDC "
+                                  "waits as cash in the vault until the next rebalance.")
+            return
+        self.subtitle.setText(
+            f"NAV per share {fmt.format_nav(st.nav_per_share)} \u00b7 buy fee "
+            f"{fmt.format_bps(st.buy_fee_bps)} \u00b7 shares are issued at NAV; your USDC "
+            "is invested at the next rebalance.")
+
+    def _update_balance(self) -> None:
+        if self.balance is None:
+            self.max_button.setEnabled(False)
+            return
+        self.max_button.setEnabled(self.balance > 0)
+        eth = self.position.eth_balance if self.position else None
+        eth_text = f" \u00b7 {fmt.format_token_amount(eth, 'ETH', 6)} for network fees" \
+            if eth is not None else ""
+        self.balance_label.setText(
+            f"Balance: {usdc_text(self.balance)}"
+            f"{eth_text}")
+
+    def use_max(self) -> None:
+        if self.balance is not None:
+            self.amount_edit.setText(f"{self.balance:f}")
+
+    # -- TradeDialog hooks -------------------------------------------------------------
+
+    def validate_amount(self) -> Decimal | None:
+        try:
+            amount = parse_amount(self.amount_edit.text(), USDC_DECIMALS, "USDC",
+                                  maximum=self.balance, maximum_label="your USDC balance")
+        except AmountError as exc:
+            text = self.amount_edit.text().strip()
+            self.amount_error.setText(str(exc) if text else "")
+            self.amount_error.setVisible(bool(text))
+            return None
+        self.amount_error.hide()
+        return amount
+
+    def quote_fn(self) -> Any:
+        return self.service.quote_buy
+
+    def send_fn(self) -> Any:
+        return self.service.buy
+
+    def focus_amount(self) -> None:
+        self.amount_edit.setFocus()
+        self.amount_edit.selectAll()
+
+    def show_preview(self, q: BuyQuote) -> None:
+        pv = self.preview
+        pv.set("pay", usdc_text(q.usdc_in))
+        pv.set_caption("fee", f"Platform fee ({fmt.format_bps(q.fee_bps)})")
+        pv.set("fee", usdc_text(q.fee_usdc))
+        pv.set("shares", fmt.format_token_amount(q.expected_shares, "G100", 6))
+        pv.set("slippage", fmt.format_bps(q.slippage_bps))
+        pv.set("min_shares", fmt.format_token_amount(q.min_shares_out, "G100", 6))
+        pv.set("min_value", fmt.format_usdc(q.min_value_usdc))
+        pv.set("gas_expected", gas_text(q.gas, "expected"))
+        pv.set("gas_max", gas_text(q.gas, "max"))
+        pv.set("changes", balance_changes_text(q.balance_changes))
+        if q.uses_permit:
+            approval = "Included (signed permit, one transaction)"
+        elif q.needs_approval:
+            approval = "USDC approval first (two transactions)"
+        else:
+            approval = "Not needed"
+        pv.set("approval", approval)
+        self.confirm_button.setText(f"Confirm buy \u00b7 {fmt.format_usdc(q.usdc_in)}")
+
+    def clear_preview(self) -> None:
+        self.preview.clear()
+        self.confirm_button.setText("Confirm buy")
+
+    # -- done page -----------------------------------------------------------------------
+
+    def _build_done_page(self) -> None:
+        lay = QVBoxLayout(self.done_page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(14)
+        self.done_title = label("", "heading", wrap=True, name="doneTitle")
+        self.done_note = label("", "muted", wrap=True)
+        card = Card("Confirmed")
+        self.done_grid = KeyValueGrid()
+        self.done_grid.add_row("paid", "Paid")
+        self.done_grid.add_row("shares", "Shares received", emphasis=True)
+        self.done_grid.add_row("tx", "Transaction")
+        self.done_grid.add_row("block", "Block")
+        card.body.addWidget(self.done_grid)
+        pos_card = Card("Your position now")
+        self.position_grid = KeyValueGrid()
+        self.position_grid.add_row("shares", "Shares", emphasis=True)
+        self.position_grid.add_row("value", "Value")
+        self.position_grid.add_row("usdc", "USDC left")
+        pos_card.body.addWidget(self.position_grid)
+        self.view_button = button("View My Indices", name="viewPosition")
+        self.done_button = button("Done", primary=True, name="doneButton")
+        self.view_button.clicked.connect(self._view_position)
+        self.done_button.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.view_button)
+        row.addWidget(self.done_button)
+        lay.addWidget(self.done_title)
+        lay.addWidget(self.done_note)
+        lay.addWidget(card)
+        lay.addWidget(pos_card)
+        lay.addStretch(1)
+        lay.addLayout(row)
+        self.wants_position_view = False
+
+    def show_done(self, result: Any) -> None:
+        shares = getattr(result, "shares", None)
+        self.done_title.setText(
+            f"\u2713 You bought {fmt.format_token_amount(shares, 'G100', 6)}")
+        self.done_note.setText("The shares are in your wallet. The USDC is invested in the "
+                               "index at the next rebalance; the NAV per share already "
+                               "counts it.")
+        self.done_grid.set("paid", usdc_text(getattr(result, "usdc", None)))
+        self.done_grid.set("shares", fmt.format_token_amount(shares, "G100", 6))
+        self.done_grid.set("tx", short(getattr(result, "tx_hash", "")))
+        block = getattr(result, "block_number", None)
+        self.done_grid.set("block", f"{block:,}" if block else "\u2014")
+        self.position_grid.clear()
+        worker.submit(self.service.position, on_done=self._show_new_position,
+                      on_error=lambda _e: None, context=self)
+
+    def _show_new_position(self, position: Position | None) -> None:
+        self.new_position = position
+        if position is None:
+            return
+        self.position_grid.set("shares", fmt.format_token_amount(position.shares, "G100", 6))
+        self.position_grid.set("value", fmt.format_usdc(position.value_usdc))
+        self.position_grid.set("usdc", fmt.format_usdc(position.usdc_balance))
+
+    def _view_position(self) -> None:
+        self.wants_position_view = True
+        self.accept()
+
+
+def open_focus(dialog: BuyDialog) -> None:
+    """Put the cursor in the amount field (after show, when focus can be taken)."""
+    dialog.amount_edit.setFocus(Qt.FocusReason.OtherFocusReason)

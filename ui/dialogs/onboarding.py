@@ -1,0 +1,689 @@
+"""Onboarding: create a wallet (phrase shown once, backup check) or import one.
+
+Design choices, each for a reason:
+
+* The password field has a strength meter fed by the core's own policy
+  (``WalletService.password_verdict``), so the GUI never accepts a password the core would
+  refuse, and a refusal always comes with the core's reason in words.
+* The recovery phrase is shown once, during onboarding only. It stays in memory just
+  until the backup check passes (so "Back to the words" works if a word was misread),
+  then the labels and the list are wiped; the app never displays it again.
+* Copy is allowed (people paste into password managers) but the clipboard is cleared
+  after :attr:`OnboardingDialog.CLIPBOARD_CLEAR_MS` if it still holds the phrase, and
+  when the dialog closes.
+* The backup check asks for words by position (1-based, as people count) and verifies
+  them in the core against the stored keystore, not against the words on screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import worker
+from ui.dialogs.common import describe_error
+from ui.pages.common import Banner, Card, button, label, set_prop
+
+MAX_KEYSTORE_BYTES = 1_000_000  # a keystore v3 file is ~500 bytes; refuse anything huge
+
+
+class PasswordField(QWidget):
+    """Password + confirmation with a live strength meter and the core's verdict.
+
+    ``verdict_fn(password, name)`` returns an object with ``ok``, ``score`` (0..4),
+    ``label`` and ``reason``. :meth:`acceptable` is what enables the owner's button.
+    """
+
+    changed = Signal()
+
+    def __init__(self, verdict_fn: Any, name_fn: Any, parent: QWidget | None = None,
+                 prefix: str = "") -> None:
+        super().__init__(parent)
+        self._verdict_fn = verdict_fn
+        self._name_fn = name_fn
+        self.verdict: Any = None
+        self.password = QLineEdit()
+        self.password.setObjectName(f"{prefix}password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("A few unrelated words make a strong password")
+        self.confirm = QLineEdit()
+        self.confirm.setObjectName(f"{prefix}confirmPassword")
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm.setPlaceholderText("Type it again")
+        self.meter = QProgressBar()
+        self.meter.setObjectName(f"{prefix}strengthMeter")
+        self.meter.setRange(0, 4)
+        self.meter.setValue(0)
+        self.meter.setTextVisible(False)
+        self.meter.setProperty("strength", "0")
+        self.strength_label = label("", "hint", wrap=True, name=f"{prefix}strengthLabel")
+        self.match_label = label("", "field-error", name=f"{prefix}matchLabel")
+        self.match_label.hide()
+        lay = QGridLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setHorizontalSpacing(12)
+        lay.setVerticalSpacing(6)
+        lay.addWidget(label("Password"), 0, 0)
+        lay.addWidget(self.password, 0, 1)
+        lay.addWidget(self.meter, 1, 1)
+        lay.addWidget(self.strength_label, 2, 1)
+        lay.addWidget(label("Confirm"), 3, 0)
+        lay.addWidget(self.confirm, 3, 1)
+        lay.addWidget(self.match_label, 4, 1)
+        lay.setColumnStretch(1, 1)
+        self.password.textChanged.connect(self.update_verdict)
+        self.confirm.textChanged.connect(self._check_match)
+
+    def update_verdict(self, *_: object) -> None:
+        pw = self.password.text()
+        if not pw:
+            self.verdict = None
+            self.meter.setValue(0)
+            set_prop(self.meter, "strength", "0")
+            self.strength_label.setText("")
+            set_prop(self.strength_label, "role", "hint")
+        else:
+            v = self.verdict = self._verdict_fn(pw, self._name_fn())
+            score = max(0, min(4, int(v.score)))
+            self.meter.setValue(max(score, 1))
+            set_prop(self.meter, "strength", str(score))
+            if v.ok:
+                self.strength_label.setText(f"Strength: {v.label}"
+                                            + (f" \u2014 {v.reason}" if v.reason else ""))
+                set_prop(self.strength_label, "role", "field-ok")
+            else:
+                self.strength_label.setText(f"Refused ({v.label}): {v.reason}")
+                set_prop(self.strength_label, "role", "field-error")
+        self._check_match()
+
+    def _check_match(self, *_: object) -> None:
+        mismatch = bool(self.confirm.text()) and self.confirm.text() != self.password.text()
+        self.match_label.setText("The two passwords differ." if mismatch else "")
+        self.match_label.setVisible(mismatch)
+        self.changed.emit()
+
+    def acceptable(self) -> bool:
+        return (self.verdict is not None and bool(self.verdict.ok)
+                and self.confirm.text() == self.password.text())
+
+    def text(self) -> str:
+        return self.password.text()
+
+    def clear(self) -> None:
+        self.password.clear()
+        self.confirm.clear()
+
+
+class OnboardingDialog(QDialog):
+    """Welcome -> create (password, phrase, backup check) or import -> ready.
+
+    Signals:
+        walletReady(object): the WalletInfo of the created or imported wallet.
+    """
+
+    walletReady = Signal(object)
+    CLIPBOARD_CLEAR_MS = 30_000
+    PAGES = ("welcome", "create", "phrase", "check", "import", "done")
+
+    def __init__(self, service: Any, parent: QWidget | None = None,
+                 first_run: bool = True) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.setWindowTitle("Set up your wallet")
+        self.setModal(True)
+        self.setMinimumSize(720, 620)
+        self.info: Any = None
+        self._words: list[str] = []
+        self._phrase_text = ""
+        self._password = ""  # kept only until the backup check, then dropped
+        self.positions: list[int] = []
+        self.clipboard_timer = QTimer(self)
+        self.clipboard_timer.setSingleShot(True)
+        self.clipboard_timer.timeout.connect(self.clear_clipboard)
+
+        self.stack = QStackedWidget()
+        self.page: dict[str, QWidget] = {}
+        for name in self.PAGES:
+            w = QWidget()
+            w.setObjectName(f"page_{name}")
+            self.page[name] = w
+            self.stack.addWidget(w)
+        self._build_welcome(first_run)
+        self._build_create()
+        self._build_phrase()
+        self._build_check()
+        self._build_import()
+        self._build_done()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(28, 24, 28, 20)
+        lay.addWidget(self.stack)
+        self.resize(760, 660)
+
+    # -- navigation ----------------------------------------------------------------------
+
+    def go(self, name: str) -> None:
+        self.stack.setCurrentWidget(self.page[name])
+
+    def current(self) -> str:
+        return self.stack.currentWidget().objectName().removeprefix("page_")
+
+    # -- welcome -----------------------------------------------------------------------
+
+    def _build_welcome(self, first_run: bool) -> None:
+        lay = QVBoxLayout(self.page["welcome"])
+        lay.setSpacing(14)
+        lay.addWidget(label("Welcome to the TM Global 100 wallet" if first_run
+                            else "Add a wallet", "heading", wrap=True))
+        lay.addWidget(label(
+            "Your wallet's keys are made and kept on this computer, encrypted with your "
+            "password and stored in the system keyring. Nobody else, including the makers "
+            "of this app, can move your funds or recover them for you.", "muted", wrap=True))
+        lay.addSpacing(10)
+        for name, title, text, primary in (
+            ("createChoice", "Create a new wallet",
+             "Get a new 24-word recovery phrase. You will write it down and check it.", True),
+            ("importChoice", "Import a wallet I already have",
+             "From a recovery phrase, a private key or a keystore (JSON) file.", False),
+        ):
+            card = Card()
+            b = button(title, primary=primary, name=name)
+            b.setMinimumHeight(40)
+            card.body.addWidget(b)
+            card.body.addWidget(label(text, "hint", wrap=True))
+            lay.addWidget(card)
+            b.clicked.connect(lambda _c=False, n=name: self.go(
+                "create" if n == "createChoice" else "import"))
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        later = button("Not now", name="notNow")
+        later.clicked.connect(self.reject)
+        row.addWidget(later)
+        lay.addLayout(row)
+
+    # -- create ------------------------------------------------------------------------
+
+    def _build_create(self) -> None:
+        lay = QVBoxLayout(self.page["create"])
+        lay.setSpacing(12)
+        lay.addWidget(label("Create a new wallet", "heading"))
+        lay.addWidget(label("Choose a name for this wallet and a password. The password "
+                            "encrypts the keys on this computer; you type it to sign.",
+                            "muted", wrap=True))
+        card = Card()
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(8)
+        self.name_edit = QLineEdit("Main")
+        self.name_edit.setObjectName("walletName")
+        self.name_edit.setMaxLength(40)
+        grid.addWidget(label("Name"), 0, 0)
+        grid.addWidget(self.name_edit, 0, 1)
+        words_row = QHBoxLayout()
+        self.words_group = QButtonGroup(self)
+        self.words_buttons: dict[int, QPushButton] = {}
+        for n in (24, 12):
+            b = QPushButton(f"{n} words")
+            b.setObjectName(f"words_{n}")
+            b.setCheckable(True)
+            b.setProperty("segment", "true")
+            self.words_group.addButton(b)
+            self.words_buttons[n] = b
+            words_row.addWidget(b)
+        self.words_buttons[24].setChecked(True)
+        words_row.addStretch(1)
+        grid.addWidget(label("Phrase"), 1, 0)
+        grid.addLayout(words_row, 1, 1)
+        grid.setColumnStretch(1, 1)
+        card.body.addLayout(grid)
+        self.create_password = PasswordField(self.service.password_verdict,
+                                             lambda: self.name_edit.text().strip())
+        card.body.addWidget(self.create_password)
+        lay.addWidget(card)
+        self.create_banner = Banner()
+        lay.addWidget(self.create_banner)
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        back = button("Back", name="createBack")
+        back.clicked.connect(lambda: self.go("welcome"))
+        self.create_button = button("Create wallet", primary=True, name="createButton")
+        self.create_button.setEnabled(False)
+        self.create_button.clicked.connect(self.create_wallet)
+        row.addWidget(back)
+        row.addStretch(1)
+        row.addWidget(self.create_button)
+        lay.addLayout(row)
+        self.create_password.changed.connect(self._update_create_button)
+        self.name_edit.textChanged.connect(self.create_password.update_verdict)
+
+    def _update_create_button(self) -> None:
+        self.create_button.setEnabled(bool(self.name_edit.text().strip())
+                                      and self.create_password.acceptable())
+
+    def create_wallet(self) -> None:
+        if not self.create_password.acceptable():
+            return
+        self.create_banner.clear()
+        self.create_button.setEnabled(False)
+        self.create_button.setText("Creating\u2026")
+        words = 12 if self.words_buttons[12].isChecked() else 24
+        self._password = self.create_password.text()
+        worker.submit(self.service.create_wallet, self.name_edit.text().strip(),
+                      self._password, words, on_done=self._created,
+                      on_error=self._create_failed, context=self)
+
+    def _created(self, result: tuple[Any, Any]) -> None:
+        info, secret = result
+        self.info = info
+        self._words = list(secret.words)
+        self.create_password.clear()
+        self.create_button.setText("Create wallet")
+        self._show_words()
+        self.go("phrase")
+
+    def _create_failed(self, exc: Exception) -> None:
+        self._password = ""
+        self.create_button.setText("Create wallet")
+        self._update_create_button()
+        advice = describe_error(exc)
+        self.create_banner.show_message("error", advice.title, advice.message)
+
+    # -- phrase ------------------------------------------------------------------------
+
+    def _build_phrase(self) -> None:
+        lay = QVBoxLayout(self.page["phrase"])
+        lay.setSpacing(12)
+        lay.addWidget(label("Write down your recovery phrase", "heading"))
+        lay.addWidget(label(
+            "These words are the only way to recover this wallet if this computer is lost. "
+            "Write them on paper, in order, and keep it somewhere safe. Anyone who has "
+            "them can take your funds. They are shown only now.", "muted", wrap=True))
+        card = Card()
+        self.words_grid = QGridLayout()
+        self.words_grid.setHorizontalSpacing(10)
+        self.words_grid.setVerticalSpacing(8)
+        card.body.addLayout(self.words_grid)
+        lay.addWidget(card)
+        row = QHBoxLayout()
+        self.copy_button = button("Copy to clipboard", name="copyPhrase")
+        self.copy_button.clicked.connect(self.copy_phrase)
+        self.copy_note = label("", "hint", wrap=True, name="copyNote")
+        row.addWidget(self.copy_button)
+        row.addWidget(self.copy_note, 1)
+        lay.addLayout(row)
+        self.written_check = QCheckBox("I have written the words down, in order")
+        self.written_check.setObjectName("writtenCheck")
+        lay.addWidget(self.written_check)
+        lay.addStretch(1)
+        nav = QHBoxLayout()
+        nav.addStretch(1)
+        self.to_check_button = button("Continue", primary=True, name="toCheck")
+        self.to_check_button.setEnabled(False)
+        self.written_check.toggled.connect(self.to_check_button.setEnabled)
+        self.to_check_button.clicked.connect(self.start_check)
+        nav.addWidget(self.to_check_button)
+        lay.addLayout(nav)
+        self.word_labels: list[QLabel] = []
+
+    def _show_words(self) -> None:
+        for lab in self.word_labels:
+            lab.deleteLater()
+        self.word_labels = []
+        cols = 4
+        rows = (len(self._words) + cols - 1) // cols
+        for i, w in enumerate(self._words):
+            lab = label(f"{i + 1:>2}. {w}", "word", name=f"word_{i + 1}")
+            # Column-major, so the reading order down each column matches the numbers.
+            self.words_grid.addWidget(lab, i % rows, i // rows)
+            self.word_labels.append(lab)
+        self._phrase_text = " ".join(self._words)
+
+    def copy_phrase(self) -> None:
+        QGuiApplication.clipboard().setText(self._phrase_text)
+        self.clipboard_timer.start(self.CLIPBOARD_CLEAR_MS)
+        secs = self.CLIPBOARD_CLEAR_MS // 1000
+        self.copy_note.setText(f"Copied. The clipboard is cleared in {secs} s; paste it "
+                               "into a password manager now, or better, write it on paper.")
+
+    def clear_clipboard(self) -> None:
+        """Empty the clipboard if it still holds the phrase (never touch other content)."""
+        cb = QGuiApplication.clipboard()
+        if self._phrase_text and cb.text() == self._phrase_text:
+            cb.clear()
+            self.copy_note.setText("The clipboard was cleared.")
+
+    # -- backup check ----------------------------------------------------------------------
+
+    def _build_check(self) -> None:
+        lay = QVBoxLayout(self.page["check"])
+        lay.setSpacing(12)
+        lay.addWidget(label("Check your backup", "heading"))
+        self.check_intro = label("", "muted", wrap=True)
+        lay.addWidget(self.check_intro)
+        card = Card()
+        self.check_grid = QGridLayout()
+        self.check_grid.setHorizontalSpacing(12)
+        self.check_grid.setVerticalSpacing(8)
+        card.body.addLayout(self.check_grid)
+        lay.addWidget(card)
+        self.check_banner = Banner()
+        lay.addWidget(self.check_banner)
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        back = button("Back to the words", name="backToWords")
+        back.clicked.connect(lambda: self.go("phrase"))
+        self.verify_button = button("Check", primary=True, name="verifyButton")
+        self.verify_button.clicked.connect(self.verify_backup)
+        row.addWidget(back)
+        row.addStretch(1)
+        row.addWidget(self.verify_button)
+        lay.addLayout(row)
+        self.check_edits: dict[int, QLineEdit] = {}
+
+    def start_check(self) -> None:
+        self.positions = list(self.service.backup_challenge(self.info.name, 3))
+        for e in self.check_edits.values():
+            e.deleteLater()
+        while self.check_grid.count():
+            item = self.check_grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.check_edits = {}
+        for row, pos in enumerate(self.positions):
+            edit = QLineEdit()
+            edit.setObjectName(f"check_{pos}")
+            edit.setPlaceholderText(f"word #{pos}")
+            edit.returnPressed.connect(self.verify_backup)
+            self.check_grid.addWidget(label(f"Word #{pos}"), row, 0)
+            self.check_grid.addWidget(edit, row, 1)
+            self.check_edits[pos] = edit
+        self.check_grid.setColumnStretch(1, 1)
+        listed = ", ".join(f"#{p}" for p in self.positions)
+        self.check_intro.setText(f"From your written copy, type words {listed} (counting "
+                                 "from 1). This proves the backup is readable before you put "
+                                 "money in this wallet.")
+        self.check_banner.clear()
+        self.clear_clipboard()
+        self.go("check")
+        if self.positions:
+            self.check_edits[self.positions[0]].setFocus()
+
+    def verify_backup(self) -> None:
+        answers = {p: e.text().strip().lower() for p, e in self.check_edits.items()}
+        missing = [p for p, w in answers.items() if not w]
+        if missing:
+            self.check_banner.show_message(
+                "error", "Fill in every word",
+                "Type word " + ", ".join(f"#{p}" for p in missing) + " as well.")
+            return
+        self.verify_button.setEnabled(False)
+        worker.submit(self.service.verify_backup, self.info.name, answers, self._password,
+                      on_done=self._verified, on_error=self._verify_failed, context=self)
+
+    def _verified(self, ok: bool) -> None:
+        self.verify_button.setEnabled(True)
+        if not ok:
+            self.check_banner.show_message(
+                "error", "Those words do not match your recovery phrase",
+                "Check your written copy: the positions count from 1, in the order the "
+                "words were shown. Go back to the words if you need to correct it.")
+            return
+        self._wipe_secret()
+        self._finish(self.info, "Your backup checks out.")
+
+    def _verify_failed(self, exc: Exception) -> None:
+        self.verify_button.setEnabled(True)
+        advice = describe_error(exc)
+        self.check_banner.show_message("error", advice.title, advice.message)
+
+    def _wipe_secret(self) -> None:
+        self.clear_clipboard()
+        for lab in self.word_labels:
+            lab.setText("")
+            lab.deleteLater()
+        self.word_labels = []
+        self._words = []
+        self._phrase_text = ""
+        self._password = ""
+
+    # -- import ------------------------------------------------------------------------
+
+    def _build_import(self) -> None:
+        lay = QVBoxLayout(self.page["import"])
+        lay.setSpacing(12)
+        lay.addWidget(label("Import a wallet", "heading"))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("importTabs")
+        # Recovery phrase
+        t1 = QWidget()
+        l1 = QVBoxLayout(t1)
+        l1.setContentsMargins(0, 10, 0, 0)
+        self.phrase_edit = QPlainTextEdit()
+        self.phrase_edit.setObjectName("phraseEdit")
+        self.phrase_edit.setPlaceholderText("12, 15, 18, 21 or 24 words separated by spaces")
+        self.phrase_edit.setFixedHeight(80)
+        self.passphrase_edit = QLineEdit()
+        self.passphrase_edit.setObjectName("passphraseEdit")
+        self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase_edit.setPlaceholderText("Optional BIP-39 passphrase (\"25th word\")")
+        l1.addWidget(self.phrase_edit)
+        l1.addWidget(self.passphrase_edit)
+        self.tabs.addTab(t1, "Recovery phrase")
+        # Private key
+        t2 = QWidget()
+        l2 = QVBoxLayout(t2)
+        l2.setContentsMargins(0, 10, 0, 0)
+        self.key_edit = QLineEdit()
+        self.key_edit.setObjectName("privateKeyEdit")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("64 hexadecimal characters, with or without 0x")
+        l2.addWidget(self.key_edit)
+        l2.addWidget(label("A private-key wallet has a single address and no recovery "
+                           "phrase: keep a backup of the key itself.", "hint", wrap=True))
+        l2.addStretch(1)
+        self.tabs.addTab(t2, "Private key")
+        # Keystore
+        t3 = QWidget()
+        l3 = QGridLayout(t3)
+        l3.setContentsMargins(0, 10, 0, 0)
+        self.keystore_path = QLineEdit()
+        self.keystore_path.setObjectName("keystorePath")
+        self.keystore_path.setReadOnly(True)
+        self.keystore_path.setPlaceholderText("No file chosen")
+        browse = button("Choose file\u2026", name="chooseKeystore")
+        browse.clicked.connect(self._choose_keystore)
+        self.keystore_password = QLineEdit()
+        self.keystore_password.setObjectName("keystorePassword")
+        self.keystore_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.keystore_password.setPlaceholderText("The password the keystore file was saved "
+                                                  "with")
+        l3.addWidget(label("File"), 0, 0)
+        l3.addWidget(self.keystore_path, 0, 1)
+        l3.addWidget(browse, 0, 2)
+        l3.addWidget(label("File password"), 1, 0)
+        l3.addWidget(self.keystore_password, 1, 1, 1, 2)
+        l3.setRowStretch(2, 1)
+        l3.setColumnStretch(1, 1)
+        self.tabs.addTab(t3, "Keystore file")
+        lay.addWidget(self.tabs)
+
+        card = Card("This wallet on this computer")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        self.import_name = QLineEdit("Imported")
+        self.import_name.setObjectName("importName")
+        self.import_name.setMaxLength(40)
+        grid.addWidget(label("Name"), 0, 0)
+        grid.addWidget(self.import_name, 0, 1)
+        grid.setColumnStretch(1, 1)
+        card.body.addLayout(grid)
+        self.import_password = PasswordField(self.service.password_verdict,
+                                             lambda: self.import_name.text().strip(),
+                                             prefix="import_")
+        card.body.addWidget(self.import_password)
+        lay.addWidget(card)
+        self.import_banner = Banner()
+        lay.addWidget(self.import_banner)
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        back = button("Back", name="importBack")
+        back.clicked.connect(lambda: self.go("welcome"))
+        self.import_button = button("Import wallet", primary=True, name="importButton")
+        self.import_button.setEnabled(False)
+        self.import_button.clicked.connect(self.import_wallet)
+        row.addWidget(back)
+        row.addStretch(1)
+        row.addWidget(self.import_button)
+        lay.addLayout(row)
+        self.import_password.changed.connect(self._update_import_button)
+        self.import_name.textChanged.connect(self.import_password.update_verdict)
+        self.phrase_edit.textChanged.connect(self._update_import_button)
+        self.key_edit.textChanged.connect(self._update_import_button)
+        self.keystore_password.textChanged.connect(self._update_import_button)
+        self.tabs.currentChanged.connect(self._update_import_button)
+        self._keystore_json = ""
+
+    def _choose_keystore(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a keystore file", str(Path.home()),
+                                              "Keystore files (*.json *);;All files (*)")
+        if path:
+            self.load_keystore_file(Path(path))
+
+    def load_keystore_file(self, path: Path) -> bool:
+        """Read a keystore JSON (small text file) for import; says why when it cannot."""
+        try:
+            if path.stat().st_size > MAX_KEYSTORE_BYTES:
+                raise ValueError("too large to be a keystore file")
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.import_banner.show_message("error", "Cannot read that file",
+                                            f"{path.name}: {reason}. Choose the keystore "
+                                            "(UTC--\u2026 or .json) file.")
+            return False
+        self._keystore_json = text
+        self.keystore_path.setText(str(path))
+        self.import_banner.clear()
+        self._update_import_button()
+        return True
+
+    def _source_ready(self) -> bool:
+        tab = self.tabs.currentIndex()
+        if tab == 0:
+            return len(self.phrase_edit.toPlainText().split()) >= 12
+        if tab == 1:
+            return len(self.key_edit.text().strip().removeprefix("0x")) >= 64
+        return bool(self._keystore_json) and bool(self.keystore_password.text())
+
+    def _update_import_button(self, *_: object) -> None:
+        self.import_button.setEnabled(bool(self.import_name.text().strip())
+                                      and self._source_ready()
+                                      and self.import_password.acceptable())
+
+    def import_wallet(self) -> None:
+        name = self.import_name.text().strip()
+        pw = self.import_password.text()
+        tab = self.tabs.currentIndex()
+        if tab == 0:
+            phrase = " ".join(self.phrase_edit.toPlainText().split())
+            fn, args = self.service.import_mnemonic, (name, phrase, pw,
+                                                      self.passphrase_edit.text())
+        elif tab == 1:
+            fn, args = self.service.import_private_key, (name, self.key_edit.text().strip(), pw)
+        else:
+            fn, args = self.service.import_keystore, (name, self._keystore_json,
+                                                      self.keystore_password.text(), pw)
+        self.import_banner.clear()
+        self.import_button.setEnabled(False)
+        self.import_button.setText("Importing\u2026")
+        worker.submit(fn, *args, on_done=self._imported, on_error=self._import_failed,
+                      context=self)
+
+    def _imported(self, info: Any) -> None:
+        self.phrase_edit.clear()
+        self.key_edit.clear()
+        self.passphrase_edit.clear()
+        self.keystore_password.clear()
+        self._keystore_json = ""
+        self.import_password.clear()
+        self.import_button.setText("Import wallet")
+        self._finish(info, "The wallet was imported.")
+
+    def _import_failed(self, exc: Exception) -> None:
+        self.import_button.setText("Import wallet")
+        self._update_import_button()
+        advice = describe_error(exc)
+        self.import_banner.show_message("error", advice.title, advice.message)
+
+    # -- done ------------------------------------------------------------------------
+
+    def _build_done(self) -> None:
+        lay = QVBoxLayout(self.page["done"])
+        lay.setSpacing(12)
+        self.done_title = label("Your wallet is ready", "heading", name="readyTitle")
+        self.done_text = label("", "muted", wrap=True)
+        card = Card("Address")
+        self.done_address = label("", "mono", selectable=True, name="readyAddress")
+        card.body.addWidget(self.done_address)
+        card.body.addWidget(label("Send USDC (and a little ETH for network fees) to this "
+                                  "address to buy the index.", "hint", wrap=True))
+        lay.addWidget(self.done_title)
+        lay.addWidget(self.done_text)
+        lay.addWidget(card)
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.finish_button = button("Get started", primary=True, name="finishButton")
+        self.finish_button.clicked.connect(self.accept)
+        row.addWidget(self.finish_button)
+        lay.addLayout(row)
+
+    def _finish(self, info: Any, text: str) -> None:
+        self.info = info
+        self.done_text.setText(f"{text} \u201c{info.name}\u201d is now the active wallet.")
+        self.done_address.setText(first_address(info) or "")
+        self.go("done")
+        self.walletReady.emit(info)
+
+    # -- closing ---------------------------------------------------------------------
+
+    def done(self, result: int) -> None:  # noqa: D401 - QDialog API
+        self._wipe_secret()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API name
+        self._wipe_secret()
+        super().closeEvent(event)
+
+
+def first_address(info: Any) -> str | None:
+    """The first address of a WalletInfo, whether it lists strings or account objects."""
+    addrs = getattr(info, "addresses", None) or []
+    if not addrs:
+        accounts = getattr(info, "accounts", None) or []
+        addrs = [a.address for a in accounts]
+    if not addrs:
+        return None
+    first = addrs[0]
+    return first if isinstance(first, str) else getattr(first, "address", None)
+

@@ -1,0 +1,569 @@
+"""What the buy and sell dialogs have in common: the edit -> preview -> confirm -> progress
+-> done flow, slippage and fee-preset controls, the unlock-and-retry, and failure states.
+
+The flow is the product's promise: nothing is signed until the person has seen a preview
+built by simulation from *exactly* the inputs on screen. So every edit invalidates the
+preview (the Confirm button goes grey), a new quote is asked for after a short pause in
+typing, and a stale quote answer (older than the latest edit) is discarded by sequence
+number. A quote that has aged past :data:`QUOTE_MAX_AGE` is refreshed before signing
+rather than signed: prices move, and the minimum out must be computed from a fresh NAV.
+
+Every core call goes through :func:`ui.worker.submit`; the dialog is its ``context``, so a
+closed dialog never receives a late result. While a transaction is being signed and sent
+the dialog cannot be closed by Escape: a person must see how it ended.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import formatting as fmt
+from ui import worker
+from ui.dialogs.common import (
+    AmountError,
+    ErrorAdvice,
+    StepList,
+    describe_error,
+    is_locked_error,
+    parse_percent,
+    percent_to_bps,
+)
+from ui.dialogs.unlock_dialog import UnlockDialog
+from ui.pages.common import (
+    Banner,
+    Card,
+    button,
+    copy_to_clipboard,
+    label,
+    short_hex,
+)
+from wallet_app.models import BalanceChange, GasEstimate
+
+SLIPPAGE_CHOICES = ((10, "0.1%"), (50, "0.5%"), (100, "1.0%"))
+FEE_PRESETS = (("low", "Low"), ("market", "Market"), ("aggressive", "Aggressive"))
+MAX_SLIPPAGE_PERCENT = Decimal(10)  # Settings.validate allows up to 1000 bps
+QUOTE_DEBOUNCE_MS = 350
+QUOTE_MAX_AGE = 45.0  # seconds; older previews are refreshed before signing
+_TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+class TradeDialog(QDialog):
+    """Base of BuyDialog and SellDialog. Subclasses fill in the trade-specific parts.
+
+    Signals:
+        completed(object): the TradeResult after confirmation (the controller refreshes).
+        settingsRequested(): the user chose "Open Settings" on a network error.
+    """
+
+    completed = Signal(object)
+    settingsRequested = Signal()
+
+    #: Keys of the progress steps, shared by buy and sell.
+    STEPS = (("sign", "Sign with your key"), ("broadcast", "Send to the network"),
+             ("confirm", "Wait for confirmation"))
+
+    def __init__(self, service: Any, *, wallet_name: str = "", slippage_bps: int | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.wallet_name = wallet_name
+        self.setModal(True)
+        self.setMinimumWidth(620)
+        self.preview_card: QWidget | None = None
+        self.quote: Any = None
+        self.quote_time = 0.0
+        self.result: Any = None
+        self.last_error: ErrorAdvice | None = None
+        self.tx_hash = ""
+        self.sending = False
+        self._seq = 0
+        self._sent_seen = False
+        self.unlock_dialog: UnlockDialog | None = None
+        default_bps = slippage_bps or getattr(getattr(service, "settings", None),
+                                              "slippage_bps", 50) or 50
+        self._slippage_bps: int | None = int(default_bps)
+
+        self.pages = QStackedWidget()
+        self.form_page = QWidget()
+        self.progress_page = QWidget()
+        self.done_page = QWidget()
+        for p in (self.form_page, self.progress_page, self.done_page):
+            self.pages.addWidget(p)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 20, 24, 18)
+        outer.addWidget(self.pages)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(QUOTE_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.request_quote)
+
+    # -- building blocks for subclasses -----------------------------------------------
+
+    def build_trade_settings(self) -> QWidget:
+        """Slippage (0.1 / 0.5 / 1.0 / custom) and fee preset, as segmented buttons."""
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(8)
+
+        srow = QHBoxLayout()
+        srow.setSpacing(4)
+        srow.addWidget(label("Max slippage", "muted"))
+        srow.addSpacing(8)
+        self.slippage_group = QButtonGroup(self)
+        self.slippage_buttons: dict[str, QPushButton] = {}
+        matched = False
+        for bps, text in SLIPPAGE_CHOICES:
+            b = self._segment(text, f"slippage_{bps}")
+            self.slippage_group.addButton(b)
+            self.slippage_buttons[str(bps)] = b
+            b.clicked.connect(lambda _c=False, v=bps: self._set_slippage(v))
+            srow.addWidget(b)
+            if bps == self._slippage_bps:
+                b.setChecked(True)
+                matched = True
+        custom = self._segment("Custom", "slippage_custom")
+        self.slippage_group.addButton(custom)
+        self.slippage_buttons["custom"] = custom
+        custom.clicked.connect(self._custom_slippage)
+        srow.addWidget(custom)
+        self.slippage_edit = QLineEdit()
+        self.slippage_edit.setObjectName("slippageEdit")
+        self.slippage_edit.setPlaceholderText("e.g. 2")
+        self.slippage_edit.setMaximumWidth(80)
+        self.slippage_edit.textEdited.connect(self._slippage_typed)
+        self.slippage_edit.hide()
+        self.slippage_pct = label("%", "muted")
+        self.slippage_pct.hide()
+        srow.addWidget(self.slippage_edit)
+        srow.addWidget(self.slippage_pct)
+        srow.addStretch(1)
+        if not matched:
+            custom.setChecked(True)
+            self.slippage_edit.setText(fmt.format_number(Decimal(self._slippage_bps or 50)
+                                                         / 100, 2))
+            self.slippage_edit.show()
+            self.slippage_pct.show()
+
+        frow = QHBoxLayout()
+        frow.setSpacing(4)
+        frow.addWidget(label("Network fee", "muted"))
+        frow.addSpacing(8)
+        self.fee_group = QButtonGroup(self)
+        self.fee_buttons: dict[str, QPushButton] = {}
+        for key, text in FEE_PRESETS:
+            b = self._segment(text, f"fee_{key}")
+            self.fee_group.addButton(b)
+            self.fee_buttons[key] = b
+            b.clicked.connect(self.inputs_changed)
+            frow.addWidget(b)
+        self.fee_buttons["market"].setChecked(True)
+        frow.addStretch(1)
+        self.slippage_error = label("", "field-error", wrap=True, name="slippageError")
+        self.slippage_error.hide()
+        lay.addLayout(srow)
+        lay.addWidget(self.slippage_error)
+        lay.addLayout(frow)
+        return box
+
+    def build_progress_page(self, title: str) -> None:
+        lay = QVBoxLayout(self.progress_page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(14)
+        self.progress_title = label(title, "heading", wrap=True)
+        self.progress_note = label("Keep this window open until the network confirms.",
+                                   "muted", wrap=True)
+        self.steps = StepList(list(self.STEPS))
+        card = Card()
+        card.body.setContentsMargins(22, 20, 22, 20)
+        card.body.addWidget(self.steps)
+        self.progress_message = label("", "hint", wrap=True, name="progressMessage")
+        card.body.addSpacing(6)
+        card.body.addWidget(self.progress_message)
+        hash_row = QHBoxLayout()
+        self.hash_label = label("", "mono", selectable=True, name="txHash")
+        self.copy_hash = button("Copy", name="copyHash")
+        self.copy_hash.clicked.connect(lambda: copy_to_clipboard(self.tx_hash))
+        self.copy_hash.hide()
+        hash_row.addWidget(self.hash_label, 1)
+        hash_row.addWidget(self.copy_hash)
+        card.body.addLayout(hash_row)
+        self.progress_banner = Banner()
+        self.progress_banner.primary.clicked.connect(self._progress_primary)
+        self.progress_banner.secondary.clicked.connect(self.back_to_form)
+        lay.addWidget(self.progress_title)
+        lay.addWidget(self.progress_note)
+        lay.addWidget(card)
+        lay.addWidget(self.progress_banner)
+        lay.addStretch(1)
+
+    def add_buttons(self, layout: QVBoxLayout, confirm_text: str) -> None:
+        self.cancel_button = button("Cancel", name="cancelButton")
+        self.confirm_button = button(confirm_text, primary=True, name="confirmButton")
+        self.confirm_button.setMinimumWidth(180)
+        self.confirm_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.confirm_button.clicked.connect(self.confirm)
+        row = QHBoxLayout()
+        self.quote_status = label("", "hint", wrap=True, name="quoteStatus")
+        row.addWidget(self.quote_status, 1)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.confirm_button)
+        layout.addLayout(row)
+
+    def make_banner(self) -> Banner:
+        self.banner = Banner()
+        self.banner.primary.clicked.connect(self._banner_primary)
+        return self.banner
+
+    def _segment(self, text: str, name: str) -> QPushButton:
+        b = QPushButton(text)
+        b.setObjectName(name)
+        b.setCheckable(True)
+        b.setProperty("segment", "true")
+        b.setCursor(Qt.CursorShape.PointingHandCursor)
+        return b
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def slippage_bps(self) -> int | None:
+        return self._slippage_bps
+
+    def fee_preset(self) -> str:
+        return next((k for k, b in self.fee_buttons.items() if b.isChecked()), "market")
+
+    def _set_slippage(self, bps: int) -> None:
+        self.slippage_edit.hide()
+        self.slippage_pct.hide()
+        self.slippage_error.hide()
+        self._slippage_bps = bps
+        self.inputs_changed()
+
+    def _custom_slippage(self) -> None:
+        self.slippage_edit.show()
+        self.slippage_pct.show()
+        self.slippage_edit.setFocus()
+        self._slippage_typed(self.slippage_edit.text())
+
+    def _slippage_typed(self, text: str) -> None:
+        try:
+            pct = parse_percent(text, maximum=MAX_SLIPPAGE_PERCENT, what="slippage")
+        except AmountError as exc:
+            self._slippage_bps = None
+            self.slippage_error.setText(str(exc))
+            self.slippage_error.show()
+        else:
+            self._slippage_bps = percent_to_bps(pct)
+            self.slippage_error.hide()
+        self.inputs_changed()
+
+    def inputs_changed(self, *_: object) -> None:
+        """Any edit: drop the preview, validate, and schedule a fresh quote."""
+        self._seq += 1
+        self.quote = None
+        self.confirm_button.setEnabled(False)
+        self.clear_error()
+        amount = self.validate_amount()
+        if amount is None or self._slippage_bps is None:
+            self.clear_preview()
+            self.quote_status.setText("")
+            self._debounce.stop()
+            return
+        self.quote_status.setText("Updating the preview\u2026")
+        self._debounce.start()
+
+    # -- quote -------------------------------------------------------------------------
+
+    def request_quote(self) -> None:
+        """Ask the core for a preview of exactly the current inputs."""
+        amount = self.validate_amount()
+        if amount is None or self._slippage_bps is None:
+            return
+        self._seq += 1
+        seq = self._seq
+        self.quote_status.setText("Updating the preview\u2026")
+        worker.submit(self.quote_fn(), amount, self._slippage_bps, self.fee_preset(),
+                      on_done=lambda q: self._quoted(seq, q),
+                      on_error=lambda e: self._quote_failed(seq, e), context=self)
+
+    def _quoted(self, seq: int, quote: Any) -> None:
+        if seq != self._seq:
+            return  # an older answer: the inputs changed since
+        self.quote = quote
+        self.quote_time = time.monotonic()
+        self.show_preview(quote)
+        self.confirm_button.setEnabled(True)
+        self.quote_status.setText(
+            f"Preview from a simulation just now \u00b7 {fmt.format_bps(quote.slippage_bps)} "
+            "max slippage")
+
+    def _quote_failed(self, seq: int, exc: Exception) -> None:
+        if seq != self._seq:
+            return
+        self.quote = None
+        self.clear_preview()
+        self.quote_status.setText("")
+        self.show_error(exc)
+
+    # -- confirm, unlock, send -----------------------------------------------------------
+
+    def confirm(self) -> None:
+        if self.quote is None:
+            return
+        if time.monotonic() - self.quote_time > QUOTE_MAX_AGE:
+            self.banner.show_message(
+                "info", "The preview was refreshed",
+                "Prices move; the preview was older than a minute, so it was simulated "
+                "again. Check the figures and confirm again.")
+            self.request_quote()
+            self.confirm_button.setEnabled(False)
+            return
+        if not self._unlocked():
+            self.ask_unlock("", self.send)
+            return
+        self.send()
+
+    def _unlocked(self) -> bool:
+        try:
+            return bool(self.service.is_unlocked())
+        except Exception:  # noqa: BLE001 - treat an unknown state as locked
+            return False
+
+    def ask_unlock(self, reason: str, on_ok: Callable[[], None],
+                   on_cancel: Callable[[], None] | None = None) -> UnlockDialog:
+        """Open the password prompt (window-modal, not a nested event loop) and continue
+        with ``on_ok`` once the wallet is unlocked."""
+        dlg = UnlockDialog(self.service, self.wallet_name,
+                           reason or "Enter the wallet's password to sign this trade.", self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(on_ok)
+        if on_cancel is not None:
+            dlg.rejected.connect(on_cancel)
+        self.unlock_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def send(self) -> None:
+        """Sign, broadcast and wait, on the worker; progress lands on the steps."""
+        quote = self.quote
+        if quote is None:
+            return
+        self.sending = True
+        self._sent_seen = False
+        self.tx_hash = ""
+        self.hash_label.setText("")
+        self.copy_hash.hide()
+        self.progress_banner.clear()
+        self.progress_message.setText("")
+        self.steps.reset()
+        self.steps.advance_to("sign")
+        self.pages.setCurrentWidget(self.progress_page)
+        worker.submit(self.send_fn(), quote, on_done=self._sent, on_error=self._send_failed,
+                      on_progress=self.on_progress, context=self)
+
+    def on_progress(self, message: str) -> None:
+        """Map the core's progress sentences onto the three steps."""
+        low = message.lower()
+        m = _TX_HASH.search(message)
+        if m:
+            self._set_hash(m.group(0))
+        if "confirmed" in low or "mined" in low or "included" in low:
+            self.steps.advance_to("confirm")
+        elif "wait" in low or "confirm" in low:
+            self._sent_seen = True
+            self.steps.advance_to("confirm")
+        elif "broadcast" in low or "sent" in low or "submit" in low or "sending" in low:
+            self._sent_seen = True
+            self.steps.advance_to("broadcast")
+        elif "sign" in low or "approv" in low or "permit" in low:
+            self.steps.advance_to("sign")
+        self.progress_message.setText(message)
+
+    def _set_hash(self, tx_hash: str) -> None:
+        self.tx_hash = tx_hash
+        self.hash_label.setText(f"Transaction {tx_hash}")
+        self.copy_hash.show()
+
+    def _sent(self, result: Any) -> None:
+        self.sending = False
+        self.result = result
+        if getattr(result, "tx_hash", ""):
+            self._set_hash(result.tx_hash)
+        status = str(getattr(getattr(result, "status", ""), "value",
+                             getattr(result, "status", ""))).lower()
+        if status and status not in ("confirmed", "success"):
+            self.steps.fail_current()
+            self.progress_banner.show_message(
+                "error", "The transaction did not go through",
+                f"The network reports it as {status}. Nothing more was spent than the gas "
+                "fee. Check the Transactions screen, then try again.",
+                primary="Try again", secondary="Back to edit")
+            return
+        self.steps.finish()
+        self.show_done(result)
+        self.pages.setCurrentWidget(self.done_page)
+        self.completed.emit(result)
+
+    def _send_failed(self, exc: Exception) -> None:
+        self.sending = False
+        if is_locked_error(exc):
+            # The session locked between the check and the signature: ask, then resend.
+            self.steps.reset()
+            self.ask_unlock("The wallet locked itself; enter the password to continue.",
+                            self.send, self.back_to_form)
+            return
+        advice = describe_error(exc)
+        self.last_error = advice
+        if not self._sent_seen and not self.tx_hash:
+            # Nothing left the machine: back to the form with the reason and the inputs.
+            self.back_to_form()
+            self.show_error(exc)
+            return
+        self.steps.fail_current()
+        self.progress_banner.show_message("error", advice.title, advice.message,
+                                          primary="Try again", secondary="Back to edit")
+
+    # -- failure display -----------------------------------------------------------------
+
+    def show_error(self, exc: Exception) -> ErrorAdvice:
+        """The failure takes the preview's place: there is no valid preview to show, and
+        the message must be read before anything else."""
+        advice = describe_error(exc)
+        self.last_error = advice
+        self.banner.show_message("error", advice.title, advice.message,
+                                 primary=advice.action_label)
+        if self.preview_card is not None:
+            self.preview_card.hide()
+        return advice
+
+    def clear_error(self) -> None:
+        self.banner.clear()
+        if self.preview_card is not None:
+            self.preview_card.show()
+
+    def _banner_primary(self) -> None:
+        advice = self.last_error
+        if advice is None:
+            return
+        if advice.action == "settings":
+            self.settingsRequested.emit()
+            self.reject()
+        elif advice.action == "unlock":
+            self.ask_unlock("", self._after_banner_unlock)
+        elif advice.action == "edit":
+            self.clear_error()
+            self.focus_amount()
+            self.request_quote()
+        else:
+            self.clear_error()
+            self.request_quote()
+
+    def _after_banner_unlock(self) -> None:
+        self.clear_error()
+        self.request_quote()
+
+    def _progress_primary(self) -> None:
+        self.back_to_form()
+        self.request_quote()
+
+    def back_to_form(self) -> None:
+        self.pages.setCurrentWidget(self.form_page)
+        self.quote = None
+        self.confirm_button.setEnabled(False)
+
+    # -- closing ---------------------------------------------------------------------
+
+    def reject(self) -> None:
+        if self.sending:
+            return  # see the module docstring: wait for the outcome
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API name
+        if self.sending:
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API name
+        # Enter in the amount field must not press Confirm by accident.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # -- to implement ----------------------------------------------------------------------
+
+    def validate_amount(self) -> Decimal | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def quote_fn(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def send_fn(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def show_preview(self, quote: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def clear_preview(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def show_done(self, result: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def focus_amount(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# -- shared formatting of preview rows ----------------------------------------------------
+
+def usdc_text(amount: Decimal | None) -> str:
+    """USDC with cents (``250.00 USDC``), or with up to 6 decimals when it has them."""
+    if amount is None:
+        return fmt.DASH
+    if amount == fmt.quantize(amount, 2):
+        return fmt.format_usdc(amount)
+    return fmt.format_token_amount(amount, "USDC", 6)
+
+
+def gas_text(gas: GasEstimate, which: str) -> str:
+    """``0.00073 ETH ($2.49)`` for the expected or the maximum network fee."""
+    eth = gas.expected_fee_eth if which == "expected" else gas.max_fee_eth
+    usd = gas.expected_fee_usd if which == "expected" else gas.max_fee_usd
+    text = fmt.format_token_amount(eth, "ETH", 6)
+    return f"{text} ({fmt.format_usd(usd)})" if usd is not None else text
+
+
+def balance_changes_text(changes: list[BalanceChange]) -> str:
+    """``USDC −250.00 · G100 +194.29 · ETH −0.00073`` from the simulation's deltas."""
+    parts = []
+    for c in changes:
+        sign = "+" if c.delta > 0 else "\u2212" if c.delta < 0 else ""
+        if c.asset in ("USDC", "USD"):
+            amount = usdc_text(abs(c.delta)).removesuffix(" USDC")
+        else:
+            amount = fmt.format_token_amount(abs(c.delta), "", 6)
+        parts.append(f"{c.asset} {sign}{amount}")
+    return " \u00b7 ".join(parts) if parts else "\u2014"
+
+
+def short(tx_hash: str) -> str:
+    return short_hex(tx_hash, 10, 8)
