@@ -880,6 +880,37 @@ class WalletService:
         fund(Web3(Web3.HTTPProvider(self._client.chain.rpc_url)), self._devnet, addr, eth,
              usdc)
 
+    def start_market(self, interval_s: float = 20.0,
+                     on_tick: Callable[[Any], None] | None = None) -> Any:
+        """Devnet demo mode: move the market one simulated day every ``interval_s``.
+
+        The driver shares the trade lock, so a day never passes between a trade's final
+        check and its transaction.
+        """
+        if not self.is_devnet or self._devnet is None:
+            raise WalletError("The simulated market runs only on the local devnet.")
+        from .devnet.driver import MarketDriver
+
+        assert self._client is not None
+        if self.driver is None:
+            self.driver = MarketDriver(self.paths, self._client.chain.rpc_url, self._devnet,
+                                       hold=self._trade_lock)
+        self.driver.start(interval_s, on_tick)
+        return self.driver
+
+    def advance_market(self, days: int = 1,
+                       progress: Callable[[str], None] | None = None) -> list[Any]:
+        """Devnet: advance the simulated market ``days`` days now (operator included)."""
+        if not self.is_devnet or self._devnet is None:
+            raise WalletError("The simulated market runs only on the local devnet.")
+        from .devnet.driver import MarketDriver
+
+        assert self._client is not None
+        if self.driver is None:
+            self.driver = MarketDriver(self.paths, self._client.chain.rpc_url, self._devnet,
+                                       hold=self._trade_lock)
+        return [self.driver.tick(progress) for _ in range(days)]
+
     def close(self) -> None:
         if self.driver is not None:
             self.driver.stop()

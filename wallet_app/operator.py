@@ -19,9 +19,12 @@ from decimal import ROUND_DOWN, Decimal
 
 from web3 import Web3
 
+from .chain.provider import RpcCallError
+from .chain.simulate import revert_data_from_error
 from .devnet import artifacts
 from .devnet.deploy import Deployment, _Tx
-from .index import RebalancePlan, compose, plan_rebalance
+from .errors import WalletError
+from .index import DEFAULT_RULES, RebalancePlan, compose, plan_rebalance
 from .index.inputs import MarketAsset
 from .models import Regime
 from .vault import PRICE_DECIMALS, VaultClient, VaultSnapshot, to_decimal
@@ -36,6 +39,10 @@ MAX_UINT = 2**256 - 1
 LEG_GAS = 220_000
 #: A Monday rebalance deadline: a few minutes of chain time.
 DEADLINE_S = 600
+
+
+class OperatorError(WalletError):
+    exit_code = 40
 
 
 @dataclass
@@ -135,41 +142,77 @@ class Operator:
         plan = self.plan(snap)
         report = RebalanceReport(regime=snap.regime, turnover_usdc=plan.turnover_usdc,
                                  skipped=[f"{s.asset_id}: {s.reason}" for s in plan.skipped])
-        by_symbol = {c.symbol: c for c in snap.constituents}
-        sells, buys = [], []
-        for leg in plan.legs:
-            c = by_symbol[leg.asset_id]
-            if leg.side == "sell":
-                if leg.full_exit:
-                    amount = MAX_UINT
-                else:
-                    price = to_decimal(c.price18, PRICE_DECIMALS)
-                    amount = int((leg.usdc / price).scaleb(c.decimals)
-                                 .to_integral_value(rounding=ROUND_DOWN))
-                    amount = min(amount, c.balance)
-                if amount:
-                    sells.append((c.token, False, amount, 0))
-            else:
-                buys.append((c.token, True, int(leg.usdc.scaleb(snap.usdc_decimals)), 0))
-        for side, legs in (("sell", sells), ("buy", buys)):
-            for i in range(0, len(legs), batch_size):
-                batch = legs[i:i + batch_size]
-                if progress:
-                    progress(f"Rebalance: {side} legs {i + 1}-{i + len(batch)} of {len(legs)}")
-                deadline = self.w3.eth.get_block("latest")["timestamp"] + DEADLINE_S
-                tx = _Tx(self.w3)
-                tx.send(f"rebalance {side} {i}", self.address, self.deployment.vault,
-                        self._contract.encode_abi("rebalance", [batch, slippage_bps, deadline]),
-                        300_000 + LEG_GAS * len(batch))
-                receipt = tx.wait()[0]
-                report.gas_used += int(receipt["gasUsed"])
-                report.transactions += 1
+        sells = self._sell_legs(plan, snap)
+        self._execute("sell", sells, slippage_bps, batch_size, report, progress)
+        if sells:
+            # Sells land below their plan value (pool fee, price impact): plan the buys
+            # again on what the vault really holds now, and never spend more than its cash.
+            self.refresh_nav()
+            snap = self.vault.snapshot()
+            plan = self.plan(snap)
+        buys = self._buy_legs(plan, snap)
+        self._execute("buy", buys, slippage_bps, batch_size, report, progress)
         report.sells, report.buys = len(sells), len(buys)
         report.legs = len(sells) + len(buys)
         if report.legs:
             self.refresh_nav()
         log.info("rebalance: %s legs in %s txs", report.legs, report.transactions)
         return report
+
+    def _sell_legs(self, plan: RebalancePlan, snap: VaultSnapshot) -> list[tuple]:
+        by_symbol = {c.symbol: c for c in snap.constituents}
+        legs = []
+        for leg in plan.sells:
+            c = by_symbol[leg.asset_id]
+            if leg.full_exit:
+                amount = MAX_UINT
+            else:
+                price = to_decimal(c.price18, PRICE_DECIMALS)
+                amount = min(c.balance, int((leg.usdc / price).scaleb(c.decimals)
+                                            .to_integral_value(rounding=ROUND_DOWN)))
+            if amount:
+                legs.append((c.token, False, amount, 0))
+        return legs
+
+    def _buy_legs(self, plan: RebalancePlan, snap: VaultSnapshot) -> list[tuple]:
+        by_symbol = {c.symbol: c for c in snap.constituents}
+        cash, legs = snap.cash, []
+        for leg in plan.buys:
+            amount = min(int(leg.usdc.scaleb(snap.usdc_decimals)), cash)
+            if amount < int(DEFAULT_RULES.min_leg_usdc.scaleb(snap.usdc_decimals)):
+                continue
+            cash -= amount
+            legs.append((by_symbol[leg.asset_id].token, True, amount, 0))
+        return legs
+
+    def _execute(self, side: str, legs: list[tuple], slippage_bps: int, batch_size: int,
+                 report: RebalanceReport, progress: Callable[[str], None] | None) -> None:
+        for i in range(0, len(legs), batch_size):
+            batch = legs[i:i + batch_size]
+            if progress:
+                progress(f"Rebalance: {side} legs {i + 1}-{i + len(batch)} of {len(legs)}")
+            deadline = self.w3.eth.get_block("latest")["timestamp"] + DEADLINE_S
+            self._preflight(batch, slippage_bps, deadline)
+            tx = _Tx(self.w3)
+            tx.send(f"rebalance {side} {i}", self.address, self.deployment.vault,
+                    self._contract.encode_abi("rebalance", [batch, slippage_bps, deadline]),
+                    300_000 + LEG_GAS * len(batch))
+            receipt = tx.wait()[0]
+            report.gas_used += int(receipt["gasUsed"])
+            report.transactions += 1
+
+    def _preflight(self, batch: list[tuple[str, bool, int, int]], slippage_bps: int,
+                   deadline: int) -> None:
+        """Simulate a batch first so a revert comes back as the vault's decoded reason."""
+        data = self._contract.encode_abi("rebalance", [batch, slippage_bps, deadline])
+        try:
+            self.vault.client.rpc_raw("eth_call", {"from": self.address,
+                                                   "to": self.deployment.vault,
+                                                   "data": data}, "latest")
+        except RpcCallError as exc:
+            reason = VaultClient.revert_decoder().decode(
+                revert_data_from_error(exc.data)).message
+            raise OperatorError(f"The rebalance batch would revert: {reason}") from None
 
     def switch_regime(self, regime: Regime, *, slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
                       progress: Callable[[str], None] | None = None) -> RebalanceReport:

@@ -677,60 +677,88 @@ def set_prices(
     The arbitrage is a real Uniswap V2 swap: account 0 mints the input straight into the
     pair and calls ``swap`` for the exact ``getAmountOut``. All transactions go out back to
     back and are awaited once. With ``refresh_nav`` the operator then refreshes the vault's
-    NAV cache. Returns each pool's new spot price (USD per token).
+    NAV cache. Returns each pool's new spot price (USD per token). The whole batch is
+    mined as one block (automine paused), which keeps a 100-token move near one second.
     """
-    deployer = deployment.roles["deployer"]
-    usdc_addr = deployment.usdc
+    tokens = [deployment.token(sym) for sym in prices]
+    reserves = _all_reserves(w3, deployment, tokens)
     tx = _Tx(w3)
-    feed_abi = artifacts.load("DevPriceFeed").abi
-    token_abi = artifacts.load("DevToken").abi
-    pair_abi = artifacts.load("UniswapV2Pair").abi
-    usdc_c = w3.eth.contract(address=usdc_addr, abi=artifacts.load("DevUSDC").abi)
-    for symbol, price in prices.items():
-        t = deployment.token(symbol)
-        answer = feed_answer(Decimal(price), t.feed_decimals)
-        feed = w3.eth.contract(address=t.feed, abi=feed_abi)
-        tx.send(
-            f"price {t.symbol}", deployer, t.feed, feed.encode_abi("setPrice", [answer]), 150_000
-        )
-        rt, ru, token_is_0 = _reserves(w3, t, usdc_addr)
-        target = Fraction(answer * 10**USDC_DECIMALS, 10**t.feed_decimals * 10**t.decimals)
-        usdc_in, amount = _arbitrage_input(rt, ru, target)
-        if amount == 0:
-            continue
-        if usdc_in:
-            out = _amount_out(amount, ru, rt)
-            tx.send(
-                f"arb {t.symbol} in",
-                deployer,
-                usdc_addr,
-                usdc_c.encode_abi("mint", [t.pair, amount]),
-                100_000,
-            )
-            outs = (out, 0) if token_is_0 else (0, out)
-        else:
-            out = _amount_out(amount, rt, ru)
-            token = w3.eth.contract(address=t.address, abi=token_abi)
-            tx.send(
-                f"arb {t.symbol} in",
-                deployer,
-                t.address,
-                token.encode_abi("mint", [t.pair, amount]),
-                100_000,
-            )
-            outs = (0, out) if token_is_0 else (out, 0)
-        pair = w3.eth.contract(address=t.pair, abi=pair_abi)
-        tx.send(
-            f"arb {t.symbol} swap",
-            deployer,
-            t.pair,
-            pair.encode_abi("swap", [outs[0], outs[1], deployer, b""]),
-            200_000,
-        )
+    spots: dict[str, Decimal] = {}
+    _automine(w3, False)
+    try:
+        _queue_price_moves(tx, deployment, prices, tokens, reserves, spots)
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    finally:
+        _automine(w3, True)
     tx.wait()
     if refresh_nav:
         refresh(w3, deployment)
-    return {s: pool_price(w3, deployment, s) for s in prices}
+    return spots
+
+
+def _automine(w3: Web3, on: bool) -> None:
+    w3.provider.make_request("evm_setAutomine", [on])  # type: ignore[arg-type]
+
+
+def _queue_price_moves(tx: _Tx, deployment: Deployment, prices: Mapping[str, Decimal],
+                       tokens: Sequence[TokenInfo], reserves: list[tuple[int, int, bool]],
+                       spots: dict[str, Decimal]) -> None:
+    """Queue each feed update and pool arbitrage; ``spots`` gets the new pool prices."""
+    deployer = deployment.roles["deployer"]
+    usdc_addr = deployment.usdc
+    for (symbol, price), t, (rt, ru, token_is_0) in zip(prices.items(), tokens, reserves,
+                                                         strict=True):
+        answer = feed_answer(Decimal(price), t.feed_decimals)
+        tx.send(f"price {t.symbol}", deployer, t.feed,
+                _call_data(_SEL_SET_PRICE, ["int256"], [answer]), 150_000)
+        target = Fraction(answer * 10**USDC_DECIMALS, 10**t.feed_decimals * 10**t.decimals)
+        usdc_in, amount = _arbitrage_input(rt, ru, target)
+        if amount:
+            if usdc_in:
+                out = _amount_out(amount, ru, rt)
+                minted_token, outs = usdc_addr, ((out, 0) if token_is_0 else (0, out))
+                rt, ru = rt - out, ru + amount
+            else:
+                out = _amount_out(amount, rt, ru)
+                minted_token, outs = t.address, ((0, out) if token_is_0 else (out, 0))
+                rt, ru = rt + amount, ru - out
+            tx.send(f"arb {t.symbol} in", deployer, minted_token,
+                    _call_data(_SEL_MINT, ["address", "uint256"], [t.pair, amount]), 100_000)
+            tx.send(f"arb {t.symbol} swap", deployer, t.pair,
+                    _call_data(_SEL_SWAP, ["uint256", "uint256", "address", "bytes"],
+                               [outs[0], outs[1], deployer, b""]), 200_000)
+        spots[symbol] = (Decimal(ru).scaleb(-USDC_DECIMALS)
+                         / Decimal(rt).scaleb(-t.decimals)).normalize()
+
+
+_SEL_SET_PRICE = Web3.keccak(text="setPrice(int256)")[:4]
+_SEL_MINT = Web3.keccak(text="mint(address,uint256)")[:4]
+_SEL_SWAP = Web3.keccak(text="swap(uint256,uint256,address,bytes)")[:4]
+_SEL_RESERVES = Web3.keccak(text="getReserves()")[:4]
+_SEL_AGGREGATE3 = Web3.keccak(text="aggregate3((address,bool,bytes)[])")[:4]
+
+
+def _call_data(selector: bytes, types: list[str], args: list[Any]) -> str:
+    return "0x" + (selector + abi_encode(types, args)).hex()
+
+
+def _all_reserves(w3: Web3, deployment: Deployment,
+                  tokens: Sequence[TokenInfo]) -> list[tuple[int, int, bool]]:
+    """Every pool's reserves in one ``eth_call`` through Multicall3."""
+    from eth_abi import decode as abi_decode
+
+    calls = [(t.pair, False, _SEL_RESERVES) for t in tokens]
+    data = _call_data(_SEL_AGGREGATE3, ["(address,bool,bytes)[]"], [calls])
+    raw = w3.eth.call({"to": deployment.multicall, "data": data})  # type: ignore[typeddict-item]
+    (results,) = abi_decode(["(bool,bytes)[]"], bytes(raw))
+    out = []
+    for t, (ok, ret) in zip(tokens, results, strict=True):
+        if not ok:
+            raise DevnetError(f"Reading the {t.symbol} pool failed.")
+        r0, r1, _ = abi_decode(["uint112", "uint112", "uint32"], ret)
+        token_is_0 = int(t.address, 16) < int(deployment.usdc, 16)
+        out.append((r0, r1, True) if token_is_0 else (r1, r0, False))
+    return out
 
 
 def set_price(
