@@ -117,8 +117,12 @@ def build_service(args: argparse.Namespace) -> Any:
     return WalletService()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``index-wallet gui``: open the wallet window; returns the process exit code."""
+def main(argv: Sequence[str] | None = None, service: Any = None) -> int:
+    """``index-wallet gui``: open the wallet window; returns the process exit code.
+
+    ``service`` lets a caller (the CLI's demo command) pass a WalletService it built,
+    e.g. after starting the devnet itself.
+    """
     parser = argparse.ArgumentParser(prog="index-wallet gui", description=APP_NAME)
     parser.add_argument("--sample", action="store_true",
                         help="show SAMPLE DATA only (no network, no keys) - for a look around")
@@ -133,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wallet_app.errors import WalletError
 
     try:
-        service = build_service(args)
+        service = service if service is not None else build_service(args)
     except WalletError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 1)
@@ -150,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     controller.start()
     code = app.exec()
     controller.shutdown()
+    close = getattr(service, "close", None)
+    if callable(close):
+        close()
     return int(code)
 
 

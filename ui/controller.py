@@ -120,9 +120,23 @@ class Controller(QObject):
         self.window.settings_page.show_settings(self.svc.settings)
         self._show_wallet()
         self.window.set_connecting()
-        self._call("connect", self.svc.connect, self._connected, self._went_offline)
+        prepare = getattr(self.svc, "ensure_devnet", None)
+        if callable(prepare) and getattr(self.svc.settings, "network", "") == "devnet":
+            # The embedded default network: start, deploy and seed the local devnet on a
+            # worker (seconds), showing its progress, then connect.
+            self.window.show_notice("info", "Starting the local devnet\u2026", sticky=True)
+            worker.submit(prepare, on_done=lambda _r: self._connect(True),
+                          on_error=self._went_offline, context=self,
+                          on_progress=lambda m: self.window.notice.title.setText(m))
+        else:
+            self._connect(False)
         if self.auto_onboard and not self.svc.wallets():
             QTimer.singleShot(0, self.open_onboarding)
+
+    def _connect(self, clear_notice: bool = False) -> None:
+        if clear_notice:
+            self.window.dismiss_notice()
+        self._call("connect", self.svc.connect, self._connected, self._went_offline)
 
     def shutdown(self) -> None:
         self.status_timer.stop()

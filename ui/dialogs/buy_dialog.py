@@ -203,6 +203,14 @@ class BuyDialog(TradeDialog):
         else:
             approval = "Not needed"
         pv.set("approval", approval)
+        if not getattr(q, "simulated", True):
+            # Locked and no allowance yet: the core priced the buy without the signed
+            # permit; it simulates the exact transaction after the password is given.
+            pv.set("changes", balance_changes_text(q.balance_changes) + " (estimate)")
+        balance = getattr(q, "usdc_balance", None)
+        if balance:
+            self.balance = balance
+            self._update_balance()
         self.confirm_button.setText(f"Confirm buy \u00b7 {fmt.format_usdc(q.usdc_in)}")
 
     def clear_preview(self) -> None:

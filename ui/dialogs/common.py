@@ -126,7 +126,7 @@ class ErrorAdvice:
     """How a dialog presents a failure: headline, the core's message, the next step."""
 
     kind: str  # "slippage" | "funds" | "gas" | "offline" | "network" | "locked" | "password"
-    #           | "reverted" | "paused" | "other" | "bug"
+    #           | "reverted" | "paused" | "expired" | "amount" | "wallet" | "other" | "bug"
     title: str
     message: str
     action: str  # "retry" | "settings" | "unlock" | "edit"
@@ -152,6 +152,17 @@ def describe_error(exc: BaseException) -> ErrorAdvice:
         return ErrorAdvice("locked", "The wallet is locked", msg, "unlock", "Unlock")
     if "InvalidPassword" in names:
         return ErrorAdvice("password", "Wrong password", msg, "edit", "Try again")
+    if "QuoteExpired" in names:
+        return ErrorAdvice("expired", "The quote expired", msg, "retry", "Refresh the quote")
+    if "NoWallet" in names:
+        return ErrorAdvice("wallet", "No wallet yet", msg, "retry", "Try again")
+    if "InvalidAmount" in names:
+        return ErrorAdvice("amount", "Check the amount", msg, "edit", "Change amount")
+    if "TradingClosed" in names:
+        return ErrorAdvice("paused", "Trading is closed for now", msg, "retry", "Try again")
+    if "NotDeployed" in names:
+        return ErrorAdvice("network", "No index on this network", msg, "settings",
+                           "Open Settings")
     if "WrongNetwork" in names or "ChainIdMismatch" in names:
         return ErrorAdvice("network", "Wrong network", msg, "settings", "Open Settings")
     if "RpcUnavailable" in names or "RateLimited" in names:
@@ -225,12 +236,15 @@ class StepList(QWidget):
             self._texts[key].setText(text)
 
     def advance_to(self, key: str) -> None:
-        """Mark every step before ``key`` done and ``key`` active."""
+        """Mark every step before ``key`` done, ``key`` active and the rest pending (a
+        second transaction, after an approval, starts the list again)."""
+        seen = False
         for k in self._keys:
             if k == key:
                 self.set_state(k, "active")
-                return
-            self.set_state(k, "done")
+                seen = True
+            else:
+                self.set_state(k, "pending" if seen else "done")
 
     def fail_current(self) -> None:
         for k in self._keys:

@@ -154,6 +154,7 @@ class OnboardingDialog(QDialog):
         self.setMinimumSize(720, 620)
         self.info: Any = None
         self._words: list[str] = []
+        self._secret: Any = None
         self._phrase_text = ""
         self._password = ""  # kept only until the backup check, then dropped
         self.positions: list[int] = []
@@ -295,6 +296,7 @@ class OnboardingDialog(QDialog):
     def _created(self, result: tuple[Any, Any]) -> None:
         info, secret = result
         self.info = info
+        self._secret = secret
         self._words = list(secret.words)
         self.create_password.clear()
         self.create_button.setText("Create wallet")
@@ -465,6 +467,9 @@ class OnboardingDialog(QDialog):
         self._words = []
         self._phrase_text = ""
         self._password = ""
+        if self._secret is not None and hasattr(self._secret, "wipe"):
+            self._secret.wipe()  # the core's RecoveryPhrase zeroes its entropy
+        self._secret = None
 
     # -- import ------------------------------------------------------------------------
 

@@ -261,8 +261,9 @@ class SellDialog(TradeDialog):
         self.done_grid.set("usdc", usdc_text(usdc))
         self.done_grid.set("shares", fmt.format_token_amount(getattr(result, "shares", None),
                                                              "G100", 6))
-        self.done_grid.set("to", short_hex(self.position.address if self.position else None,
-                                           8, 6))
+        receiver = getattr(result, "receiver", None) or (
+            self.position.address if self.position else None)
+        self.done_grid.set("to", short_hex(receiver, 8, 6))
         self.done_grid.set("tx", short(getattr(result, "tx_hash", "")))
         block = getattr(result, "block_number", None)
         self.done_grid.set("block", f"{block:,}" if block else "\u2014")

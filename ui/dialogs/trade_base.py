@@ -307,6 +307,8 @@ class TradeDialog(QDialog):
     def _quoted(self, seq: int, quote: Any) -> None:
         if seq != self._seq:
             return  # an older answer: the inputs changed since
+        if self.preview_card is not None:
+            self.preview_card.show()
         self.quote = quote
         self.quote_time = time.monotonic()
         self.show_preview(quote)
@@ -337,7 +339,18 @@ class TradeDialog(QDialog):
             self.confirm_button.setEnabled(False)
             return
         if not self._unlocked():
-            self.ask_unlock("", self.send)
+            self.ask_unlock("", self._after_confirm_unlock)
+            return
+        self.send()
+
+    def _after_confirm_unlock(self) -> None:
+        """Unlocked for this trade. A preview that could not be simulated while locked
+        (a permit needs the key) is simulated now and shown before anything is signed."""
+        if self.quote is not None and not getattr(self.quote, "simulated", True):
+            self.request_quote()
+            self.banner.show_message(
+                "info", "Unlocked: the preview is now an exact simulation",
+                "Check the figures once more and confirm.")
             return
         self.send()
 
@@ -380,21 +393,30 @@ class TradeDialog(QDialog):
                       on_progress=self.on_progress, context=self)
 
     def on_progress(self, message: str) -> None:
-        """Map the core's progress sentences onto the three steps."""
+        """Map the core's progress sentences onto the three steps.
+
+        The sender reports: checking, simulating, "Waiting for the signature", "Saved to
+        the journal (hash)", "Sending to the network", "Sent; waiting for a block (hash)",
+        "Waiting for the transaction to be included", "Confirmed"; a buy may first run the
+        same pipeline for a USDC approval. Once a transaction is in the journal it will be
+        sent (or re-sent) even if this window closes, so from there on a failure is shown
+        here with the hash, never as "nothing happened".
+        """
         low = message.lower()
         m = _TX_HASH.search(message)
         if m:
             self._set_hash(m.group(0))
-        if "confirmed" in low or "mined" in low or "included" in low:
+        if low.startswith("confirmed") or " mined" in low:
             self.steps.advance_to("confirm")
-        elif "wait" in low or "confirm" in low:
-            self._sent_seen = True
-            self.steps.advance_to("confirm")
-        elif "broadcast" in low or "sent" in low or "submit" in low or "sending" in low:
+        elif "signature" in low or low.startswith("sign") or "approv" in low \
+                or "permit" in low:
+            self.steps.advance_to("sign")
+        elif "journal" in low or "sending" in low or "broadcasting" in low:
             self._sent_seen = True
             self.steps.advance_to("broadcast")
-        elif "sign" in low or "approv" in low or "permit" in low:
-            self.steps.advance_to("sign")
+        elif "sent" in low or "waiting" in low or "included" in low or "broadcast" in low:
+            self._sent_seen = True
+            self.steps.advance_to("confirm")
         self.progress_message.setText(message)
 
     def _set_hash(self, tx_hash: str) -> None:

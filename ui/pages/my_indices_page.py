@@ -179,10 +179,10 @@ class MyIndicesPage(QWidget):
                 t.kind.capitalize(),
                 (fmt.format_number(t.usdc, 2), t.usdc),
                 (fmt.format_token_amount(t.shares, "", 6), t.shares),
-                (fmt.format_number(t.nav_per_share, fmt.nav_places(t.nav_per_share)),
-                 t.nav_per_share),
+                (fmt.format_number(t.nav_per_share, fmt.nav_places(t.nav_per_share))
+                 if t.nav_per_share is not None else fmt.DASH, t.nav_per_share),
                 (fmt.format_number(t.fee_usdc, 2), t.fee_usdc),
-                (short_hex(t.tx_hash, 10, 8), t.tx_hash, t.tx_hash),
+                (short_hex(t.tx_hash, 10, 8), t.tx_hash, t.tx_hash or ""),
             ])
         fill_table(self.table, rows, TRADE_NUMERIC)
         buys = sum(1 for t in self.trades if t.kind == "buy")

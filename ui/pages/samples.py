@@ -500,7 +500,8 @@ class SampleService:
                    fee_preset: str = "market") -> SellQuote:
         self._call("quote_sell")
         assert isinstance(shares, Decimal), "amounts cross the facade as Decimal"
-        path = "liquidation" if shares * Decimal("1.283471") > Decimal("12480.55") else "cash"
+        # Sample rule: large sells pass the (sample) cash on hand and need a liquidation.
+        path = "liquidation" if shares > Decimal(1500) else "cash"
         return sample_sell_quote(shares, slippage_bps or self.settings.slippage_bps,
                                  fee_preset, path=path)
 
