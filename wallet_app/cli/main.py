@@ -23,6 +23,9 @@ COMMAND_MODULES = [
     "devnet_cmds",
     "index_cmds",
     "wallet_cmds",
+    "trade_cmds",
+    "operator_cmds",
+    "app_cmds",
 ]
 
 

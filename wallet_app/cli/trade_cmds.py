@@ -1,0 +1,278 @@
+"""`index-wallet quote|buy|sell|holdings|log|pending`: the index from the command line.
+
+Every command goes through the same facade as the GUI. Amounts are parsed as Decimal with
+the token's decimals. Signing commands read the wallet password like the ``wallet``
+commands do (``G100_WALLET_PASSWORD``, ``--password-stdin`` or a hidden prompt). Progress
+goes to stderr so that ``--json`` output on stdout stays parseable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..facade import FEE_PRESETS, WalletService
+from ..models import BuyQuote, SellQuote
+from .output import emit, progress
+from .wallet_cmds import SecretReader
+
+
+def _common(p: argparse.ArgumentParser, signing: bool = False) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--wallet", default=None, help="wallet name (default: the active one)")
+    if signing:
+        p.add_argument("--password-stdin", action="store_true",
+                       help="read the wallet password from the first line of stdin")
+
+
+def _trade_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--slippage", type=Decimal, default=None,
+                   help="maximum slippage in percent (default from settings, 0.5)")
+    p.add_argument("--fee", choices=FEE_PRESETS, default="market", help="network fee preset")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    q = sub.add_parser("quote", help="preview a buy or a sell (nothing is signed)")
+    qsub = q.add_subparsers(dest="quote_cmd", required=True)
+    qb = qsub.add_parser("buy", help="preview buying the index with USDC")
+    qb.add_argument("usdc", help="USDC to spend, fee included (e.g. 250.50)")
+    _trade_opts(qb)
+    _common(qb)
+    qb.set_defaults(func=_quote_buy)
+    qs = qsub.add_parser("sell", help="preview selling index shares for USDC")
+    qs.add_argument("shares", help="shares to sell, or a percentage like 50%%")
+    _trade_opts(qs)
+    _common(qs)
+    qs.set_defaults(func=_quote_sell)
+
+    b = sub.add_parser("buy", help="buy the index with USDC (one signed transaction)")
+    b.add_argument("usdc")
+    _trade_opts(b)
+    _common(b, signing=True)
+    b.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    b.set_defaults(func=_buy)
+    s = sub.add_parser("sell", help="sell index shares back to USDC at your address")
+    s.add_argument("shares", help="shares, or a percentage like 100%%")
+    _trade_opts(s)
+    _common(s, signing=True)
+    s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    s.set_defaults(func=_sell)
+
+    h = sub.add_parser("holdings", help="your position: shares, value, cost basis, P&L")
+    _common(h)
+    h.set_defaults(func=_holdings)
+    lg = sub.add_parser("log", help="the index's transactions log and your own transactions")
+    _common(lg)
+    lg.add_argument("--limit", type=int, default=50)
+    lg.add_argument("--csv", type=Path, default=None, help="export your transactions as CSV")
+    lg.set_defaults(func=_log)
+
+    pd = sub.add_parser("pending", help="pending transactions: list, speed up or cancel")
+    psub = pd.add_subparsers(dest="pending_cmd", required=True)
+    pl = psub.add_parser("list")
+    _common(pl)
+    pl.set_defaults(func=_pending_list)
+    for name, fn in (("speedup", _speedup), ("cancel", _cancel)):
+        pp = psub.add_parser(name, help=f"{name} a pending transaction (same nonce, higher fee)")
+        pp.add_argument("tx_hash")
+        _common(pp, signing=True)
+        pp.set_defaults(func=fn)
+
+
+def _service(args: argparse.Namespace) -> WalletService:
+    svc = WalletService()
+    if args.wallet:
+        svc.select_wallet(args.wallet)
+    svc.connect()
+    return svc
+
+
+def _slippage_bps(args: argparse.Namespace) -> int | None:
+    return None if args.slippage is None else int(args.slippage * 100)
+
+
+def _unlock(svc: WalletService, args: argparse.Namespace) -> None:
+    if not svc.is_unlocked():
+        pw = SecretReader(bool(args.password_stdin)).get("password", "Wallet password")
+        svc.unlock(pw)
+
+
+def _buy_text(q: BuyQuote) -> str:
+    changes = ", ".join(f"{c.asset} {c.delta:+}" for c in q.balance_changes)
+    return "\n".join([
+        f"Spend:              {q.usdc_in} USDC (platform fee {q.fee_usdc} USDC, "
+        f"{Decimal(q.fee_bps) / 100}%)",
+        f"NAV per share:      {q.nav_per_share} USDC",
+        f"Expected shares:    {q.expected_shares:.6f} G100",
+        f"Maximum slippage:   {Decimal(q.slippage_bps) / 100}%",
+        f"Minimum received:   {q.min_shares_out:.6f} G100 (worth {q.min_value_usdc} USDC)",
+        f"Estimated gas:      {q.gas.expected_fee_eth:.8f} ETH expected, "
+        f"{q.gas.max_fee_eth:.8f} ETH at most ({q.gas.preset})"
+        + (f" = ${q.gas.expected_fee_usd:.2f} / ${q.gas.max_fee_usd:.2f}"
+           if q.gas.expected_fee_usd is not None and q.gas.max_fee_usd is not None else ""),
+        "Signature:          "
+        + ("one (USDC permit + buy)" if q.uses_permit else
+           "approval first, then buy" if q.needs_approval else "one (buy)"),
+        f"Balance changes:    {changes}" + ("" if q.simulated else " (estimated)"),
+    ])
+
+
+def _sell_text(q: SellQuote) -> str:
+    return "\n".join([
+        f"Sell:               {q.shares_in:.6f} G100",
+        f"Value at NAV:       {q.gross_usdc} USDC (platform fee {q.fee_usdc} USDC)",
+        f"Expected payout:    {q.expected_usdc} USDC to your address",
+        f"Minimum payout:     {q.min_usdc_out} USDC (max slippage "
+        f"{Decimal(q.slippage_bps) / 100}%)",
+        f"Paid from:          {'the index cash' if q.path == 'cash' else 'cash plus selling a slice of every holding'}",  # noqa: E501
+        f"Estimated gas:      {q.gas.expected_fee_eth:.8f} ETH expected, "
+        f"{q.gas.max_fee_eth:.8f} ETH at most",
+    ])
+
+
+def _shares_arg(svc: WalletService, text: str) -> Decimal:
+    text = text.strip()
+    if text.endswith("%"):
+        pct = Decimal(text[:-1])
+        pos = svc.position()
+        held = pos.shares if pos else Decimal(0)
+        if pct == 100:
+            return held
+        return (held * pct / 100).quantize(Decimal(1).scaleb(-18))
+    return Decimal(text)
+
+
+def _quote_buy(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        q = svc.quote_buy(args.usdc, _slippage_bps(args), args.fee)
+        emit(args, q, _buy_text(q))
+    finally:
+        svc.close()
+    return 0
+
+
+def _quote_sell(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        q = svc.quote_sell(_shares_arg(svc, args.shares), _slippage_bps(args), args.fee)
+        emit(args, q, _sell_text(q))
+    finally:
+        svc.close()
+    return 0
+
+
+def _confirm(args: argparse.Namespace, text: str) -> bool:
+    if args.yes or args.json:
+        return True
+    print(text)
+    if not sys.stdin.isatty():
+        print("Not confirmed: no terminal to ask; pass --yes to confirm.", file=sys.stderr)
+        return False
+    return input("Sign and send? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _result(args: argparse.Namespace, r: Any, what: str) -> None:
+    emit(args, r, f"{what} confirmed in block {r.block_number}: {r.shares:.6f} G100, "
+                  f"{r.usdc} USDC (fee {r.fee_usdc} USDC)\nTransaction: {r.tx_hash}")
+
+
+def _buy(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        q = svc.quote_buy(args.usdc, _slippage_bps(args), args.fee)
+        if not _confirm(args, _buy_text(q)):
+            return 1
+        _unlock(svc, args)
+        _result(args, svc.buy(q, progress=progress), "Buy")
+    finally:
+        svc.close()
+    return 0
+
+
+def _sell(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        q = svc.quote_sell(_shares_arg(svc, args.shares), _slippage_bps(args), args.fee)
+        if not _confirm(args, _sell_text(q)):
+            return 1
+        _unlock(svc, args)
+        _result(args, svc.sell(q, progress=progress), "Sell")
+    finally:
+        svc.close()
+    return 0
+
+
+def _holdings(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        p = svc.position()
+        if p is None:
+            emit(args, {"position": None}, "No wallet yet.")
+            return 0
+        emit(args, p, "\n".join([
+            f"Address:          {p.address}",
+            f"Shares:           {p.shares:.6f} G100",
+            f"Value at NAV:     {p.value_usdc} USDC",
+            f"Cost basis:       {p.cost_basis_usdc} USDC",
+            f"Unrealized P&L:   {p.unrealized_pnl_usdc:+} USDC",
+            f"Realized P&L:     {p.realized_pnl_usdc:+} USDC",
+            f"Fees paid:        {p.fees_paid_usdc} USDC",
+            f"USDC balance:     {p.usdc_balance}",
+            f"ETH balance:      {p.eth_balance:.6f}",
+        ]))
+    finally:
+        svc.close()
+    return 0
+
+
+def _log(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        events = svc.index_events(limit=args.limit)
+        txs = svc.transactions()
+        if args.csv:
+            n = svc.export_csv(args.csv)
+            progress(f"Wrote {n} transactions to {args.csv}")
+        lines = ["Index log:"] + [f"  block {e.block_number:>7}  {e.kind:<10} {e.summary}"
+                                  for e in events]
+        lines += ["Your transactions:"] + [
+            f"  {t.created_at:%Y-%m-%d %H:%M}  {t.status.value:<9} {t.kind:<8} {t.tx_hash}"
+            for t in txs]
+        emit(args, {"index": events, "transactions": txs}, "\n".join(lines))
+    finally:
+        svc.close()
+    return 0
+
+
+def _pending_list(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        pend = [t for t in svc.refresh_pending() if t.status.value == "pending"]
+        emit(args, pend, "\n".join(f"{t.tx_hash} nonce {t.nonce} {t.kind}" for t in pend)
+             or "No pending transactions.")
+    finally:
+        svc.close()
+    return 0
+
+
+def _replace(args: argparse.Namespace, cancel: bool) -> int:
+    svc = _service(args)
+    try:
+        _unlock(svc, args)
+        rec = svc.cancel(args.tx_hash) if cancel else svc.speed_up(args.tx_hash)
+        emit(args, rec, f"{'Cancel' if cancel else 'Speed-up'} sent: {rec.tx_hash}")
+    finally:
+        svc.close()
+    return 0
+
+
+def _speedup(args: argparse.Namespace) -> int:
+    return _replace(args, cancel=False)
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    return _replace(args, cancel=True)
