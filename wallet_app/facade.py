@@ -257,9 +257,39 @@ class WalletService:
         if addr:
             try:
                 self._sender.reconcile(addr)
+                self._record_settled_trades(addr)
             except ChainError as exc:
                 log.warning("reconcile failed: %s", type(exc).__name__)
         return self._status
+
+    def _record_settled_trades(self, addr: str) -> int:
+        """Trades confirmed while the app was not watching (e.g. it was killed after the
+        broadcast) enter the activity journal from their receipts; idempotent."""
+        client, vault, _ = self._need()
+        known = {t.tx_hash for t in self.journal.trades(addr, client.chain_id)}
+        added = 0
+        for rec in self.journal.transactions(sender=addr, chain_id=client.chain_id):
+            if rec.kind not in ("buy", "sell") or rec.status is not TxStatus.CONFIRMED \
+                    or rec.tx_hash in known:
+                continue
+            receipt = client.get_receipt(rec.tx_hash)
+            if not receipt:
+                continue
+            moved = vault.decode_receipt(receipt)
+            entry = self.journal.entry(rec.tx_hash)
+            gas_eth = to_decimal(entry.fee_paid_wei or 0, 18) if entry else Decimal(0)
+            if rec.kind == "buy":
+                usdc, shares = moved["assets_in"], moved["shares_minted"]
+            else:
+                usdc = _usdc_received(receipt, self._snapshot(addr).usdc, addr)
+                shares = moved["shares_burned"]
+            self.journal.add_trade(
+                chain_id=client.chain_id, account=addr, kind=rec.kind,
+                usdc=to_decimal(usdc, 6), shares=to_decimal(shares, SHARE_DECIMALS),
+                fee_usdc=to_decimal(moved["fee"], 6), gas_fee_eth=gas_eth,
+                tx_hash=rec.tx_hash, block_number=rec.block_number)
+            added += 1
+        return added
 
     def _vault_addresses(self, chain: ChainInfo) -> tuple[str, str]:
         if chain.is_devnet:
@@ -842,6 +872,7 @@ class WalletService:
         addr = self.active_address()
         if addr:
             sender.reconcile(addr, rebroadcast=False)
+            self._record_settled_trades(addr)
         return self.transactions()
 
     def speed_up(self, tx_hash: str) -> TxRecord:

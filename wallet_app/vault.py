@@ -240,6 +240,8 @@ class VaultClient:
         for log in receipt.get("logs", []):
             if to_checksum_address(log["address"]) != self.vault_address:
                 continue
+            if isinstance(log.get("blockNumber"), str):  # raw JSON-RPC form
+                log = _normalise_log(log)
             ev = self._decode_log(log)
             if ev is None:
                 continue
