@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from ..devnet import process
 from ..devnet.deploy import fund
 from ..devnet.embedded import ensure_devnet, require_devnet
+from ..errors import DevnetError
 from ..paths import app_paths
 from . import output
 from .output import emit
@@ -24,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="start Anvil only: no market, vault or seeding")
     up.add_argument("--fund", metavar="ADDRESS", default=None,
                     help="send test ETH and USDC to this address")
+    up.add_argument("--history", type=Path, default=None, metavar="OHLCV.csv",
+                    help="replay real daily closes (date,symbol,base,...,close,volume) "
+                         "instead of the seeded synthetic market")
     up.add_argument("--json", action="store_true")
     up.set_defaults(func=_up)
     fu = dsub.add_parser("fund", help="send test ETH and USDC to an address (faucet)")
@@ -52,7 +57,10 @@ def _up(args: argparse.Namespace) -> int:
              f"Devnet {what}: {info.rpc_url} (chain id {info.chain_id}, pid {info.pid})")
         return 0
     t0 = time.perf_counter()
-    dev = ensure_devnet(port=args.port, fund_address=args.fund, progress=output.progress)
+    if args.history is not None and not args.history.is_file():
+        raise DevnetError(f"{args.history} does not exist (a daily OHLCV CSV is expected).")
+    dev = ensure_devnet(port=args.port, fund_address=args.fund, history_csv=args.history,
+                        progress=output.progress)
     info = dev.node
     what = "started" if dev.started else "already running"
     data = {"status": what, **info.__dict__, "deployed": dev.deployed,

@@ -713,13 +713,16 @@ def _queue_price_moves(tx: _Tx, deployment: Deployment, prices: Mapping[str, Dec
                 _call_data(_SEL_SET_PRICE, ["int256"], [answer]), 150_000)
         target = Fraction(answer * 10**USDC_DECIMALS, 10**t.feed_decimals * 10**t.decimals)
         usdc_in, amount = _arbitrage_input(rt, ru, target)
+        out = 0
         if amount:
+            out = _amount_out(amount, ru, rt) if usdc_in else _amount_out(amount, rt, ru)
+        # A pool already at the price (within one unit) needs no trade: a swap with zero
+        # output would revert in the pair.
+        if out:
             if usdc_in:
-                out = _amount_out(amount, ru, rt)
                 minted_token, outs = usdc_addr, ((out, 0) if token_is_0 else (0, out))
                 rt, ru = rt - out, ru + amount
             else:
-                out = _amount_out(amount, rt, ru)
                 minted_token, outs = t.address, ((0, out) if token_is_0 else (out, 0))
                 rt, ru = rt + amount, ru - out
             tx.send(f"arb {t.symbol} in", deployer, minted_token,

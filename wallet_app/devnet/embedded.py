@@ -90,9 +90,14 @@ def ensure_devnet(
     fund_eth: Decimal = Decimal(10),
     fund_usdc: Decimal = Decimal(100_000),
     seed: int = DEFAULT_SEED,
+    history_csv: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Devnet:
-    """Start, deploy and seed the devnet as needed; idempotent."""
+    """Start, deploy and seed the devnet as needed; idempotent.
+
+    ``history_csv`` drives the price replay with real daily closes (e.g.
+    ``../shared/data/market/daily_ohlcv_2020-2025.csv``) instead of the seeded market.
+    """
     paths = (paths or app_paths()).ensure()
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
@@ -111,7 +116,7 @@ def ensure_devnet(
         from datetime import date
 
         clock = MarketClock.new(seed, date.fromisoformat(anchor), caps,
-                                {s.symbol: s.price_usd for s in specs})
+                                {s.symbol: s.price_usd for s in specs}, history_csv)
         clock.save(clock_file)
         say("Seeding the index: the market maker buys in and the operator invests")
         seed_index(w3, deployment, clock)

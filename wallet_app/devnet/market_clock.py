@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from ..index.regime import MarketPoint, RegimeResult, compute_regime
-from .replay import PricePaths, synthetic_paths
+from .replay import PricePaths, historical_paths, load_closes, synthetic_paths
 
 DAYS_BEFORE = 420
 DAYS_AFTER = 1100
@@ -30,14 +30,19 @@ class MarketClock:
     day_index: int  # index into the replay; starts at the anchor
     caps: dict[str, str]  # symbol -> anchor market cap (USD, Decimal text)
     start_prices: dict[str, str] = field(default_factory=dict)
+    #: "" for the seeded synthetic market, else the path of a daily OHLCV file
+    #: (``date,symbol,base,open,high,low,close,volume``) whose closes drive the replay.
+    history_csv: str = ""
 
     @property
     def today(self) -> date:
         return self.paths().days[self.day_index]
 
     def paths(self) -> PricePaths:
-        return _paths(self.seed, self.anchor_day,
-                      tuple(sorted((s, p) for s, p in self.start_prices.items())))
+        start = tuple(sorted((s, p) for s, p in self.start_prices.items()))
+        if self.history_csv:
+            return _history(self.history_csv, self.seed, self.anchor_day, start)
+        return _paths(self.seed, self.anchor_day, start)
 
     def prices(self, k: int | None = None) -> dict[str, Decimal]:
         return self.paths().on(self.day_index if k is None else k)
@@ -76,10 +81,28 @@ class MarketClock:
 
     @classmethod
     def new(cls, seed: int, anchor: date, caps: dict[str, Decimal],
-            prices: dict[str, Decimal]) -> MarketClock:
-        return cls(seed=seed, anchor_day=anchor.isoformat(), day_index=DAYS_BEFORE,
-                   caps={s: str(v) for s, v in caps.items()},
-                   start_prices={s: str(v) for s, v in prices.items()})
+            prices: dict[str, Decimal], history_csv: Path | None = None) -> MarketClock:
+        clock = cls(seed=seed, anchor_day=anchor.isoformat(), day_index=DAYS_BEFORE,
+                    caps={s: str(v) for s, v in caps.items()},
+                    start_prices={s: str(v) for s, v in prices.items()},
+                    history_csv=str(history_csv) if history_csv else "")
+        if history_csv:
+            # Real history: the devnet starts DAYS_BEFORE days into the file (so that the
+            # 200-day signal is defined) and replays what followed, day by day.
+            clock.day_index = clock.paths().anchor_index
+            clock.anchor_day = clock.paths().days[clock.day_index].isoformat()
+        return clock
+
+
+@lru_cache(maxsize=2)
+def _history(csv_path: str, seed: int, anchor_day: str,
+             start: tuple[tuple[str, str], ...]) -> PricePaths:
+    closes = load_closes(Path(csv_path))
+    days = sorted({d for series in closes.values() for d in series})
+    first, last = days[0], days[-1]
+    anchor = first + timedelta(days=DAYS_BEFORE)
+    return historical_paths({s: Decimal(p) for s, p in start}, closes, first, last, anchor,
+                            seed=seed)
 
 
 @lru_cache(maxsize=4)
