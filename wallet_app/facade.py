@@ -218,7 +218,7 @@ class WalletService:
                 probe.close()
         save_settings(settings, self.paths)
         self.settings = settings
-        self.keys.settings = settings if hasattr(self.keys, "settings") else None
+        self.keys.settings = settings  # the idle-lock timeout follows the new value
         if net_changed:
             self.disconnect()
             with contextlib.suppress(WalletError):
