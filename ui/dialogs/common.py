@@ -133,6 +133,12 @@ class ErrorAdvice:
     action_label: str
 
 
+#: The vault's custom errors that mean "the price moved past the user's limit".
+_SLIPPAGE_ERRORS = frozenset({"SlippageExceeded", "InsufficientSharesOut",
+                              "InsufficientAssetsOut", "ExcessiveAssetsIn",
+                              "ExcessiveSharesIn"})
+
+
 def class_names(exc: BaseException) -> set[str]:
     """The names of the exception's class and its bases (the GUI may not import them)."""
     return {c.__name__ for c in type(exc).__mro__}
@@ -170,13 +176,17 @@ def describe_error(exc: BaseException) -> ErrorAdvice:
     if "InsufficientFundsForGas" in names:
         return ErrorAdvice("gas", "Not enough ETH for the network fee", msg, "retry",
                            "Try again")
-    if "Slippage" in error_name or "MinShares" in error_name or "MinUsdc" in error_name \
+    if error_name in _SLIPPAGE_ERRORS or "Slippage" in error_name \
             or any("Slippage" in n for n in names):
         return ErrorAdvice(
             "slippage", "The price moved more than your slippage allows",
             msg or "Nothing was bought or sold.", "edit", "Review and retry")
     if any(n.startswith("Insufficient") for n in names) or "Insufficient" in error_name:
         return ErrorAdvice("funds", "Not enough funds", msg, "edit", "Change amount")
+    if error_name == "DeadlineExpired":
+        return ErrorAdvice("expired", "The quote expired", msg, "retry", "Refresh the quote")
+    if error_name in ("NavStale", "StalePrice", "PriceUnavailable", "InvalidPrice"):
+        return ErrorAdvice("paused", "Prices are being refreshed", msg, "retry", "Try again")
     if "Paused" in error_name or any("Paused" in n for n in names):
         return ErrorAdvice("paused", "Buying is paused", msg, "retry", "Try again")
     if "TransactionReverted" in names:

@@ -164,10 +164,10 @@ class MyIndicesPage(QWidget):
         self.address_label.setText(position.address)
         self.sell_button.setEnabled(position.shares > 0)
         self.copy_button.setVisible(True)
-        if position.shares == 0 and not self.trades:
-            self._show_empty("no-shares")
-        else:
-            self.stack.setCurrentIndex(0)
+        # A wallet without shares still sees its balances and address (to fund it) and the
+        # faucet on the devnet; only "no wallet at all" gets the empty state.
+        self.buy_button.setText("Buy more" if position.shares > 0 else "Buy index")
+        self.stack.setCurrentIndex(0)
 
     def show_trades(self, trades: Sequence[Any]) -> None:
         """The user's buys and sells (objects with kind, tx_hash, timestamp, usdc, ...)."""
@@ -188,9 +188,7 @@ class MyIndicesPage(QWidget):
         buys = sum(1 for t in self.trades if t.kind == "buy")
         self.trades_caption.setText(
             f"{len(self.trades)} trades \u00b7 {buys} buys, {len(self.trades) - buys} sells"
-            if self.trades else "No trades yet")
-        if self.position is not None and self.trades:
-            self.stack.setCurrentIndex(0)
+            if self.trades else "No trades yet: your buys and sells will be listed here.")
 
     def set_devnet(self, devnet: bool) -> None:
         """The faucet button exists only on the local devnet."""
