@@ -23,7 +23,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from .chain.errors import ChainError, RpcUnavailable, TransactionReverted
+from .chain.errors import ChainError, RpcUnavailable
 from .chain.fees import fee_presets
 from .chain.provider import ChainClient
 from .chain.registry import ChainInfo, resolve_chain
@@ -275,21 +275,31 @@ class WalletService:
             receipt = client.get_receipt(rec.tx_hash)
             if not receipt:
                 continue
-            moved = vault.decode_receipt(receipt)
             entry = self.journal.entry(rec.tx_hash)
-            gas_eth = to_decimal(entry.fee_paid_wei or 0, 18) if entry else Decimal(0)
-            if rec.kind == "buy":
-                usdc, shares = moved["assets_in"], moved["shares_minted"]
-            else:
-                usdc = _usdc_received(receipt, self._snapshot(addr).usdc, addr)
-                shares = moved["shares_burned"]
-            self.journal.add_trade(
-                chain_id=client.chain_id, account=addr, kind=rec.kind,
-                usdc=to_decimal(usdc, 6), shares=to_decimal(shares, SHARE_DECIMALS),
-                fee_usdc=to_decimal(moved["fee"], 6), gas_fee_eth=gas_eth,
-                tx_hash=rec.tx_hash, block_number=rec.block_number)
+            self._journal_trade(rec.kind, receipt, rec.tx_hash, rec.block_number,
+                                entry.fee_paid_wei if entry else None, addr,
+                                self._snapshot(addr).usdc)
             added += 1
         return added
+
+    def _journal_trade(self, kind: str, receipt: dict[str, Any], tx_hash: str,
+                       block_number: int | None, fee_paid_wei: int | None, addr: str,
+                       usdc_token: str) -> TradeResult:
+        """Record a confirmed buy or sell in the activity journal from its receipt alone
+        (the chain's numbers, never the quote's) and describe it."""
+        client, vault, _ = self._need()
+        moved = vault.decode_receipt(receipt)
+        if kind == "buy":
+            usdc, shares = moved["assets_in"], moved["shares_minted"]
+        else:  # the payout, confirmed by the USDC Transfer to the user's own address
+            usdc, shares = _usdc_received(receipt, usdc_token, addr), moved["shares_burned"]
+        gas_eth = to_decimal(fee_paid_wei or 0, 18)
+        trade = self.journal.add_trade(
+            chain_id=client.chain_id, account=addr, kind=kind, usdc=to_decimal(usdc, 6),
+            shares=to_decimal(shares, SHARE_DECIMALS), fee_usdc=to_decimal(moved["fee"], 6),
+            gas_fee_eth=gas_eth, tx_hash=tx_hash, block_number=block_number)
+        return TradeResult(kind, tx_hash, TxStatus.CONFIRMED, trade.shares, trade.usdc,
+                           trade.fee_usdc, block_number, addr, gas_eth)
 
     def _vault_addresses(self, chain: ChainInfo) -> tuple[str, str]:
         if chain.is_devnet:
@@ -796,29 +806,17 @@ class WalletService:
                 if res.status is not TxStatus.CONFIRMED:
                     raise TradeFailed(res.error or "The approval failed; nothing was bought.")
             data = self._buy_data(snap, amount, min_shares, quote.deadline, permit)
-            try:
-                result = sender.send(TxRequest(
-                    sender=addr, to=snap.vault, data=data, kind="buy",
-                    summary=f"Buy G100 for {quote.usdc_in} USDC", preset=quote.gas.preset,
-                    meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out)}),
-                    sign, progress=self._progress(progress))
-            except TransactionReverted:
-                raise
+            result = sender.send(TxRequest(
+                sender=addr, to=snap.vault, data=data, kind="buy",
+                summary=f"Buy G100 for {quote.usdc_in} USDC", preset=quote.gas.preset,
+                meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out)}),
+                sign, progress=self._progress(progress))
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The buy failed on-chain.")
                                   + " Your USDC was not spent.")
-            moved = vault.decode_receipt(dict(result.receipt or {}))
-            gas_eth = to_decimal(result.fee_paid_wei or 0, 18)
-            self.journal.add_trade(
-                chain_id=client.chain_id, account=addr, kind="buy",
-                usdc=to_decimal(moved["assets_in"], 6),
-                shares=to_decimal(moved["shares_minted"], SHARE_DECIMALS),
-                fee_usdc=to_decimal(moved["fee"], 6), gas_fee_eth=gas_eth,
-                tx_hash=result.tx_hash, block_number=result.block_number)
-            return TradeResult("buy", result.tx_hash, result.status,
-                               to_decimal(moved["shares_minted"], SHARE_DECIMALS),
-                               to_decimal(moved["assets_in"], 6), to_decimal(moved["fee"], 6),
-                               result.block_number, addr, gas_eth)
+            return self._journal_trade("buy", dict(result.receipt or {}), result.tx_hash,
+                                       result.block_number, result.fee_paid_wei, addr,
+                                       snap.usdc)
 
     def sell(self, quote: SellQuote,
              progress: Callable[[str], None] | None = None) -> TradeResult:
@@ -843,20 +841,9 @@ class WalletService:
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The sell failed on-chain.")
                                   + " You keep your shares.")
-            receipt = dict(result.receipt or {})
-            moved = vault.decode_receipt(receipt)
-            paid = _usdc_received(receipt, snap.usdc, addr)
-            gas_eth = to_decimal(result.fee_paid_wei or 0, 18)
-            self.journal.add_trade(
-                chain_id=client.chain_id, account=addr, kind="sell",
-                usdc=to_decimal(paid, 6),
-                shares=to_decimal(moved["shares_burned"] or shares, SHARE_DECIMALS),
-                fee_usdc=to_decimal(moved["fee"], 6), gas_fee_eth=gas_eth,
-                tx_hash=result.tx_hash, block_number=result.block_number)
-            return TradeResult("sell", result.tx_hash, result.status,
-                               to_decimal(moved["shares_burned"] or shares, SHARE_DECIMALS),
-                               to_decimal(paid, 6), to_decimal(moved["fee"], 6),
-                               result.block_number, addr, gas_eth)
+            return self._journal_trade("sell", dict(result.receipt or {}), result.tx_hash,
+                                       result.block_number, result.fee_paid_wei, addr,
+                                       snap.usdc)
 
     # ------------------------------------------------------------------ journal
 
