@@ -22,7 +22,7 @@ from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ui import worker  # noqa: E402
-from ui.app import create_app, full_stylesheet  # noqa: E402
+from ui.app import create_app, screens_stylesheet  # noqa: E402
 from ui.controller import Controller  # noqa: E402
 from ui.dialogs.buy_dialog import BuyDialog  # noqa: E402
 from ui.dialogs.onboarding import OnboardingDialog  # noqa: E402
@@ -32,7 +32,7 @@ from ui.main_window import MainWindow  # noqa: E402
 from ui.pages import samples  # noqa: E402
 from ui.pages.index_page import IndexPage  # noqa: E402
 from ui.sample_data import sample_nav_history, sample_state  # noqa: E402
-from ui.theme import PALETTES, theme_manager  # noqa: E402
+from ui.theme import PALETTES, load_stylesheet, theme_manager  # noqa: E402
 from wallet_app.models import TxStatus  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -516,7 +516,8 @@ def test_settings_refuse_a_custom_network_without_chain_id_and_switch_theme(qtbo
     click(qtbot, sp.theme_buttons["dark"])
     settle(qtbot)
     assert theme_manager().palette is PALETTES["dark"]
-    assert QApplication.instance().styleSheet() == full_stylesheet(PALETTES["dark"])
+    assert QApplication.instance().styleSheet() == load_stylesheet("dark")
+    assert win.styleSheet() == screens_stylesheet(PALETTES["dark"])
     assert svc.settings.theme == "dark"
     click(qtbot, sp.theme_buttons["light"])
     settle(qtbot)

@@ -11,13 +11,14 @@ import argparse
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QThreadPool
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QPointF, Qt, QThreadPool
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ui.theme import ASSETS_DIR, Palette, load_stylesheet, theme_manager
 
@@ -40,6 +41,8 @@ def screens_stylesheet(p: Palette, path: Path = SCREENS_QSS) -> str:
 
     def colour(m: re.Match[str]) -> str:
         name = m.group(1)
+        if name.startswith("icon_"):
+            return arrow_icon(name.removeprefix("icon_"), p.text_muted).as_posix()
         if not hasattr(p, name) or name == "name":
             raise ValueError(f"{path.name}: @{name} is not a palette colour")
         return str(getattr(p, name))
@@ -47,15 +50,66 @@ def screens_stylesheet(p: Palette, path: Path = SCREENS_QSS) -> str:
     return _TOKEN.sub(colour, text)
 
 
+def arrow_icon(direction: str, colour: str) -> Path:
+    """A small chevron PNG (drawn once per colour, cached on disk) for combo and spin boxes.
+
+    Style sheets can only show an arrow from an image file; the theme ships none, so the
+    arrows are painted here in the palette's muted text colour instead of being bundled
+    as files that could drift from the palette.
+    """
+    if direction not in ("up", "down"):
+        raise ValueError(f"unknown arrow {direction!r}")
+    folder = Path(tempfile.gettempdir()) / f"g100-ui-icons-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    out = folder / f"chevron-{direction}-{colour.lstrip('#').lower()}.png"
+    if out.is_file():
+        return out
+    img = QImage(20, 12, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(img)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    pen = QPen(QColor(colour), 2.4)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    ys = (2.5, 9.5) if direction == "down" else (9.5, 2.5)
+    painter.drawPolyline([QPointF(3, ys[0]), QPointF(10, ys[1]), QPointF(17, ys[0])])
+    painter.end()
+    tmp = out.with_suffix(".tmp.png")
+    img.save(str(tmp), "PNG")
+    os.replace(tmp, out)
+    return out
+
+
 def full_stylesheet(p: Palette) -> str:
-    """The theme's widget style sheet followed by the screens' rules."""
+    """The theme's widget style sheet followed by the screens' rules (for reference and
+    tests; the app sets the two at different levels, see :func:`style_window`)."""
     return load_stylesheet(p.name) + "\n" + screens_stylesheet(p)
 
 
-def _restyle(p: Palette) -> None:
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        app.setStyleSheet(full_stylesheet(p))
+class _WindowStyler(QObject):
+    """Keeps one top-level window's screens style sheet in step with the theme.
+
+    The theme's own sheet is the *application's* (ThemeManager sets it); the screens'
+    rules go on the main window, where Qt gives them precedence over the application's
+    and passes them on to every child, dialogs parented to the window included. Keeping
+    them off the application leaves ThemeManager the sole owner of the app-wide sheet.
+    """
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        theme_manager().changed.connect(self.restyle)
+        self.restyle(theme_manager().palette)
+
+    def restyle(self, p: Palette) -> None:
+        self._window.setStyleSheet(screens_stylesheet(p))
+
+
+def style_window(window: QWidget) -> None:
+    """Give ``window`` (and its children and dialogs) the screens' rules, now and on every
+    theme switch."""
+    _WindowStyler(window)
 
 
 def display_problem(env: dict[str, str] | None = None, platform: str = sys.platform
@@ -93,19 +147,9 @@ def create_app(argv: Sequence[str] | None = None, theme: str = "light") -> QAppl
     return app
 
 
-_connected = False
-
-
 def apply_theme(name: str) -> Palette:
     """Switch the whole app to ``name`` at runtime: widgets, painted widgets, screens."""
-    global _connected
-    tm = theme_manager()
-    if not _connected:
-        # Every theme switch (from Settings or anywhere else) re-appends the screens'
-        # rules, which ThemeManager alone would drop.
-        tm.changed.connect(_restyle)
-        _connected = True
-    return tm.apply(name)
+    return theme_manager().apply(name)
 
 
 def build_service(args: argparse.Namespace) -> Any:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import formatting as fmt
+from ui.app import style_window
 from ui.pages.common import Banner, Card, button, label, set_prop, short_hex
 from ui.pages.index_page import IndexPage
 from ui.pages.my_indices_page import MyIndicesPage
@@ -343,6 +344,7 @@ class MainWindow(QMainWindow):
         self._age_timer.timeout.connect(self.refresh_age)
         self._age_timer.start()
         self._notice_action_fn: Callable[[], None] | None = None
+        style_window(self)
         self.navigate("index")
 
     # -- navigation ------------------------------------------------------------------

@@ -107,7 +107,8 @@ class Stat(QFrame):
         lay.addWidget(self.caption)
         lay.addWidget(self.value)
         lay.addWidget(self.note)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        # Preferred, not Maximum: stats in one row share its height (the tallest note).
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set(self, value: str, note: str = "", trend: str | None = None) -> None:
         """Show a formatted value; ``trend`` (up/down/flat/none) colours the note."""
