@@ -8,8 +8,9 @@ Two sources of data:
   deploys, with a throw-away app home and a wallet created through the onboarding dialog,
   a real buy and a real sell. What you see is what a user gets.
 * ``--source sample``: ``ui.pages.samples.SampleService`` (SAMPLE DATA, no network), for
-  machines without the devnet tools, and for states a live chain cannot hold still
-  (a pending transaction, the offline banner).
+  machines without the devnet tools. The devnet run also renders this set into
+  ``screenshots/sample/`` for states a live chain cannot hold still (a pending
+  transaction, the offline banner, a wallet without ETH, no wallet yet).
 
 Each dialog is shown over the main window as a user would see it: the window is grabbed,
 dimmed, and the dialog painted centred on top. Run through ``scripts/screenshots.sh``
@@ -22,6 +23,7 @@ import argparse
 import contextlib
 import importlib.util
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -34,7 +36,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QPoint, QSize  # noqa: E402
+from PySide6.QtCore import QEvent, QPoint, QSize  # noqa: E402
 from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
 
@@ -64,17 +66,28 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "
     settle(30)
 
 
-def grab(window: QWidget, dialog: QDialog | None = None) -> QPixmap:
-    """The window at 1280x800, with ``dialog`` (if any) centred over a dimmed copy."""
+def grab(window: QWidget, dialog: QDialog | None = None, wait: bool = True) -> QPixmap:
+    """The window at 1280x800, with ``dialog`` (if any) centred over a dimmed copy.
+
+    ``wait=False`` grabs as things are, without processing events first: needed inside a
+    progress callback, where letting the worker finish would show the end instead.
+    """
     window.resize(SIZE)
-    settle(30)
+    if wait:
+        settle(30)
+    else:
+        # Only pending layout work, no worker results: the picture shows this moment.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     shot = window.grab()
     if dialog is None:
         return shot
     dialog.adjustSize()
     size = dialog.size().boundedTo(QSize(SIZE.width() - 80, SIZE.height() - 60))
     dialog.resize(size)
-    settle(30)
+    if wait:
+        settle(30)
+    else:
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     pix = dialog.grab()
     painter = QPainter(shot)
     painter.fillRect(shot.rect(), QColor(8, 12, 20, 120))
@@ -95,9 +108,10 @@ class Shooter:
         self.out.mkdir(parents=True, exist_ok=True)
         self.written: list[Path] = []
 
-    def save(self, name: str, window: QWidget, dialog: QDialog | None = None) -> Path:
+    def save(self, name: str, window: QWidget, dialog: QDialog | None = None,
+             wait: bool = True) -> Path:
         path = self.out / f"{name}.png"
-        grab(window, dialog).save(str(path))
+        grab(window, dialog, wait).save(str(path))
         self.written.append(path)
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
         return path
@@ -291,9 +305,191 @@ def devnet_home() -> Iterator[Path]:
 
 
 def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make screenshots
-    from scripts_support_devnet import run_devnet_shots  # type: ignore[import-not-found]
+    """The real app on a real devnet: every figure on these pictures is live chain data."""
+    from decimal import Decimal
 
-    run_devnet_shots(shots)
+    from web3 import Web3
+
+    from ui.controller import Controller
+    from ui.dialogs.unlock_dialog import UnlockDialog
+    from ui.main_window import MainWindow
+    from wallet_app.devnet import process
+    from wallet_app.devnet.deploy import pool_price, set_prices
+    from wallet_app.devnet.embedded import ensure_devnet
+    from wallet_app.facade import WalletService
+
+    dev = ensure_devnet(port=process.free_port(), progress=print)
+    svc = WalletService()
+    try:
+        svc.connect()
+        # The devnet's seeded market is Bull at the start and flips to Bear ~23 days on;
+        # 15 days give a NAV history while the index still holds its 100 assets.
+        print("advancing the simulated market 15 days for a NAV history", flush=True)
+        svc.advance_market(15)
+        apply_theme("light")
+        win = MainWindow()
+        ctl = Controller(svc, win, status_interval_ms=2_000, idle_timeout_ms=10**8)
+        win.resize(SIZE)
+        win.show()
+        ctl.start()
+        wait_for(lambda: ctl.status is not None and ctl.status.connected, what="connect")
+        wait_for(lambda: ctl.state is not None, what="index state")
+
+        # Onboarding, for real: the phrase on the picture is this throw-away devnet wallet's.
+        wait_for(lambda: ctl.dialog is not None and ctl.dialog.isVisible(), what="onboarding")
+        ob = ctl.dialog
+        shots.save("40_onboarding_welcome", win, ob)
+        ob.go("create")
+        ob.name_edit.setText("Main")
+        ob.create_password.password.setText("hunter2")
+        ob.create_password.confirm.setText("hunter2")
+        shots.save("41_onboarding_weak_password", win, ob)
+        password = "shots " + secrets.token_urlsafe(12)  # throw-away devnet wallet
+        ob.create_password.password.setText(password)
+        ob.create_password.confirm.setText(password)
+        shots.save("42_onboarding_password_ok", win, ob)
+        ob.create_button.click()
+        wait_for(lambda: ob.current() == "phrase", what="phrase")
+        shots.save("43_onboarding_phrase", win, ob)
+        words = [lab.text().split(". ", 1)[1] for lab in ob.word_labels]
+        ob.written_check.setChecked(True)
+        ob.to_check_button.click()
+        settle()
+        for i, (pos, edit) in enumerate(ob.check_edits.items()):
+            edit.setText("wrong" if i == 2 else words[pos - 1])
+        ob.verify_backup()
+        wait_for(ob.check_banner.isVisible, what="backup refused")
+        shots.save("44_onboarding_backup_wrong", win, ob)
+        last = ob.positions[-1]
+        ob.check_edits[last].setText(words[last - 1])
+        ob.verify_backup()
+        wait_for(lambda: ob.current() == "done", what="backup ok")
+        shots.save("45_onboarding_ready", win, ob)
+        ob.accept()
+        settle()
+        ob2 = ctl.open_onboarding(first_run=False)
+        ob2.go("import")
+        ob2.phrase_edit.setPlainText("12 words of an existing wallet would be typed here ...")
+        ob2.import_password.password.setText(password)
+        ob2.import_password.confirm.setText(password)
+        shots.save("46_onboarding_import", win, ob2)
+        ob2.reject()
+
+        # Test funds, then the Index screen with a wallet.
+        win.navigate("my")
+        wait_for(win.my_page.faucet_button.isVisible, what="faucet button")
+        win.my_page.faucet_button.click()
+        wait_for(lambda: ctl.position is not None and ctl.position.usdc_balance > 0,
+                 what="funds")
+        win.navigate("index")
+        win.dismiss_notice()
+        settle(300)
+        shots.save("01_index", win)
+        win.index_page.table.set_search("bit")
+        shots.save("02_index_search", win)
+        win.index_page.table.set_search("")
+
+        # Buy: bad amount, preview, a real slippage revert, progress, done.
+        dlg = ctl.open_buy()
+        wait_for(dlg.max_button.isEnabled, what="balance")
+        dlg.amount_edit.setText("12,5x")
+        settle(60)
+        shots.save("10_buy_amount_error", win, dlg)
+        dlg.amount_edit.setText("2500")
+        wait_for(lambda: dlg.quote is not None, what="quote")
+        shots.save("11_buy_preview", win, dlg)
+        dlg.slippage_buttons["10"].click()
+        wait_for(lambda: dlg.quote is not None and dlg.quote.slippage_bps == 10, what="quote")
+        w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
+        top = sorted(ctl.state.holdings, key=lambda h: -h.weight_bps)[:3]
+        set_prices(w3, dev.deployment, {h.symbol: pool_price(w3, dev.deployment, h.symbol)
+                                        * Decimal("1.2") for h in top if h.token},
+                   refresh_nav=True)
+        dlg.confirm()
+        wait_for(dlg.banner.isVisible, what="slippage revert")
+        shots.save("12_buy_error_slippage", win, dlg)
+        dlg.slippage_buttons["50"].click()
+        wait_for(lambda: dlg.quote is not None and dlg.quote.slippage_bps == 50, what="quote")
+        original = dlg.on_progress
+        taken: list[bool] = []
+
+        def progress_and_shoot(message: str) -> None:
+            original(message)
+            if message.startswith("Sent") and not taken:
+                taken.append(True)
+                shots.save("14_buy_progress", win, dlg, wait=False)
+
+        dlg.on_progress = progress_and_shoot  # type: ignore[method-assign]
+        dlg.confirm()
+        wait_for(lambda: dlg.pages.currentWidget() is dlg.done_page, what="buy done")
+        wait_for(lambda: dlg.position_grid.text("shares") != "\u2014", what="position")
+        shots.save("15_buy_done", win, dlg)
+        dlg._view_position()
+        print("advancing the market 3 days so the position moves", flush=True)
+        svc.advance_market(3)
+        ctl.refresh_all()
+        settle(300)
+        wait_for(lambda: win.my_page.table.rowCount() >= 1, what="trades")
+        shots.save("03_my_indices", win)
+
+        # Sell.
+        sdlg = ctl.open_sell()
+        sdlg.quick(50)
+        wait_for(lambda: sdlg.quote is not None, what="sell quote")
+        shots.save("20_sell_preview", win, sdlg)
+        sdlg.confirm()
+        wait_for(lambda: sdlg.pages.currentWidget() is sdlg.done_page, what="sell done")
+        shots.save("22_sell_done", win, sdlg)
+        sdlg.accept()
+        ctl.refresh_all()
+        settle(300)
+        win.navigate("transactions")
+        wait_for(lambda: len(win.tx_page.records) >= 2, what="journal")
+        win.tx_page.tx_table.selectRow(0)
+        shots.save("04_transactions", win)
+        win.navigate("settings")
+        shots.save("05_settings", win)
+
+        # Strategy, unlock, lock screen.
+        win.navigate("index")
+        ctl.open_strategy()
+        wait_for(lambda: ctl.dialog is not None and ctl.dialog.isVisible()
+                 and type(ctl.dialog).__name__ == "StrategyDialog", what="strategy")
+        shots.save("30_strategy", win, ctl.dialog)
+        ctl.dialog.accept()
+        svc.lock()
+        ud = UnlockDialog(svc, "Main", "Enter the wallet's password to sign this trade.", win)
+        ud.show()
+        ud.password.setText("not the password")
+        ud.try_unlock()
+        wait_for(ud.error_label.isVisible, what="wrong password")
+        shots.save("31_unlock_wrong_password", win, ud)
+        ud.close()
+        ctl.idle.set_timeout_ms(5 * 60_000)
+        ctl.on_idle()
+        shots.save("51_lock_screen", win)
+        win.lock_overlay.password.setText(password)
+        win.lock_overlay._submit()
+        wait_for(lambda: not win.is_locked_screen(), what="unlock")
+
+        # Dark theme.
+        apply_theme("dark")
+        settle(200)
+        shots.save("60_index_dark", win)
+        win.navigate("my")
+        shots.save("61_my_indices_dark", win)
+        win.navigate("index")
+        dlg = ctl.open_buy()
+        wait_for(dlg.max_button.isEnabled, what="balance")
+        dlg.amount_edit.setText("1000")
+        wait_for(lambda: dlg.quote is not None, what="quote")
+        shots.save("62_buy_preview_dark", win, dlg)
+        dlg.reject()
+        apply_theme("light")
+        ctl.shutdown()
+    finally:
+        svc.close()
+        process.down()
 
 
 def main() -> int:
@@ -310,6 +506,11 @@ def main() -> int:
     if source == "devnet":
         with devnet_home():
             run_devnet(shots)
+        # States a live chain cannot hold still for a picture (a pending transaction, the
+        # offline banner, a wallet without ETH, no wallet at all): the stand-in service.
+        extra = Shooter(args.out / "sample")
+        run_sample(extra)
+        shots.written += extra.written
     else:
         run_sample(shots)
     print(f"{len(shots.written)} screenshots in {args.out}")

@@ -121,8 +121,7 @@ def test_preview_is_filled_from_the_buy_quote(qtbot) -> None:
     assert pv.text("min_value") == f"{q.min_value_usdc:,.2f} USDC"
     assert pv.text("gas_expected") == "0.00073 ETH ($2.49)"
     assert pv.text("gas_max") == "0.00182 ETH ($6.21)"
-    assert pv.text("changes") == ("USDC \u2212250.00 \u00b7 G100 +194.297339 \u00b7 "
-                                  "ETH \u22120.00073")
+    assert pv.text("changes") == "USDC \u2212250.00\nG100 +194.297339\nETH \u22120.00073"
     assert "permit" in pv.text("approval")
     assert "250.00 USDC" in dlg.confirm_button.text()
 

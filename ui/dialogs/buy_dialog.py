@@ -206,7 +206,7 @@ class BuyDialog(TradeDialog):
         if not getattr(q, "simulated", True):
             # Locked and no allowance yet: the core priced the buy without the signed
             # permit; it simulates the exact transaction after the password is given.
-            pv.set("changes", balance_changes_text(q.balance_changes) + " (estimate)")
+            pv.set("changes", balance_changes_text(q.balance_changes) + "\n(estimate)")
         balance = getattr(q, "usdc_balance", None)
         if balance:
             self.balance = balance

@@ -417,7 +417,8 @@ class TradeDialog(QDialog):
         elif "sent" in low or "waiting" in low or "included" in low or "broadcast" in low:
             self._sent_seen = True
             self.steps.advance_to("confirm")
-        self.progress_message.setText(message)
+        # The hash has its own line (with Copy); the sentence reads better without it.
+        self.progress_message.setText(_TX_HASH.sub("", message).replace("()", "").strip())
 
     def _set_hash(self, tx_hash: str) -> None:
         self.tx_hash = tx_hash
@@ -474,6 +475,8 @@ class TradeDialog(QDialog):
                                  primary=advice.action_label)
         if self.preview_card is not None:
             self.preview_card.hide()
+        self.quote_status.setText("")
+        self.clear_preview()
         return advice
 
     def clear_error(self) -> None:
@@ -574,8 +577,9 @@ def gas_text(gas: GasEstimate, which: str) -> str:
     return f"{text} ({fmt.format_usd(usd)})" if usd is not None else text
 
 
-def balance_changes_text(changes: list[BalanceChange]) -> str:
-    """``USDC −250.00 · G100 +194.29 · ETH −0.00073`` from the simulation's deltas."""
+def balance_changes_text(changes: list[BalanceChange], sep: str = "\n") -> str:
+    """``USDC −250.00`` / ``G100 +194.29`` / ``ETH −0.00073``, one asset per line (they do
+    not fit one line beside their caption), from the simulation's deltas."""
     parts = []
     for c in changes:
         sign = "+" if c.delta > 0 else "\u2212" if c.delta < 0 else ""
@@ -584,7 +588,7 @@ def balance_changes_text(changes: list[BalanceChange]) -> str:
         else:
             amount = fmt.format_token_amount(abs(c.delta), "", 6)
         parts.append(f"{c.asset} {sign}{amount}")
-    return " \u00b7 ".join(parts) if parts else "\u2014"
+    return sep.join(parts) if parts else "\u2014"
 
 
 def short(tx_hash: str) -> str:

@@ -138,12 +138,13 @@ class KeyValueGrid(QWidget):
         row = self.grid.rowCount()
         cap = label(caption, "muted")
         val = label("\u2014", "kv-strong" if emphasis else "kv", selectable=True)
-        val.setAlignment(ALIGN_RIGHT)
+        val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         val.setObjectName(f"kv_{key}")
         if tooltip:
             cap.setToolTip(tooltip)
             val.setToolTip(tooltip)
-        self.grid.addWidget(cap, row, 0)
+        # Top-aligned so a multi-line value (balance changes) reads beside its caption.
+        self.grid.addWidget(cap, row, 0, Qt.AlignmentFlag.AlignTop)
         self.grid.addWidget(val, row, 1)
         self._values[key] = val
         self._captions[key] = cap

@@ -187,7 +187,8 @@ class MyIndicesPage(QWidget):
         fill_table(self.table, rows, TRADE_NUMERIC)
         buys = sum(1 for t in self.trades if t.kind == "buy")
         self.trades_caption.setText(
-            f"{len(self.trades)} trades \u00b7 {buys} buys, {len(self.trades) - buys} sells"
+            f"{_n(len(self.trades), 'trade')} \u00b7 {_n(buys, 'buy')}, "
+            f"{_n(len(self.trades) - buys, 'sell')}"
             if self.trades else "No trades yet: your buys and sells will be listed here.")
 
     def set_devnet(self, devnet: bool) -> None:
@@ -244,3 +245,7 @@ class MyIndicesPage(QWidget):
 def _signed_usd(value: Decimal) -> str:
     text = fmt.format_usd(value)
     return f"+{text}" if fmt.quantize(value, 2) > 0 else text
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
