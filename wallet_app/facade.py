@@ -23,11 +23,12 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from .chain.errors import ChainError, RpcUnavailable
+from .chain.errors import ChainError, RpcUnavailable, WrongNetwork
 from .chain.fees import fee_presets
 from .chain.provider import ChainClient
 from .chain.registry import ChainInfo, resolve_chain
 from .chain.sender import Sender, SendProgress, TxRequest
+from .chain.simulate import error_from_web3
 from .config import Settings, load_settings, save_settings
 from .errors import WalletError
 from .index import next_rebalance
@@ -443,12 +444,23 @@ class WalletService:
     # ------------------------------------------------------------------ index
 
     def _snapshot(self, account: str | None = None) -> VaultSnapshot:
-        _, vault, _ = self._need()
+        client, vault, _ = self._need()
         try:
             snap = vault.snapshot(account)
         except WalletError as exc:
             self._rpc_guard(exc)
             raise
+        except Exception as exc:  # web3 decoding/contract errors: never shown raw
+            mapped = error_from_web3(exc, VaultClient.revert_decoder())
+            if mapped is not None:
+                raise mapped from None
+            # No lens answer where one was deployed: usually another chain behind the URL.
+            client.check_chain_id()
+            raise NotDeployed(
+                f"The index contracts do not answer at {vault.lens_address} on "
+                f"{client.chain.name}. Check the network and RPC URL in Settings.") from None
+        if snap.chain_id != client.chain_id:
+            raise WrongNetwork(client.chain_id, snap.chain_id, client.host, client.chain.name)
         self._last_snapshot = snap
         self._status = dataclasses.replace(self._status, connected=True, error=None,
                                            block_number=snap.block_number,
@@ -786,6 +798,7 @@ class WalletService:
         client, vault, sender = self._need()
         sign = self._sign_fn(client.chain_id)
         with self._trade_lock:
+            client.check_chain_id()  # before anything is read or signed
             snap = self._snapshot(addr)
             self._check_deadline(quote.deadline, snap)
             amount = parse_amount(quote.usdc_in, USDC_DECIMALS, "USDC amount")
@@ -827,6 +840,7 @@ class WalletService:
         client, vault, sender = self._need()
         sign = self._sign_fn(client.chain_id)
         with self._trade_lock:
+            client.check_chain_id()  # before anything is read or signed
             snap = self._snapshot(addr)
             self._check_deadline(quote.deadline, snap)
             shares = parse_amount(quote.shares_in, SHARE_DECIMALS, "number of shares")
