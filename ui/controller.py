@@ -18,7 +18,9 @@ reads are those of ``wallet_app.facade.WalletService`` and ``wallet_app.models``
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +46,64 @@ log = logging.getLogger(__name__)
 STATUS_INTERVAL_MS = 15_000
 OFFLINE_RETRY_MS = 5_000
 HISTORY_INTERVAL_S = 300
+
+
+class GcPacer(QObject):
+    """Run Python's full garbage collections when the window is quiet, not at random.
+
+    Why: a full (generation 2) collection walks every long-lived object (Qt wrappers,
+    web3 contracts and ABI caches, the index data: ~160,000 after start-up) while holding
+    the GIL, so the GUI thread stalls until it ends: measured at 60-95 ms, striking in the
+    middle of a buy. So, once the first screen of data is up and nothing is in flight,
+    everything alive is frozen (``gc.freeze``: later collections skip it) and automatic
+    full collections are pushed far out (young collections still run and stay cheap).
+    A full collection then runs here every :attr:`every_s` at a moment with no core call
+    in flight, no trade being sent and no user input for 3 s; at the latest after
+    :attr:`max_wait_s`, unless a trade is being sent.
+    """
+
+    def __init__(self, parent: QObject, can_pause: Callable[[], bool],
+                 idle_ms: Callable[[], int], every_s: float = 30.0,
+                 max_wait_s: float = 300.0) -> None:
+        super().__init__(parent)
+        self._can_pause = can_pause
+        self._idle_ms = idle_ms
+        self.every_s = every_s
+        self.max_wait_s = max_wait_s
+        self._last = time.monotonic()
+        self.frozen = False
+        self.collections = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._check)
+
+    def start(self) -> None:
+        """Arm: freeze at the next quiet moment, then pace the full collections."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _check(self) -> None:
+        if not self.frozen:
+            if self._can_pause():
+                gc.collect()
+                gc.freeze()
+                young, middle, _ = gc.get_threshold()
+                gc.set_threshold(young, middle, 1_000_000)
+                self.frozen = True
+                self._last = time.monotonic()
+                self._timer.setInterval(2_000)
+            return
+        waited = time.monotonic() - self._last
+        if waited < self.every_s:
+            return
+        quiet = self._can_pause() and self._idle_ms() > 3_000
+        if quiet or (waited > self.max_wait_s and self._can_pause()):
+            gc.collect()
+            self.collections += 1
+            self._last = time.monotonic()
 
 
 class Controller(QObject):
@@ -72,6 +132,13 @@ class Controller(QObject):
         self.dialog: QDialog | None = None
         self.unlock_dialog: UnlockDialog | None = None
         self._busy: set[str] = set()
+        self._last: dict[str, Any] = {}
+        #: The active wallet and its address, read from the core when they can change
+        #: (start, onboarding, wallet switch): reading them reads a file, which the GUI
+        #: thread should not do on every refresh.
+        self.wallet: Any = None
+        self.address: str | None = None
+        self.wallet_list: list[Any] = []
         self._status_interval = status_interval_ms
         self._started = False
 
@@ -80,6 +147,7 @@ class Controller(QObject):
         timeout = idle_timeout_ms if idle_timeout_ms is not None else \
             int(getattr(service, "lock_timeout_seconds", 300)) * 1000
         self.idle = IdleWatcher(timeout, self)
+        self.gc_pacer = GcPacer(self, self._can_pause, self.idle.ms_since_activity)
         self.idle.idle.connect(self.on_idle)
         self.idle.activity.connect(self._touch)
         self._wire()
@@ -117,8 +185,9 @@ class Controller(QObject):
     def start(self) -> None:
         """Show what is known without I/O, then connect and load everything."""
         self._started = True
+        self.idle.watch_window(self.window.windowHandle())
         self.window.settings_page.show_settings(self.svc.settings)
-        self._show_wallet()
+        self.reload_wallet()
         self.window.set_connecting()
         prepare = getattr(self.svc, "ensure_devnet", None)
         if callable(prepare) and getattr(self.svc.settings, "network", "") == "devnet":
@@ -130,7 +199,7 @@ class Controller(QObject):
                           on_progress=lambda m: self.window.notice.title.setText(m))
         else:
             self._connect(False)
-        if self.auto_onboard and not self.svc.wallets():
+        if self.auto_onboard and not self.wallet_list:
             QTimer.singleShot(0, self.open_onboarding)
 
     def _connect(self, clear_notice: bool = False) -> None:
@@ -138,7 +207,13 @@ class Controller(QObject):
             self.window.dismiss_notice()
         self._call("connect", self.svc.connect, self._connected, self._went_offline)
 
+    def _can_pause(self) -> bool:
+        """Nothing in flight and no trade being sent: a short pause goes unnoticed."""
+        sending = bool(self.dialog is not None and getattr(self.dialog, "sending", False))
+        return not sending and worker.pending() == 0
+
     def shutdown(self) -> None:
+        self.gc_pacer.stop()
         self.status_timer.stop()
         self.idle.stop()
         worker.wait_idle(3_000)
@@ -146,6 +221,7 @@ class Controller(QObject):
     def _connected(self, status: Any) -> None:
         self._apply_status(status)
         self.refresh_all()
+        self.window.prepolish()
 
     # -- the one way core calls are made -----------------------------------------------
 
@@ -188,10 +264,15 @@ class Controller(QObject):
         self._call("index", self.svc.index_state, self._index_loaded)
 
     def _index_loaded(self, state: IndexState) -> None:
+        changed = state != self.state
+        first = self.state is None
         self.state = state
-        self.window.index_page.show_state(state)
+        if changed:
+            self.window.update_view("index", "state", self.window.index_page.show_state, state)
         self.window.set_data_time(self.clock())
         self._update_actions()
+        if first:
+            self.gc_pacer.start()
         if isinstance(self.dialog, BuyDialog | SellDialog):
             self.dialog.state = state
 
@@ -200,26 +281,50 @@ class Controller(QObject):
 
     def _history_loaded(self, points: list[tuple[datetime, Any]]) -> None:
         self.history_at = self.clock()
-        self.window.index_page.show_history(points)
+        if points != self._last.get("history"):
+            self._last["history"] = points
+            self.window.update_view("index", "history", self.window.index_page.show_history,
+                                    points)
 
     def refresh_position(self) -> None:
-        if self.svc.active_wallet() is None:
+        if self.wallet is None:
             self.position = None
-            self.window.my_page.show_position(None, has_wallet=False)
+            self.window.update_view("my", "position", self.window.my_page.show_position, None,
+                                    False)
             return
         self._call("position", self.svc.position, self._position_loaded)
-        self._call("trades", self.svc.my_trades, self.window.my_page.show_trades)
+        self._call("trades", self.svc.my_trades,
+                   lambda rows: self._show("my", "trades", self.window.my_page.show_trades,
+                                           rows))
 
     def _position_loaded(self, position: Position | None) -> None:
         self.position = position
-        self.window.my_page.show_position(position, has_wallet=True)
+        dlg = self.dialog
+        if isinstance(dlg, BuyDialog) and dlg.pages.currentWidget() is dlg.done_page:
+            dlg.show_new_position(position)
+        self._show("my", "position", self.window.my_page.show_position, position, True)
 
     def refresh_journal(self) -> None:
-        self._call("events", self.svc.index_events, self.window.tx_page.show_events)
-        if self.svc.active_wallet() is not None:
-            self._call("journal", self.svc.transactions, self.window.tx_page.show_transactions)
+        tp = self.window.tx_page
+        self._call("events", self.svc.index_events,
+                   lambda rows: self._show("transactions", "events", tp.show_events, rows))
+        if self.wallet is not None:
+            self._call("journal", self.svc.transactions,
+                       lambda rows: self._show("transactions", "journal",
+                                               tp.show_transactions, rows))
         else:
-            self.window.tx_page.show_transactions([])
+            self._show("transactions", "journal", tp.show_transactions, [])
+
+    def _show(self, page: str, setter: str, fn: Callable[..., None], value: Any,
+              *extra: Any) -> None:
+        """Hand fresh data to a view, unless it is the same as last time (a refresh after
+        every block mostly brings nothing new, and redrawing 100 rows for nothing is what
+        makes a window stutter)."""
+        key = f"{page}.{setter}"
+        if key in self._last and self._last[key] == (value, extra):
+            return
+        self._last[key] = (value, extra)
+        self.window.update_view(page, setter, fn, value, *extra)
 
     def refresh_status(self) -> None:
         """Timer tick: one block-number call; a new block refreshes the data."""
@@ -268,18 +373,24 @@ class Controller(QObject):
 
     # -- wallet, lock --------------------------------------------------------------------
 
+    def reload_wallet(self) -> None:
+        """Read the wallet list, the active wallet and its address from the core."""
+        self.wallet_list = list(self.svc.wallets())
+        self.wallet = self.svc.active_wallet()
+        self.address = self.svc.active_address() if self.wallet else None
+        self.window.settings_page.show_wallets(
+            self.wallet_list, self.wallet.name if self.wallet else None, self.address)
+        self._show_wallet()
+
     def _show_wallet(self) -> None:
-        info = self.svc.active_wallet()
-        address = self.svc.active_address() if info else None
+        info = self.wallet
         unlocked = bool(info) and self.svc.is_unlocked()
-        self.window.set_wallet(info.name if info else None, address, unlocked)
-        self.window.settings_page.show_wallets(self.svc.wallets(),
-                                               info.name if info else None, address)
+        self.window.set_wallet(info.name if info else None, self.address, unlocked)
         self._update_actions()
 
     def _update_actions(self) -> None:
         """Buy needs a wallet, the network, and an index that is not paused."""
-        has_wallet = self.svc.active_wallet() is not None
+        has_wallet = self.wallet is not None
         paused = bool(self.state and self.state.paused)
         reason = ("Create or import a wallet first" if not has_wallet else
                   "Offline: buying needs the network" if self.window.offline else
@@ -289,10 +400,9 @@ class Controller(QObject):
         self.window.my_page.set_buy_enabled(not reason, reason)
 
     def _sync_lock_state(self) -> None:
-        info = self.svc.active_wallet()
+        info = self.wallet
         if info is not None:
-            self.window.set_wallet(info.name, self.svc.active_address(),
-                                   self.svc.is_unlocked())
+            self.window.set_wallet(info.name, self.address, self.svc.is_unlocked())
 
     def _touch(self) -> None:
         try:
@@ -302,7 +412,7 @@ class Controller(QObject):
 
     def on_idle(self) -> None:
         """No input for the lock timeout: lock and cover the window."""
-        if self.svc.active_wallet() is None or self.window.is_locked_screen():
+        if self.wallet is None or self.window.is_locked_screen():
             return
         dlg = self.dialog
         if dlg is not None and getattr(dlg, "sending", False):
@@ -319,7 +429,7 @@ class Controller(QObject):
         self._show_wallet()
 
     def lock_now(self) -> None:
-        if self.svc.active_wallet() is None:
+        if self.wallet is None:
             return
         self.svc.lock()
         self.window.show_lock("Locked. Enter the password to continue.")
@@ -343,7 +453,7 @@ class Controller(QObject):
         if self.svc.is_unlocked():
             then()
             return
-        info = self.svc.active_wallet()
+        info = self.wallet
         dlg = UnlockDialog(self.svc, info.name if info else "", reason, self.window)
         dlg.accepted.connect(lambda: (self._show_wallet(), then()))
         dlg.open()
@@ -353,15 +463,14 @@ class Controller(QObject):
         self._call("select", self.svc.select_wallet, self._wallet_selected, None, name)
 
     def _wallet_selected(self, _result: object) -> None:
-        self._show_wallet()
+        self.reload_wallet()
         self.refresh_position()
         self.refresh_journal()
 
     # -- dialogs -------------------------------------------------------------------------
 
     def _wallet_name(self) -> str:
-        info = self.svc.active_wallet()
-        return info.name if info else ""
+        return self.wallet.name if self.wallet else ""
 
     def open_onboarding(self, first_run: bool = True) -> OnboardingDialog:
         dlg = OnboardingDialog(self.svc, self.window, first_run=first_run)
@@ -371,7 +480,7 @@ class Controller(QObject):
         return dlg
 
     def _wallet_ready(self, info: Any) -> None:
-        self._show_wallet()
+        self.reload_wallet()
         self.idle.restart()
         self.refresh_position()
         self.refresh_journal()
@@ -381,17 +490,18 @@ class Controller(QObject):
                                 f"Address {addr}" if addr else "")
 
     def open_buy(self) -> BuyDialog | None:
-        if self.svc.active_wallet() is None:
+        if self.wallet is None:
             self.open_onboarding()
             return None
         dlg = BuyDialog(self.svc, position=self.position, state=self.state,
                         wallet_name=self._wallet_name(),
                         slippage_bps=self.svc.settings.slippage_bps, parent=self.window)
+        dlg.fetch_position_after = False  # _trade_done refreshes it and hands it over
         self._open_trade(dlg)
         return dlg
 
     def open_sell(self) -> SellDialog | None:
-        if self.svc.active_wallet() is None:
+        if self.wallet is None:
             return None
         dlg = SellDialog(self.svc, position=self.position, state=self.state,
                          wallet_name=self._wallet_name(),
@@ -406,7 +516,12 @@ class Controller(QObject):
         self.dialog = dlg
         dlg.open()
 
-    def _trade_done(self, _result: Any) -> None:
+    def _trade_done(self, result: Any) -> None:
+        # These refreshes cover the trade's block; the status timer must not start the
+        # same ones again when it sees that block.
+        block = getattr(result, "block_number", None)
+        if block is not None:
+            self.last_block = max(self.last_block or 0, int(block))
         self._show_wallet()
         self.refresh_position()
         self.refresh_journal()

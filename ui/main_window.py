@@ -19,10 +19,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QPainter, QPaintEvent, QPen
+import shiboken6
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPainter, QPaintEvent, QPen, QWindow
 from PySide6.QtWidgets import (
-    QApplication,
     QButtonGroup,
     QHBoxLayout,
     QLineEdit,
@@ -60,9 +60,15 @@ _ACTIVITY_EVENTS = {
 class IdleWatcher(QObject):
     """Emits :attr:`idle` after ``timeout_ms`` without user input anywhere in the app.
 
-    Installed as an application-wide event filter; it only *looks* at events (never
-    consumes them). :attr:`activity` fires at most every ``touch_every_ms`` so the core's
-    own idle clock (``WalletService.touch``) can follow without a call per mouse move.
+    It watches the top-level *windows* (``QWindow``), where the platform delivers every
+    key press, click, wheel and mouse move before Qt routes it to a widget, and only
+    looks (never consumes). Not the whole application: an application-wide filter is a
+    Python call for every event of every object (each paint, timer and the hundreds of
+    notifications a dialog closing sends), and each such call must take the GIL from
+    busy worker threads: measured, that alone stretched a dialog closing after a trade
+    to 60 ms. New windows (dialogs) are picked up when they get the focus.
+    :attr:`activity` fires at most every ``touch_every_ms`` so the core's own idle clock
+    (``WalletService.touch``) can follow without a call per mouse move.
     """
 
     idle = Signal()
@@ -78,11 +84,33 @@ class IdleWatcher(QObject):
         self._touch_every_ms = touch_every_ms
         self._touch_gate = QTimer(self)
         self._touch_gate.setSingleShot(True)
+        self._since = QElapsedTimer()
+        self._since.start()
+        self._watched: set[int] = set()
         self.enabled = True
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.connect(self.watch_window)
+            for w in app.topLevelWindows():
+                self.watch_window(w)
         self._timer.start(timeout_ms)
+
+    def watch_window(self, window: QWindow | None) -> None:
+        """Look at this window's input from now on (idempotent)."""
+        if window is None or id(window) in self._watched:
+            return
+        self._watched.add(id(window))
+        window.installEventFilter(self)
+        window.destroyed.connect(lambda *_a, k=id(window): self._watched.discard(k))
+
+    def note_activity(self) -> None:
+        """Count as input (for input that does not pass through a window, e.g. tests)."""
+        self._since.restart()
+        if self.enabled:
+            self._timer.start(self._timeout_ms)
+        if not self._touch_gate.isActive():
+            self._touch_gate.start(self._touch_every_ms)
+            self.activity.emit()
 
     def set_timeout_ms(self, timeout_ms: int) -> None:
         self._timeout_ms = max(50, int(timeout_ms))
@@ -95,6 +123,10 @@ class IdleWatcher(QObject):
         if self.enabled:
             self._timer.start(self._timeout_ms)
 
+    def ms_since_activity(self) -> int:
+        """Milliseconds since the last key press, click, wheel or mouse move."""
+        return int(self._since.elapsed())
+
     def remaining_ms(self) -> int:
         return self._timer.remainingTime()
 
@@ -102,11 +134,8 @@ class IdleWatcher(QObject):
         self._timer.stop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() in _ACTIVITY_EVENTS and self.enabled:
-            self._timer.start(self._timeout_ms)
-            if not self._touch_gate.isActive():
-                self._touch_gate.start(self._touch_every_ms)
-                self.activity.emit()
+        if event.type() in _ACTIVITY_EVENTS:
+            self.note_activity()
         return False
 
 
@@ -344,15 +373,59 @@ class MainWindow(QMainWindow):
         self._age_timer.timeout.connect(self.refresh_age)
         self._age_timer.start()
         self._notice_action_fn: Callable[[], None] | None = None
+        self._pending: dict[tuple[str, str], tuple[Callable[..., None], tuple[Any, ...]]] = {}
         style_window(self)
         self.navigate("index")
 
     # -- navigation ------------------------------------------------------------------
 
     def navigate(self, key: str) -> None:
+        self._flush(key)
         self.stack.setCurrentWidget(self.pages[key])
         self.nav_buttons[key].setChecked(True)
         self.navigated.emit(key)
+
+    # -- deferred view updates ---------------------------------------------------------
+    #
+    # Filling a screen nobody is looking at costs GUI-thread time (model resets, column
+    # sizing, relayout) at the worst moment: right after a trade, when several refreshes
+    # land at once. So a hidden screen only remembers the latest data per setter and
+    # applies it when it is shown.
+
+    def update_view(self, page: str, setter: str, fn: Callable[..., None], *args: Any
+                    ) -> None:
+        """Call ``fn(*args)`` now if ``page`` is on screen, else when it is next shown."""
+        if self.stack.currentWidget() is self.pages[page]:
+            self._pending.pop((page, setter), None)
+            fn(*args)
+        else:
+            self._pending[(page, setter)] = (fn, args)
+
+    def _flush(self, page: str) -> None:
+        for key in [k for k in self._pending if k[0] == page]:
+            fn, args = self._pending.pop(key)
+            fn(*args)
+
+    def pending_updates(self) -> list[tuple[str, str]]:
+        return list(self._pending)
+
+    def prepolish(self, batch: int = 30) -> None:
+        """Apply the style sheets to the hidden screens' widgets a few at a time while
+        the app is idle, so the first visit (or a dialog closing, which re-checks every
+        widget) does not pay for it in one long stall."""
+        widgets = [w for key, page in self.pages.items() if page is not self.stack.currentWidget()
+                   for w in [page, *page.findChildren(QWidget)]]
+
+        def step() -> None:
+            for _ in range(batch):
+                if not widgets:
+                    return
+                w = widgets.pop()
+                if shiboken6.isValid(w):
+                    w.ensurePolished()
+            QTimer.singleShot(0, step)
+
+        QTimer.singleShot(0, step)
 
     def current_page(self) -> str:
         w = self.stack.currentWidget()

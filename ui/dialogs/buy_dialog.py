@@ -46,6 +46,7 @@ class BuyDialog(TradeDialog):
         self.state = state
         self.balance: Decimal | None = position.usdc_balance if position else None
         self.new_position: Position | None = None
+        self.fetch_position_after = True
 
         lay = QVBoxLayout(self.form_page)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -267,10 +268,13 @@ class BuyDialog(TradeDialog):
         block = getattr(result, "block_number", None)
         self.done_grid.set("block", f"{block:,}" if block else "\u2014")
         self.position_grid.clear()
-        worker.submit(self.service.position, on_done=self._show_new_position,
-                      on_error=lambda _e: None, context=self)
+        if self.fetch_position_after:
+            worker.submit(self.service.position, on_done=self.show_new_position,
+                          on_error=lambda _e: None, context=self)
 
-    def _show_new_position(self, position: Position | None) -> None:
+    def show_new_position(self, position: Position | None) -> None:
+        """The position after the buy (fetched here, or handed over by the controller,
+        which refreshes it anyway: one lens call instead of two right after a trade)."""
         self.new_position = position
         if position is None:
             return

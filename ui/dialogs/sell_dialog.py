@@ -43,7 +43,7 @@ from wallet_app.models import IndexState, Position, SellQuote
 
 PATH_TEXT = {
     "cash": "From the vault's cash (no trades needed)",
-    "liquidation": "Liquidation: sells a pro-rata slice of every holding through the DEX",
+    "liquidation": "Liquidation: a pro-rata slice of every holding is sold on the DEX",
 }
 
 
@@ -115,7 +115,7 @@ class SellDialog(TradeDialog):
         pv.add_row("slippage", "Maximum slippage")
         pv.add_row("min_out", "Minimum you receive",
                    "The transaction reverts rather than pay you less than this")
-        pv.add_row("path", "Paid from")
+        pv.add_row("path", "Paid from", wrap=True)
         pv.add_separator()
         pv.add_row("gas_expected", "Network fee (expected)")
         pv.add_row("gas_max", "Network fee (at most)")

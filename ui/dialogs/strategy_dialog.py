@@ -22,7 +22,7 @@ class StrategyDialog(QDialog):
     def __init__(self, strategy: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Strategy \u2014 TM Global 100")
-        self.setMinimumSize(760, 560)
+        self.setMinimumSize(1000, 560)
         self.title = label(strategy.title, "heading", wrap=True)
 
         text = QWidget()
@@ -56,10 +56,16 @@ class StrategyDialog(QDialog):
         row.addStretch(1)
         row.addWidget(close)
 
+        # Side by side: the rules in words on the left, their numbers on the right, so
+        # both are readable at once without scrolling.
+        cols = QHBoxLayout()
+        cols.setSpacing(18)
+        cols.addWidget(scroll, 6)
+        rules.setMinimumWidth(400)
+        cols.addWidget(rules, 5, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 22, 24, 20)
         lay.setSpacing(14)
         lay.addWidget(self.title)
-        lay.addWidget(scroll, 1)
-        lay.addWidget(rules)
+        lay.addLayout(cols, 1)
         lay.addLayout(row)

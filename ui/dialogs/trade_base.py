@@ -21,8 +21,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -96,6 +97,7 @@ class TradeDialog(QDialog):
         self._seq = 0
         self._sent_seen = False
         self.unlock_dialog: UnlockDialog | None = None
+        self._warmed = False
         default_bps = slippage_bps or getattr(getattr(service, "settings", None),
                                               "slippage_bps", 50) or 50
         self._slippage_bps: int | None = int(default_bps)
@@ -513,6 +515,32 @@ class TradeDialog(QDialog):
         self.pages.setCurrentWidget(self.form_page)
         self.quote = None
         self.confirm_button.setEnabled(False)
+
+    # -- warming up ------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API name
+        super().showEvent(event)
+        if not self._warmed:
+            self._warmed = True
+            self._warm_pages()
+
+    def _warm_pages(self, batch: int = 12) -> None:
+        """Style the progress and done pages' widgets a few at a time while the person
+        types: done at once, the switch to them (right as the trade confirms and the
+        screens refresh) stalled the window for ~50 ms."""
+        widgets = [w for page in (self.progress_page, self.done_page)
+                   for w in (page, *page.findChildren(QWidget))]
+
+        def step() -> None:
+            for _ in range(batch):
+                if not widgets:
+                    return
+                w = widgets.pop()
+                if shiboken6.isValid(w):
+                    w.ensurePolished()
+            QTimer.singleShot(0, step)
+
+        QTimer.singleShot(0, step)
 
     # -- closing ---------------------------------------------------------------------
 

@@ -133,11 +133,11 @@ class KeyValueGrid(QWidget):
         self._values: dict[str, QLabel] = {}
         self._captions: dict[str, QLabel] = {}
 
-    def add_row(self, key: str, caption: str, tooltip: str = "", emphasis: bool = False
-                ) -> QLabel:
+    def add_row(self, key: str, caption: str, tooltip: str = "", emphasis: bool = False,
+                wrap: bool = False) -> QLabel:
         row = self.grid.rowCount()
         cap = label(caption, "muted")
-        val = label("\u2014", "kv-strong" if emphasis else "kv", selectable=True)
+        val = label("\u2014", "kv-strong" if emphasis else "kv", selectable=True, wrap=wrap)
         val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         val.setObjectName(f"kv_{key}")
         if tooltip:

@@ -136,7 +136,7 @@ class MyIndicesPage(QWidget):
 
     # -- setters ----------------------------------------------------------------------
 
-    def show_position(self, position: Position | None, *, has_wallet: bool | None = None
+    def show_position(self, position: Position | None, has_wallet: bool | None = None
                       ) -> None:
         """Fill the figures; None means no wallet (or nothing loaded yet)."""
         self.position = position
