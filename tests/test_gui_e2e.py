@@ -519,3 +519,47 @@ def test_wrong_network_between_preview_and_signature(qtbot, devnet, other_chain,
         relay.retarget(dev.node.port)
         close_app(ctl, svc)
         relay.down()
+
+
+def test_pending_buy_goes_to_background_and_is_sped_up(qtbot, devnet, tmp_path: Path) -> None:
+    """Blocks stop (automine off): the buy waits, the window is closed to wait in the
+    background, the Transactions screen speeds the pending transaction up, a block is
+    mined, and the replacement confirms the buy."""
+    from web3 import Web3
+
+    _, dev = devnet
+    svc = funded_service(tmp_path, devnet, "", Decimal(1), Decimal(1000))
+    win, ctl = open_app(qtbot, svc, auto_onboard=False)
+    w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
+    dlg = open_buy(qtbot, win, ctl, "50")
+    dlg.BACKGROUND_AFTER_MS = 300
+    wait_quote(qtbot, dlg)
+    w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        click(qtbot, dlg.confirm_button)
+        qtbot.waitUntil(dlg.background_button.isVisible, timeout=WAIT)
+        assert dlg.steps.state("confirm") == "active" and dlg.tx_hash
+        original = dlg.tx_hash
+        click(qtbot, dlg.background_button)
+        assert not dlg.isVisible() and ctl.dialog is None
+        click(qtbot, win.nav_buttons["transactions"])
+        page = win.tx_page
+        qtbot.waitUntil(lambda: any(r.tx_hash == original and r.status is TxStatus.PENDING
+                                    for r in page.records), timeout=WAIT)
+        assert page.select_hash(original)
+        click(qtbot, page.speed_button)
+        qtbot.waitUntil(lambda: page.banner.isVisible(), timeout=WAIT)
+        assert page.banner.title.text() == "Transaction sped up", page.banner.message.text()
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: win.notice.isVisible()
+                    and win.notice.title.text() == "Buy confirmed", timeout=WAIT)
+    ctl.refresh_journal()
+    qtbot.waitUntil(lambda: any(r.tx_hash == original and r.status is TxStatus.REPLACED
+                                for r in page.records), timeout=WAIT)
+    confirmed = [r for r in page.records if r.status is TxStatus.CONFIRMED and r.kind == "buy"]
+    assert confirmed and confirmed[0].tx_hash != original
+    qtbot.waitUntil(lambda: ctl.position is not None and ctl.position.shares > 0,
+                    timeout=WAIT)
+    close_app(ctl, svc)

@@ -130,6 +130,7 @@ class Controller(QObject):
         self.last_block: int | None = None
         self.status: Any = None
         self.dialog: QDialog | None = None
+        self._background: set[QDialog] = set()
         self.unlock_dialog: UnlockDialog | None = None
         self._busy: set[str] = set()
         self._last: dict[str, Any] = {}
@@ -209,7 +210,8 @@ class Controller(QObject):
 
     def _can_pause(self) -> bool:
         """Nothing in flight and no trade being sent: a short pause goes unnoticed."""
-        sending = bool(self.dialog is not None and getattr(self.dialog, "sending", False))
+        dialogs = [self.dialog, *self._background]
+        sending = any(d is not None and getattr(d, "sending", False) for d in dialogs)
         return not sending and worker.pending() == 0
 
     def shutdown(self) -> None:
@@ -511,12 +513,45 @@ class Controller(QObject):
 
     def _open_trade(self, dlg: BuyDialog | SellDialog) -> None:
         dlg.completed.connect(self._trade_done)
+        dlg.backgrounded.connect(lambda: self._trade_backgrounded(dlg))
+        dlg.failedInBackground.connect(
+            lambda title, msg: self._background_failed(dlg, title, msg))
         dlg.settingsRequested.connect(lambda: self.window.navigate("settings"))
         dlg.finished.connect(lambda _r: self._trade_closed(dlg))
         self.dialog = dlg
         dlg.open()
 
+    def _trade_backgrounded(self, dlg: QDialog) -> None:
+        """The window was closed while the transaction waits: keep the dialog (it owns
+        the worker callbacks) until the outcome arrives, and free the screen."""
+        self._background.add(dlg)
+        if self.dialog is dlg:
+            self.dialog = None
+        self.window.show_notice("info", "Your transaction is waiting for a block",
+                                "You will see the outcome here. To speed it up or cancel "
+                                "it, open Transactions.")
+        self.refresh_journal()
+
+    def _background_failed(self, dlg: QDialog, title: str, message: str) -> None:
+        self.window.show_notice("error", title, message, sticky=True)
+        self._drop_background(dlg)
+        self.refresh_journal()
+        self.refresh_position()
+
+    def _drop_background(self, dlg: QDialog) -> None:
+        if dlg in self._background:
+            self._background.discard(dlg)
+            dlg.deleteLater()
+
     def _trade_done(self, result: Any) -> None:
+        sender = self.sender()
+        if sender in self._background:
+            kind = getattr(result, "kind", "") or "trade"
+            self.window.show_notice(
+                "ok", f"{str(kind).capitalize()} confirmed",
+                f"Transaction {getattr(result, 'tx_hash', '')} is in block "
+                f"{getattr(result, 'block_number', '?')}.")
+            self._drop_background(sender)  # type: ignore[arg-type]
         # These refreshes cover the trade's block; the status timer must not start the
         # same ones again when it sees that block.
         block = getattr(result, "block_number", None)

@@ -75,6 +75,16 @@ class TradeDialog(QDialog):
 
     completed = Signal(object)
     settingsRequested = Signal()
+    #: The person closed the window while the transaction waits for a block; the
+    #: controller keeps the dialog alive and reports the outcome as a notice.
+    backgrounded = Signal()
+    #: The outcome of a backgrounded trade that failed: (title, message).
+    failedInBackground = Signal(str, str)
+
+    #: After this long in the "wait for confirmation" step, offer to close the window and
+    #: keep waiting (a real network can take minutes; the Transactions screen can speed
+    #: the transaction up or cancel it meanwhile).
+    BACKGROUND_AFTER_MS = 15_000
 
     #: Keys of the progress steps, shared by buy and sell.
     STEPS = (("sign", "Sign with your key"), ("broadcast", "Send to the network"),
@@ -94,6 +104,7 @@ class TradeDialog(QDialog):
         self.last_error: ErrorAdvice | None = None
         self.tx_hash = ""
         self.sending = False
+        self.backgrounded_now = False
         self._seq = 0
         self._sent_seen = False
         self.unlock_dialog: UnlockDialog | None = None
@@ -214,7 +225,20 @@ class TradeDialog(QDialog):
         lay.addWidget(self.progress_title)
         lay.addWidget(self.progress_note)
         lay.addWidget(card)
+        self.background_button = button("Close and keep waiting", name="backgroundButton",
+                                        tooltip="The transaction is sent; its outcome will "
+                                        "show as a notice. Speed it up or cancel it from "
+                                        "the Transactions screen.")
+        self.background_button.hide()
+        self.background_button.clicked.connect(self.go_background)
+        brow = QHBoxLayout()
+        brow.addStretch(1)
+        brow.addWidget(self.background_button)
+        self._bg_timer = QTimer(self)
+        self._bg_timer.setSingleShot(True)
+        self._bg_timer.timeout.connect(self._offer_background)
         lay.addWidget(self.progress_banner)
+        lay.addLayout(brow)
         lay.addStretch(1)
 
     def add_buttons(self, layout: QVBoxLayout, confirm_text: str) -> None:
@@ -390,6 +414,8 @@ class TradeDialog(QDialog):
         self.progress_message.setText("")
         self.steps.reset()
         self.steps.advance_to("sign")
+        self.background_button.hide()
+        self._bg_timer.start(self.BACKGROUND_AFTER_MS)
         self.pages.setCurrentWidget(self.progress_page)
         worker.submit(self.send_fn(), quote, on_done=self._sent, on_error=self._send_failed,
                       on_progress=self.on_progress, context=self)
@@ -427,8 +453,22 @@ class TradeDialog(QDialog):
         self.hash_label.setText(f"Transaction {tx_hash}")
         self.copy_hash.show()
 
+    def _offer_background(self) -> None:
+        if self.sending and (self._sent_seen or self.tx_hash):
+            self.background_button.show()
+
+    def go_background(self) -> None:
+        """Hide the window; the transaction keeps going and reports when it ends."""
+        if not self.sending:
+            return
+        self.backgrounded_now = True
+        self.backgrounded.emit()
+        self.hide()
+
     def _sent(self, result: Any) -> None:
         self.sending = False
+        self._bg_timer.stop()
+        self.background_button.hide()
         self.result = result
         if getattr(result, "tx_hash", ""):
             self._set_hash(result.tx_hash)
@@ -449,6 +489,13 @@ class TradeDialog(QDialog):
 
     def _send_failed(self, exc: Exception) -> None:
         self.sending = False
+        self._bg_timer.stop()
+        self.background_button.hide()
+        if self.backgrounded_now:
+            advice = describe_error(exc)
+            self.last_error = advice
+            self.failedInBackground.emit(advice.title, advice.message)
+            return
         if is_locked_error(exc):
             # The session locked between the check and the signature: ask, then resend.
             self.steps.reset()
