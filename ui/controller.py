@@ -302,7 +302,7 @@ class Controller(QObject):
     def _position_loaded(self, position: Position | None) -> None:
         self.position = position
         dlg = self.dialog
-        if isinstance(dlg, BuyDialog) and dlg.pages.currentWidget() is dlg.done_page:
+        if isinstance(dlg, BuyDialog | SellDialog) and dlg.pages.currentWidget() is dlg.done_page:
             dlg.show_new_position(position)
         self._show("my", "position", self.window.my_page.show_position, position, True)
 
@@ -508,6 +508,7 @@ class Controller(QObject):
         dlg = SellDialog(self.svc, position=self.position, state=self.state,
                          wallet_name=self._wallet_name(),
                          slippage_bps=self.svc.settings.slippage_bps, parent=self.window)
+        dlg.fetch_position_after = False
         self._open_trade(dlg)
         return dlg
 

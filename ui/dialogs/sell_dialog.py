@@ -59,6 +59,7 @@ class SellDialog(TradeDialog):
         self.position = position
         self.state = state
         self.mode = "shares"
+        self.fetch_position_after = True
 
         lay = QVBoxLayout(self.form_page)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -243,6 +244,12 @@ class SellDialog(TradeDialog):
         self.done_grid.add_row("tx", "Transaction")
         self.done_grid.add_row("block", "Block")
         card.body.addWidget(self.done_grid)
+        pos_card = Card("Your position now")
+        self.position_grid = KeyValueGrid()
+        self.position_grid.add_row("shares", "Shares", emphasis=True)
+        self.position_grid.add_row("value", "Value")
+        self.position_grid.add_row("usdc", "USDC balance")
+        pos_card.body.addWidget(self.position_grid)
         self.done_button = button("Done", primary=True, name="doneButton")
         self.done_button.clicked.connect(self.accept)
         row = QHBoxLayout()
@@ -251,6 +258,7 @@ class SellDialog(TradeDialog):
         lay.addWidget(self.done_title)
         lay.addWidget(self.done_note)
         lay.addWidget(card)
+        lay.addWidget(pos_card)
         lay.addStretch(1)
         lay.addLayout(row)
 
@@ -267,3 +275,15 @@ class SellDialog(TradeDialog):
         self.done_grid.set("tx", short(getattr(result, "tx_hash", "")))
         block = getattr(result, "block_number", None)
         self.done_grid.set("block", f"{block:,}" if block else "\u2014")
+        self.position_grid.clear()
+        if self.fetch_position_after:
+            worker.submit(self.service.position, on_done=self.show_new_position,
+                          on_error=lambda _e: None, context=self)
+
+    def show_new_position(self, position: Position | None) -> None:
+        """The holding after the sale (fetched here, or handed over by the controller)."""
+        if position is None:
+            return
+        self.position_grid.set("shares", fmt.format_token_amount(position.shares, "G100", 6))
+        self.position_grid.set("value", fmt.format_usdc(position.value_usdc))
+        self.position_grid.set("usdc", fmt.format_usdc(position.usdc_balance))

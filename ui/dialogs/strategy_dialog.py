@@ -22,7 +22,7 @@ class StrategyDialog(QDialog):
     def __init__(self, strategy: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Strategy \u2014 TM Global 100")
-        self.setMinimumSize(1000, 560)
+        self.setMinimumSize(1100, 560)
         self.title = label(strategy.title, "heading", wrap=True)
 
         text = QWidget()
@@ -60,9 +60,9 @@ class StrategyDialog(QDialog):
         # both are readable at once without scrolling.
         cols = QHBoxLayout()
         cols.setSpacing(18)
-        cols.addWidget(scroll, 6)
-        rules.setMinimumWidth(400)
-        cols.addWidget(rules, 5, Qt.AlignmentFlag.AlignTop)
+        cols.addWidget(scroll, 5)
+        rules.setMinimumWidth(520)
+        cols.addWidget(rules, 6, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 22, 24, 20)
         lay.setSpacing(14)
