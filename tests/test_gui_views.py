@@ -549,3 +549,40 @@ def test_no_wallet_opens_onboarding_from_my_indices(qtbot) -> None:
     assert isinstance(ctl.dialog, OnboardingDialog) and ctl.dialog.isVisible()
     ctl.dialog.reject()
     ctl.shutdown()
+
+
+# -- application entry --------------------------------------------------------------------
+
+def test_no_display_is_said_clearly_instead_of_crashing() -> None:
+    from ui.app import display_problem
+
+    assert display_problem({}, "linux") is not None
+    assert "xvfb-run" in (display_problem({}, "linux") or "")
+    assert display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "ui.app"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2
+    assert "No display found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_worker_drops_results_for_a_closed_dialog(qtbot) -> None:
+    import time
+
+    from PySide6.QtWidgets import QDialog
+
+    got: list[object] = []
+    dlg = QDialog()
+    worker.submit(lambda: (time.sleep(0.2), 42)[1], on_done=got.append, context=dlg)
+    dlg.deleteLater()  # closed and gone before the (slow) call returns
+    qtbot.wait(50)
+    assert worker.wait_idle(5_000)
+    assert got == []
+    worker.submit(lambda: 7, on_done=got.append)
+    assert worker.wait_idle(5_000)
+    assert got == [7]
