@@ -98,3 +98,24 @@ def test_history_replay_follows_real_closes(tmp_path_factory: pytest.TempPathFac
         assert abs((p1 / p0) / real - 1) < Decimal("0.001")
     finally:
         process.down(paths)
+
+
+def test_service_starts_the_embedded_devnet(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """What the app does on a fresh machine: nothing runs, the service starts it all."""
+    from wallet_app.config import Settings
+    from wallet_app.facade import WalletService
+
+    paths = _home(tmp_path_factory, "cold-start")
+    svc = WalletService(paths, Settings())
+    steps: list[str] = []
+    try:
+        status = svc.ensure_devnet(progress=steps.append)
+        assert status.connected and status.is_devnet and status.chain_id == 31337
+        assert any("Deploying" in s for s in steps)
+        state = svc.index_state()
+        assert len([h for h in state.holdings if h.token]) == 100
+        assert state.gauge is not None and state.total_value_usd > 0
+        assert svc.ensure_devnet().connected  # a second call reuses everything
+    finally:
+        svc.close()
+        process.down(paths)

@@ -912,6 +912,17 @@ class WalletService:
         fund(Web3(Web3.HTTPProvider(self._client.chain.rpc_url)), self._devnet, addr, eth,
              usdc)
 
+    def ensure_devnet(self, progress: Callable[[str], None] | None = None) -> NetworkStatus:
+        """The embedded default: start, deploy and seed the local devnet if the settings
+        select it (at its own address, no RPC URL given) and it is not running, then
+        connect. A no-op on other networks or a devnet at an explicit URL."""
+        if self.settings.network != "devnet" or self.settings.rpc_url:
+            return self._status
+        from .devnet.embedded import ensure_devnet
+
+        ensure_devnet(self.paths, progress=progress)
+        return self.connect()
+
     def start_market(self, interval_s: float = 20.0,
                      on_tick: Callable[[Any], None] | None = None) -> Any:
         """Devnet demo mode: move the market one simulated day every ``interval_s``.

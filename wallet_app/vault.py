@@ -8,12 +8,14 @@ broadcasts them. Amounts cross this boundary as integer base units; the conversi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from eth_utils import to_checksum_address
+from web3.types import RPCEndpoint
 
 from .chain.provider import ChainClient
 from .chain.simulate import RevertDecoder
@@ -297,6 +299,24 @@ class VaultClient:
             entry = describe_event(ev[0], ev[1], log)
             if entry is not None:
                 out.append(entry)
+        times = self._block_times({e.block_number for e in out if e.timestamp is None})
+        return [e if e.timestamp is not None else
+                dataclasses.replace(e, timestamp=times.get(e.block_number)) for e in out]
+
+    def _block_times(self, blocks: set[int]) -> dict[int, datetime]:
+        """Timestamps of ``blocks`` in one batched HTTP request (only when there are any)."""
+        if not blocks:
+            return {}
+        order = sorted(blocks)
+        answers = self.client.provider.make_batch_request(
+            [(RPCEndpoint("eth_getBlockByNumber"), [hex(b), False]) for b in order])
+        if not isinstance(answers, list):
+            return {}
+        out = {}
+        for b, ans in zip(order, answers, strict=False):
+            block = ans.get("result") if isinstance(ans, dict) else None
+            if block and block.get("timestamp"):
+                out[b] = datetime.fromtimestamp(int(block["timestamp"], 16), UTC)
         return out
 
 
@@ -331,13 +351,13 @@ def describe_event(name: str, a: dict[str, Any], log: dict[str, Any]) -> IndexEv
     if name == "Deposit":
         return IndexEvent(**base, kind="buy", account=a["owner"], usdc=_usdc(a["assets"]),
                           shares=_shares(a["shares"]),
-                          summary=f"Buy: {_usdc(a['assets'])} USDC for "
-                                  f"{_shares(a['shares']):.6f} G100")
+                          summary=f"Buy: {_usdc(a['assets']):,.2f} USDC for "
+                                  f"{_shares(a['shares']):,.4f} G100")
     if name == "Withdraw":
         return IndexEvent(**base, kind="sell", account=a["owner"], usdc=_usdc(a["assets"]),
                           shares=_shares(a["shares"]),
-                          summary=f"Sell: {_shares(a['shares']):.6f} G100 for "
-                                  f"{_usdc(a['assets'])} USDC")
+                          summary=f"Sell: {_shares(a['shares']):,.4f} G100 for "
+                                  f"{_usdc(a['assets']):,.2f} USDC")
     if name == "RedeemedInKind":
         return IndexEvent(**base, kind="redeem_in_kind", account=a.get("owner"),
                           shares=_shares(a.get("shares", 0)),

@@ -357,8 +357,10 @@ class HoldingsTable(QFrame):
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(
-            f"{total} constituents" if shown == total else f"{shown} of {total}")
+        # The USDC cash line (no token address) is not a constituent.
+        cash = sum(1 for r in range(total) if not self.model.holding(r).token)
+        label = f"{total - cash} constituents" + (" + cash" if cash else "")
+        self.count_label.setText(label if shown == total else f"{shown} of {total}")
 
     def _on_activated(self, index: QModelIndex) -> None:
         if index.isValid():

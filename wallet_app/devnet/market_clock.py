@@ -55,7 +55,12 @@ class MarketClock:
         return [MarketPoint(d, v) for d, v in zip(p.days[:end], series[:end], strict=True)]
 
     def regime(self, upto: int | None = None) -> RegimeResult:
-        return compute_regime(self.market_series(upto))
+        """The signal up to a day (cached: the GUI asks on every refresh, the day rarely
+        changes, and the 200-day average over 400+ days costs tens of milliseconds)."""
+        end = self.day_index if upto is None else upto
+        return _regime(self.seed, self.anchor_day, self.history_csv,
+                       tuple(sorted(self.caps.items())),
+                       tuple(sorted(self.start_prices.items())), end)
 
     def change(self, symbol: str, days: int) -> Decimal | None:
         """Price change of ``symbol`` over the last ``days`` replay days (a fraction)."""
@@ -92,6 +97,13 @@ class MarketClock:
             clock.day_index = clock.paths().anchor_index
             clock.anchor_day = clock.paths().days[clock.day_index].isoformat()
         return clock
+
+
+@lru_cache(maxsize=8)
+def _regime(seed: int, anchor_day: str, history_csv: str, caps: tuple[tuple[str, str], ...],
+            start: tuple[tuple[str, str], ...], end: int) -> RegimeResult:
+    clock = MarketClock(seed, anchor_day, end, dict(caps), dict(start), history_csv)
+    return compute_regime(clock.market_series(end))
 
 
 @lru_cache(maxsize=2)
