@@ -813,7 +813,7 @@ class WalletService:
                     progress("Approving exactly this amount of USDC for the vault")
                 res = sender.send(TxRequest(sender=addr, to=snap.usdc, kind="approve",
                                             data=vault.approve_data(snap.usdc, amount),
-                                            summary=f"Approve {quote.usdc_in} USDC",
+                                            summary=f"Approve {quote.usdc_in:,.2f} USDC",
                                             preset=quote.gas.preset),
                                   sign, progress=self._progress(progress))
                 if res.status is not TxStatus.CONFIRMED:
@@ -821,7 +821,7 @@ class WalletService:
             data = self._buy_data(snap, amount, min_shares, quote.deadline, permit)
             result = sender.send(TxRequest(
                 sender=addr, to=snap.vault, data=data, kind="buy",
-                summary=f"Buy G100 for {quote.usdc_in} USDC", preset=quote.gas.preset,
+                summary=f"Buy G100 for {quote.usdc_in:,.2f} USDC", preset=quote.gas.preset,
                 meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out)}),
                 sign, progress=self._progress(progress))
             if result.status is not TxStatus.CONFIRMED:
@@ -849,7 +849,7 @@ class WalletService:
             result = sender.send(TxRequest(
                 sender=addr, to=snap.vault, kind="sell",
                 data=vault.sell_data(shares, min_out, addr, quote.deadline),
-                summary=f"Sell {quote.shares_in} G100", preset=quote.gas.preset,
+                summary=f"Sell {quote.shares_in:,.4f} G100", preset=quote.gas.preset,
                 meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out)}),
                 sign, progress=self._progress(progress))
             if result.status is not TxStatus.CONFIRMED:
