@@ -399,3 +399,46 @@ def test_dashboard_refresh_is_two_requests(svc: WalletService) -> None:
         svc.index_state()
         svc.sync_events()
     assert m2.requests <= 2
+
+
+def _cli(paths: AppPaths, *args: str, password: str | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    env = os.environ.copy()
+    env["G100_HOME"] = str(paths.data_dir.parent)
+    if password is not None:
+        env["G100_WALLET_PASSWORD"] = password
+    return subprocess.run([sys.executable, "-m", "wallet_app", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def test_cli_quote_buy_holdings_sell(svc: WalletService, devnet: tuple[AppPaths, Devnet],
+                                     w3: Web3) -> None:
+    """The same journey through `index-wallet`, JSON parsed, checked against the chain."""
+    import json
+
+    paths, dev = devnet
+    name = svc.active_wallet().name  # type: ignore[union-attr]
+    addr = svc.active_address()
+    assert addr
+    q = _cli(paths, "quote", "buy", "400", "--wallet", name, "--json")
+    assert q.returncode == 0, q.stderr
+    quote = json.loads(q.stdout)
+    assert quote["usdc_in"] == "400.000000" and Decimal(quote["min_shares_out"]) > 0
+    b = _cli(paths, "buy", "400", "--wallet", name, "--json", "--yes", password=PASSWORD)
+    assert b.returncode == 0, b.stderr
+    bought = json.loads(b.stdout)
+    assert "Confirmed" in b.stderr  # progress on stderr, JSON on stdout
+    assert Decimal(bought["shares"]) == Decimal(_shares(w3, dev, addr)).scaleb(-18)
+    h = json.loads(_cli(paths, "holdings", "--wallet", name, "--json").stdout)
+    assert Decimal(h["shares"]) == Decimal(bought["shares"])
+    assert Decimal(h["cost_basis_usdc"]) == Decimal("400")
+    bad = _cli(paths, "buy", "400", "--wallet", name, "--yes", password="wrong-password-1")
+    assert bad.returncode == 11 and "password" in bad.stderr.lower()
+    assert "Traceback" not in bad.stderr
+    s = _cli(paths, "sell", "100%", "--wallet", name, "--json", "--yes", password=PASSWORD)
+    assert s.returncode == 0, s.stderr
+    assert _shares(w3, dev, addr) == 0 and Decimal(json.loads(s.stdout)["usdc"]) > 390
+    log = json.loads(_cli(paths, "log", "--wallet", name, "--json").stdout)
+    assert {t["kind"] for t in log["transactions"]} == {"buy", "sell"}
+    broke = _cli(paths, "quote", "buy", "99999999", "--wallet", name)
+    assert broke.returncode == InsufficientBalance.exit_code and "USDC" in broke.stderr

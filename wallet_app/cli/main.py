@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: say so plainly, keep the details in the log only
+        log.exception("unexpected error in %s", args.command)
+        print(f"error: an unexpected internal error occurred ({type(exc).__name__}). "
+              "Please report it with the command you ran.",
+              file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -18,6 +19,8 @@ def _default(obj: Any) -> Any:
         return asdict(obj)
     if isinstance(obj, Path):
         return str(obj)
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
     if isinstance(obj, Enum):
         return obj.value
     if isinstance(obj, bytes):
