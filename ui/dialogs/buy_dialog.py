@@ -181,10 +181,6 @@ class BuyDialog(TradeDialog):
     def send_fn(self) -> Any:
         return self.service.buy
 
-    def focus_amount(self) -> None:
-        self.amount_edit.setFocus()
-        self.amount_edit.selectAll()
-
     def show_preview(self, q: BuyQuote) -> None:
         pv = self.preview
         pv.set("pay", usdc_text(q.usdc_in))

@@ -203,10 +203,6 @@ class SellDialog(TradeDialog):
     def send_fn(self) -> Any:
         return self.service.sell
 
-    def focus_amount(self) -> None:
-        self.amount_edit.setFocus()
-        self.amount_edit.selectAll()
-
     def show_preview(self, q: SellQuote) -> None:
         pv = self.preview
         pv.set("shares", fmt.format_token_amount(q.shares_in, "G100", 6))

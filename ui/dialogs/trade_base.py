@@ -629,8 +629,12 @@ class TradeDialog(QDialog):
     def show_done(self, result: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def focus_amount(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def focus_amount(self) -> None:
+        """Put the cursor back in the amount, selected, so a retry is one keystroke away."""
+        edit = getattr(self, "amount_edit", None)
+        if edit is not None:
+            edit.setFocus()
+            edit.selectAll()
 
 
 # -- shared formatting of preview rows ----------------------------------------------------
