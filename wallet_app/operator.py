@@ -22,7 +22,7 @@ from web3 import Web3
 from .chain.provider import RpcCallError
 from .chain.simulate import revert_data_from_error
 from .devnet import artifacts
-from .devnet.deploy import Deployment, _Tx
+from .devnet.deploy import Deployment, TxBatch
 from .errors import WalletError
 from .index import DEFAULT_RULES, RebalancePlan, compose, plan_rebalance
 from .index.inputs import MarketAsset
@@ -98,7 +98,7 @@ class Operator:
         ordered = [int(weights.get(c.symbol, 0)) for c in snap.constituents]
         if all(current[c.symbol] == w for c, w in zip(snap.constituents, ordered, strict=True)):
             return False
-        tx = _Tx(self.w3)
+        tx = TxBatch(self.w3)
         tx.send("setTargetWeights", self.address, self.deployment.vault,
                 self._contract.encode_abi("setTargetWeights", [ordered]),
                 200_000 + 15_000 * len(ordered))
@@ -108,7 +108,7 @@ class Operator:
     # ------------------------------------------------------------------ execution
 
     def refresh_nav(self) -> None:
-        tx = _Tx(self.w3)
+        tx = TxBatch(self.w3)
         tx.send("updateNav", self.address, self.deployment.vault,
                 self._contract.encode_abi("updateNav", []),
                 300_000 + 60_000 * len(self.deployment.tokens))
@@ -118,7 +118,7 @@ class Operator:
         snap = self.vault.snapshot()
         if snap.regime is regime:
             return False
-        tx = _Tx(self.w3)
+        tx = TxBatch(self.w3)
         tx.send("setRegime", self.address, self.deployment.vault,
                 self._contract.encode_abi("setRegime", [1 if regime is Regime.BEAR else 0]),
                 120_000)
@@ -193,7 +193,7 @@ class Operator:
                 progress(f"Rebalance: {side} legs {i + 1}-{i + len(batch)} of {len(legs)}")
             deadline = self.w3.eth.get_block("latest")["timestamp"] + DEADLINE_S
             self._preflight(batch, slippage_bps, deadline)
-            tx = _Tx(self.w3)
+            tx = TxBatch(self.w3)
             tx.send(f"rebalance {side} {i}", self.address, self.deployment.vault,
                     self._contract.encode_abi("rebalance", [batch, slippage_bps, deadline]),
                     300_000 + LEG_GAS * len(batch))

@@ -284,7 +284,7 @@ def _validate(constituents: Sequence[ConstituentSpec]) -> None:
             raise ValueError(f"{c.symbol}: price must be positive and weight non-negative")
 
 
-class _Tx:
+class TxBatch:
     """Sends transactions from Anvil's unlocked accounts without per-transaction round trips.
 
     Nonces are counted locally from the pending count, gas limits are given explicitly, and
@@ -429,7 +429,7 @@ def deploy_market(
     deployer, owner, operator = roles["deployer"], roles["owner"], roles["operator"]
     chain_id = w3.eth.chain_id
     gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
-    tx = _Tx(w3)
+    tx = TxBatch(w3)
 
     # 1. Core contracts, addresses known in advance from the deployer's nonces.
     n0 = tx.nonce(deployer)
@@ -598,7 +598,7 @@ def fund(w3: Web3, deployment: Deployment, address: str, eth: Decimal, usdc: Dec
     """Faucet: send ``eth`` ETH and mint ``usdc`` USDC to ``address`` (from account 0)."""
     to = Web3.to_checksum_address(address)
     deployer = deployment.roles["deployer"]
-    tx = _Tx(w3)
+    tx = TxBatch(w3)
     if eth > 0:
         tx.send("faucet ETH", deployer, to, "0x", 21_000, value=to_units(eth, 18))
     if usdc > 0:
@@ -682,7 +682,7 @@ def set_prices(
     """
     tokens = [deployment.token(sym) for sym in prices]
     reserves = _all_reserves(w3, deployment, tokens)
-    tx = _Tx(w3)
+    tx = TxBatch(w3)
     spots: dict[str, Decimal] = {}
     _automine(w3, False)
     try:
@@ -700,7 +700,7 @@ def _automine(w3: Web3, on: bool) -> None:
     w3.provider.make_request("evm_setAutomine", [on])  # type: ignore[arg-type]
 
 
-def _queue_price_moves(tx: _Tx, deployment: Deployment, prices: Mapping[str, Decimal],
+def _queue_price_moves(tx: TxBatch, deployment: Deployment, prices: Mapping[str, Decimal],
                        tokens: Sequence[TokenInfo], reserves: list[tuple[int, int, bool]],
                        spots: dict[str, Decimal]) -> None:
     """Queue each feed update and pool arbitrage; ``spots`` gets the new pool prices."""
@@ -779,7 +779,7 @@ def set_price(
 def refresh(w3: Web3, deployment: Deployment) -> None:
     """The keeper's job: the operator refreshes the vault's NAV cache from the feeds."""
     vault_c = contract(w3, deployment, "IndexVault")
-    tx = _Tx(w3)
+    tx = TxBatch(w3)
     n = len(deployment.tokens)
     tx.send(
         "updateNav",

@@ -134,7 +134,7 @@ def seed_index(w3: Web3, deployment: Deployment, clock: MarketClock) -> None:
     from ..chain.registry import get_chain
     from ..operator import Operator
     from ..vault import VaultClient
-    from .deploy import _Tx, contract
+    from .deploy import TxBatch, contract
 
     chain = get_chain("devnet")
     client = ChainClient(type(chain)(**{**chain.__dict__, "rpc_url": w3.provider.endpoint_uri}))
@@ -149,7 +149,7 @@ def seed_index(w3: Web3, deployment: Deployment, clock: MarketClock) -> None:
     vault_c = contract(w3, deployment, "IndexVault")
     amount = int(SEED_USDC.scaleb(6))
     deadline = w3.eth.get_block("latest")["timestamp"] + 3600
-    tx = _Tx(w3)
+    tx = TxBatch(w3)
     tx.send("seed approve", maker, usdc.address,
             usdc.encode_abi("approve", [deployment.vault, amount]), 100_000)
     tx.send("seed buy", maker, deployment.vault,
