@@ -718,7 +718,7 @@ class WalletService:
             gas_limit = 260_000 if uses_permit else 320_000
             gas = fee_presets(client, gas_limit, gas_expected=gas_limit * 3 // 4,
                               eth_usd=eth_usd)[fee_preset]
-            sender._check_funds(addr, 0, gas.gas_limit, gas.max_fee_per_gas_wei)
+            sender.check_funds(addr, 0, gas.gas_limit, gas.max_fee_per_gas_wei)
         nav = snap.nav_per_share
         shares_dec = to_decimal(simulated_shares, SHARE_DECIMALS)
         min_dec = to_decimal(min_shares, SHARE_DECIMALS)

@@ -219,7 +219,7 @@ class Sender:
             tx["to"] = to_checksum_address(req.to)
         return tx
 
-    def _check_funds(self, sender: str, value: int, gas: int, max_fee: int) -> None:
+    def check_funds(self, sender: str, value: int, gas: int, max_fee: int) -> None:
         needed = value + gas * max_fee
         balance = self.client.get_balance(sender, "pending")
         if balance < needed:
@@ -292,7 +292,7 @@ class Sender:
         tx = self._unsigned(req, None, gas_limit, fees.max_fee_per_gas_wei,
                             fees.max_priority_fee_wei)
         if check_funds:
-            self._check_funds(req.sender, int(req.value_wei), gas_limit,
+            self.check_funds(req.sender, int(req.value_wei), gas_limit,
                               fees.max_fee_per_gas_wei)
         gas = to_gas_estimate(fees, gas_limit, gas_expected=sim.gas_expected, eth_usd=eth_usd)
         return PreparedTx(tx, gas, sim)
@@ -533,7 +533,7 @@ class Sender:
                                              "value": tx["value"], "data": req.data,
                                              "gas": tx["gas"]},
                                decoder=self.decoder, estimate=False)
-            self._check_funds(sender, int(req.value_wei), tx["gas"], max_fee)
+            self.check_funds(sender, int(req.value_wei), tx["gas"], max_fee)
             self._progress(progress, "signing", "Waiting for the signature", entry.tx_hash, t0)
             raw = bytes(sign(dict(tx)))
             new_hash = self._verify_signed(raw, tx, sender)
