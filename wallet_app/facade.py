@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +64,8 @@ FEE_PRESETS = ("low", "market", "aggressive")
 DEADLINE_S = 20 * 60
 USDC_DECIMALS = 6
 EVENT_SOURCE = "vault"
+#: How long a lens read may serve the position screen after the index screen made it.
+SNAPSHOT_REUSE_S = 2.0
 
 
 # --------------------------------------------------------------------------- errors
@@ -200,6 +203,7 @@ class WalletService:
         self._chain: ChainInfo | None = None
         self._devnet: Any = None  # deployment record on the devnet
         self._last_snapshot: VaultSnapshot | None = None
+        self._last_snapshot_at = 0.0  # time.monotonic() of that read
         self._status = NetworkStatus(self.settings.network, "", 0, "", False)
         self._permit_domain: dict[str, tuple[str, str] | None] = {}
         self.driver: Any = None  # the devnet's demo market driver, when running
@@ -461,7 +465,7 @@ class WalletService:
                 f"{client.chain.name}. Check the network and RPC URL in Settings.") from None
         if snap.chain_id != client.chain_id:
             raise WrongNetwork(client.chain_id, snap.chain_id, client.host, client.chain.name)
-        self._last_snapshot = snap
+        self._last_snapshot, self._last_snapshot_at = snap, time.monotonic()
         self._status = dataclasses.replace(self._status, connected=True, error=None,
                                            block_number=snap.block_number,
                                            last_ok=datetime.now(UTC))
@@ -591,7 +595,14 @@ class WalletService:
         addr = self.active_address()
         if addr is None:
             return None
-        snap = self._snapshot(addr)
+        # A refresh asks for the index and the position together: the lens read for the
+        # index moments ago already holds the user's balances, so it is reused (a trade
+        # clears it, so a position after a trade is always read fresh).
+        recent = self._last_snapshot
+        if recent is None or recent.account.lower() != addr.lower() or \
+                time.monotonic() - self._last_snapshot_at > SNAPSHOT_REUSE_S:
+            recent = self._snapshot(addr)
+        snap = recent
         basis = self.journal.position(addr, snap.chain_id)
         value = to_decimal(snap.share_value, snap.usdc_decimals)
         shares = to_decimal(snap.shares, SHARE_DECIMALS)
@@ -827,6 +838,7 @@ class WalletService:
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The buy failed on-chain.")
                                   + " Your USDC was not spent.")
+            self._last_snapshot = None
             return self._journal_trade("buy", dict(result.receipt or {}), result.tx_hash,
                                        result.block_number, result.fee_paid_wei, addr,
                                        snap.usdc)
@@ -855,6 +867,7 @@ class WalletService:
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The sell failed on-chain.")
                                   + " You keep your shares.")
+            self._last_snapshot = None
             return self._journal_trade("sell", dict(result.receipt or {}), result.tx_hash,
                                        result.block_number, result.fee_paid_wei, addr,
                                        snap.usdc)
@@ -879,11 +892,13 @@ class WalletService:
     def speed_up(self, tx_hash: str) -> TxRecord:
         client, _, sender = self._need()
         res = sender.speed_up(tx_hash, self._sign_fn(client.chain_id), wait=False)
+        self._last_snapshot = None
         return res.record
 
     def cancel(self, tx_hash: str) -> TxRecord:
         client, _, sender = self._need()
         res = sender.cancel(tx_hash, self._sign_fn(client.chain_id), wait=False)
+        self._last_snapshot = None
         return res.record
 
     def export_csv(self, path: Path) -> int:
@@ -911,6 +926,7 @@ class WalletService:
         assert self._client is not None
         fund(Web3(Web3.HTTPProvider(self._client.chain.rpc_url)), self._devnet, addr, eth,
              usdc)
+        self._last_snapshot = None  # balances changed: the next read goes to the chain
 
     def ensure_devnet(self, progress: Callable[[str], None] | None = None) -> NetworkStatus:
         """The embedded default: start, deploy and seed the local devnet if the settings
@@ -952,7 +968,9 @@ class WalletService:
         if self.driver is None:
             self.driver = MarketDriver(self.paths, self._client.chain.rpc_url, self._devnet,
                                        hold=self._trade_lock)
-        return [self.driver.tick(progress) for _ in range(days)]
+        reports = [self.driver.tick(progress) for _ in range(days)]
+        self._last_snapshot = None
+        return reports
 
     def close(self) -> None:
         if self.driver is not None:
