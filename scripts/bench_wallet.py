@@ -46,7 +46,7 @@ def main() -> int:
         svc.create_wallet(name, "bench-Quartz-81-meadow")
         svc.connect()
         svc.faucet(eth=Decimal(50), usdc=Decimal(1_000_000))
-        client = svc._client
+        client = svc.session.client
         assert client is not None
         svc.index_state()
         svc.sync_events()

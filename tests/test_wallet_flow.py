@@ -108,8 +108,8 @@ def _shares(w3: Web3, dev: Devnet, addr: str) -> int:
 
 
 def _operator(svc: WalletService, w3: Web3, dev: Devnet) -> Operator:
-    assert svc._vault is not None
-    return Operator(w3, dev.deployment, svc._vault)
+    assert svc.session.vault is not None
+    return Operator(w3, dev.deployment, svc.session.vault)
 
 
 def test_full_journey(svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: Web3) -> None:
@@ -185,7 +185,7 @@ def test_price_moves_past_slippage(svc: WalletService, devnet: tuple[AppPaths, D
     assert addr
     q = svc.quote_buy(Decimal("800"), slippage_bps=50)
     before = _usdc(w3, dev, addr)
-    snap = svc._snapshot()
+    snap = svc.session.snapshot()
     moved = {c.symbol: Decimal(c.price18).scaleb(-18) * Decimal("1.03")
              for c in snap.constituents}
     set_prices(w3, dev.deployment, moved, refresh_nav=True)
@@ -211,14 +211,14 @@ def test_deadline_passed(svc: WalletService, devnet: tuple[AppPaths, Devnet],
     before = _usdc(w3, dev, addr)
     w3.provider.make_request("evm_increaseTime", [DEADLINE_S + 60])
     w3.provider.make_request("evm_mine", [])
-    Operator(w3, dev.deployment, svc._vault).refresh_nav()  # type: ignore[arg-type]
+    Operator(w3, dev.deployment, svc.session.vault).refresh_nav()  # type: ignore[arg-type]
     with pytest.raises(QuoteExpired, match="quote has expired"):
         svc.buy(q)
     # The vault's own check, if a stale deadline ever reached it: a decoded, plain reason.
-    assert svc._sender is not None and svc._vault is not None
-    data = svc._vault.buy_data(10**8, 0, addr, q.deadline)
+    assert svc.session.sender is not None and svc.session.vault is not None
+    data = svc.session.vault.buy_data(10**8, 0, addr, q.deadline)
     with pytest.raises(TransactionReverted, match="after its deadline"):
-        svc._sender.prepare(TxRequest(sender=addr, to=dev.deployment.vault, data=data))
+        svc.session.sender.prepare(TxRequest(sender=addr, to=dev.deployment.vault, data=data))
     assert _usdc(w3, dev, addr) == before
 
 
@@ -370,7 +370,7 @@ def test_killed_after_broadcast_then_restarted(svc: WalletService,
     try:
         restarted.select_wallet(name)
         restarted.connect()
-        client = restarted._client
+        client = restarted.session.client
         assert client is not None
         assert client.provider.send_count == 0  # reconcile found it mined: no resend
         txs = [t for t in restarted.transactions() if t.kind == "buy"]
@@ -384,7 +384,7 @@ def test_killed_after_broadcast_then_restarted(svc: WalletService,
 
 
 def test_dashboard_refresh_is_two_requests(svc: WalletService) -> None:
-    client = svc._client
+    client = svc.session.client
     assert client is not None
     svc.index_state()
     svc.sync_events()

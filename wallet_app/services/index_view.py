@@ -1,0 +1,158 @@
+"""The Index screen's data: the lens snapshot turned into an :class:`IndexState`, the
+vault's event log (cached in the journal), NAV history and the strategy text.
+
+Everything here is read-only: no key is touched, nothing is signed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ..errors import WalletError
+from ..index import next_rebalance
+from ..journal import CachedEvent
+from ..models import Gauge, IndexEvent, IndexState
+from ..vault import to_index_state
+from .session import Session
+from .types import EVENT_SOURCE, StrategyInfo
+
+#: The kinds the index's transactions log shows (NAV points feed the chart instead).
+LOG_KINDS = ["rebalance", "regime", "fee", "weights", "constituent", "pause", "buy", "sell",
+             "redeem_in_kind"]
+
+
+class IndexViewService:
+    """What a holder sees of the index, read from the pinned lens and the vault's events."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _clock(self) -> Any:
+        if not self.s.is_devnet:
+            return None
+        from ..devnet.embedded import clock_path
+        from ..devnet.market_clock import MarketClock
+
+        return MarketClock.load(clock_path(self.s.paths))
+
+    @staticmethod
+    def _gauge(clock: Any) -> Gauge | None:
+        if clock is None:
+            return None
+        latest = clock.regime().latest
+        return latest.gauge if latest else None
+
+    def index_state(self) -> IndexState:
+        """The Index screen: one lens call (plus local files: gauge, NAV history)."""
+        snap = self.s.snapshot(self.s.active_address())
+        clock = self._clock()
+        changes = None
+        if clock is not None:
+            changes = {s: c for s in clock.prices() if (c := clock.change(s, 1)) is not None}
+        chain_now = datetime.fromtimestamp(snap.timestamp, UTC)
+        hist = self._nav_points()
+        return to_index_state(
+            snap, gauge=self._gauge(clock), price_changes=changes,
+            change_24h=change_since(hist, snap.nav_per_share, chain_now, 1),
+            change_7d=change_since(hist, snap.nav_per_share, chain_now, 7),
+            next_rebalance=next_rebalance(chain_now))
+
+    def sync_events(self) -> int:
+        """Fetch new vault events into the journal's cache (one eth_getLogs)."""
+        client, vault, _ = self.s.need()
+        chain_id = client.chain_id
+        last = self.s.journal.last_scanned_block(chain_id, EVENT_SOURCE)
+        head = self.s.last_snapshot.block_number if self.s.last_snapshot \
+            else client.block_number()
+        start = 0 if last is None else last + 1
+        if start > head:
+            return 0
+        events = vault.events(start, head)
+        cached = [CachedEvent(e.block_number, e.tx_hash, e.log_index, e.kind, {
+            "summary": e.summary, "account": e.account,
+            "usdc": None if e.usdc is None else str(e.usdc),
+            "shares": None if e.shares is None else str(e.shares)}, e.timestamp)
+            for e in events]
+        return self.s.journal.add_index_events(chain_id, EVENT_SOURCE, cached, head)
+
+    def _sync_quietly(self) -> None:
+        try:
+            self.sync_events()
+        except WalletError as exc:  # offline: the cached log still shows
+            self.s.rpc_guard(exc)
+
+    def _nav_points(self) -> list[tuple[datetime, Decimal]]:
+        if self.s.client is None:
+            return []
+        rows = self.s.journal.index_events(self.s.client.chain_id, EVENT_SOURCE,
+                                           kinds=["nav"], newest_first=False)
+        return [(r.timestamp, Decimal(r.payload["usdc"])) for r in rows
+                if r.timestamp and r.payload.get("usdc")]
+
+    def nav_history(self) -> list[tuple[datetime, Decimal]]:
+        """NAV per share over (chain) time, from the vault's NavUpdated events."""
+        self._sync_quietly()
+        return self._nav_points()
+
+    def index_events(self, limit: int = 200) -> list[IndexEvent]:
+        """The index's transactions log: rebalances, regime switches, fee changes, trades."""
+        self._sync_quietly()
+        if self.s.client is None:
+            return []
+        rows = self.s.journal.index_events(self.s.client.chain_id, EVENT_SOURCE,
+                                           kinds=LOG_KINDS, limit=limit)
+        out = []
+        for r in rows:
+            p = r.payload
+            out.append(IndexEvent(
+                block_number=r.block_number, tx_hash=r.tx_hash, log_index=r.log_index,
+                kind=r.kind, summary=p.get("summary", r.kind), timestamp=r.timestamp,
+                account=p.get("account"),
+                usdc=Decimal(p["usdc"]) if p.get("usdc") else None,
+                shares=Decimal(p["shares"]) if p.get("shares") else None))
+        return out
+
+    def strategy(self) -> StrategyInfo:
+        """The methodology in words, with the thresholds the engine actually uses."""
+        from ..index.rules import DEFAULT_RULES as R
+
+        return StrategyInfo(
+            title="TM Global 100: the rules",
+            paragraphs=[
+                "The index holds the 100 largest crypto assets by market cap while the "
+                "market regime is bullish, and 100% USDC while it is bearish.",
+                "Stablecoins, wrapped and bridged copies, liquid-staking tokens, tokenized "
+                "gold and funds are never eligible; neither is an asset trading under "
+                "1,000,000 USD a day.",
+                "Weights follow market caps, capped at 25% per asset; the excess goes to the "
+                "others in proportion. Weights are whole basis points summing to 100%.",
+                "The regime compares the total market cap with its 200-day average. It "
+                "turns Bull after 3 daily closes 5% above the average, and Bear after 3 "
+                "closes 5% below; a flip triggers an immediate switch.",
+                "The index is reconstituted and reweighted every Monday 00:00 UTC. Trades "
+                "under 10 bp of drift or under 10 USDC are skipped to save costs.",
+            ],
+            rules=[
+                ("Constituents", str(R.size)),
+                ("Weight cap", f"{Decimal(R.cap.numerator) / R.cap.denominator:.0%}"),
+                ("Buffer (members stay while ranked)", f"<= {R.buffer_rank}"),
+                ("Liquidity floor", f"{R.min_volume_usd or 0:,} USD/day"),
+                ("Regime signal", f"{R.sma_days}-day SMA of total market cap"),
+                ("Flip threshold", f"±{R.flip_threshold:.0%} for {R.confirm_days} closes"),
+                ("Rebalance", "Weekly, Monday 00:00 UTC"),
+                ("Drift / minimum trade", f"{R.drift_floor_bps} bp / {R.min_leg_usdc} USDC"),
+                ("Buy / sell fee (max)", f"{Decimal(R.buy_fee_bps) / 100}% / "
+                 f"{Decimal(R.sell_fee_bps) / 100}% ({Decimal(R.max_fee_bps) / 100}%)"),
+            ])
+
+
+def change_since(points: list[tuple[datetime, Decimal]], now_value: Decimal, now: datetime,
+                 days: int) -> Decimal | None:
+    """NAV change over ``days`` from the NAV history (None when history is too short)."""
+    cutoff = now - timedelta(days=days)
+    older = [v for t, v in points if t <= cutoff]
+    if not older or older[-1] == 0:
+        return None
+    return now_value / older[-1] - 1

@@ -1,0 +1,251 @@
+"""The state every service shares: settings, keys, journal, the chain connection, the
+active wallet and the last lens read.
+
+One :class:`Session` per facade. The services hold a reference to it and never to each
+other's internals, so a capability can be added as a new service without touching the
+others. Chain state is guarded by :attr:`Session.lock`; trades and the devnet's market
+driver share :attr:`Session.trade_lock` so a simulated day never passes between a trade's
+final check and its transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from ..chain.errors import ChainError, RpcUnavailable, WrongNetwork
+from ..chain.provider import ChainClient
+from ..chain.registry import ChainInfo, resolve_chain
+from ..chain.sender import Sender
+from ..chain.simulate import error_from_web3
+from ..config import Settings, load_settings, save_settings
+from ..errors import WalletError
+from ..journal import Journal
+from ..keys import WalletInfo, WalletLocked, WalletManager
+from ..paths import AppPaths, app_paths
+from ..vault import VaultClient, VaultSnapshot
+from .types import NetworkStatus, NotDeployed, NoWallet
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """Shared core state behind the facade (see the module docstring)."""
+
+    def __init__(self, paths: AppPaths | None = None, settings: Settings | None = None) -> None:
+        self.paths = (paths or app_paths()).ensure()
+        self.settings = settings or load_settings(self.paths)
+        self.keys = WalletManager(self.paths, self.settings)
+        self.journal = Journal.for_paths(self.paths)
+        self.lock = threading.RLock()
+        self.trade_lock = threading.Lock()
+        self.client: ChainClient | None = None
+        self.sender: Sender | None = None
+        self.vault: VaultClient | None = None
+        self.chain: ChainInfo | None = None
+        self.devnet: Any = None  # deployment record on the devnet
+        self.last_snapshot: VaultSnapshot | None = None
+        self.last_snapshot_at = 0.0  # time.monotonic() of that read
+        self.status = NetworkStatus(self.settings.network, "", 0, "", False)
+        #: Called with the active address after every successful connect (reconcile).
+        self.on_connect: list[Callable[[str], None]] = []
+
+    # ------------------------------------------------------------------ settings
+
+    def save_settings(self, settings: Settings) -> None:
+        """Validate, store and (when the network changed) reconnect with a chain-id check."""
+        settings.validate()
+        net_changed = (settings.network, settings.rpc_url, settings.chain_id) != (
+            self.settings.network, self.settings.rpc_url, self.settings.chain_id)
+        if net_changed:
+            probe = ChainClient(resolve_chain(settings, self.paths), retries=0)
+            try:
+                probe.connect()
+            finally:
+                probe.close()
+        save_settings(settings, self.paths)
+        self.settings = settings
+        self.keys.settings = settings  # the idle-lock timeout follows the new value
+        if net_changed:
+            self.disconnect()
+            with contextlib.suppress(WalletError):
+                self.connect()
+
+    # ------------------------------------------------------------------ connection
+
+    def disconnect(self) -> None:
+        with self.lock:
+            if self.client is not None:
+                self.client.close()
+            self.client = self.sender = self.vault = None
+            self.last_snapshot = None
+
+    def connect(self) -> NetworkStatus:
+        """Connect to the configured network, check its chain id, find the vault, reconcile."""
+        with self.lock:
+            chain = resolve_chain(self.settings, self.paths)
+            client = ChainClient(chain)
+            try:
+                client.connect()
+                block = client.block_number()
+            except WalletError as exc:
+                client.close()
+                self.status = NetworkStatus(chain.key, chain.name, chain.chain_id,
+                                            chain.rpc_url, False, error=str(exc),
+                                            is_devnet=chain.is_devnet,
+                                            last_ok=self.status.last_ok)
+                raise
+            vault_addr, lens_addr = self._vault_addresses(chain)
+            self.client, self.chain = client, chain
+            self.vault = VaultClient(client, vault_addr, lens_addr)
+            self.sender = Sender(client, self.journal, decoder=VaultClient.revert_decoder())
+            self.status = NetworkStatus(chain.key, chain.name, chain.chain_id, chain.rpc_url,
+                                        True, block, datetime.now(UTC),
+                                        is_devnet=chain.is_devnet)
+        addr = self.active_address()
+        if addr:
+            try:
+                for hook in self.on_connect:
+                    hook(addr)
+            except ChainError as exc:
+                log.warning("reconcile failed: %s", type(exc).__name__)
+        return self.status
+
+    def _vault_addresses(self, chain: ChainInfo) -> tuple[str, str]:
+        if chain.is_devnet:
+            from ..devnet.deploy import Deployment
+            from ..devnet.embedded import deployment_path
+
+            path = deployment_path(self.paths)
+            if not path.is_file():
+                raise NotDeployed("The devnet runs but has no index deployed. Start it with "
+                                  "`index-wallet devnet up` (or `make demo`).")
+            self.devnet = Deployment.load(path)
+            return self.devnet.vault, self.devnet.lens
+        extra = self.settings.extra
+        vault, lens = extra.get("vault_address"), extra.get("lens_address")
+        if not vault or not lens:
+            raise NotDeployed(
+                f"No Global 100 vault is configured for {chain.name}. Add vault_address and "
+                f"lens_address to {self.paths.settings_file}, or choose the devnet.")
+        return to_checksum_address(vault), to_checksum_address(lens)
+
+    def refresh_status(self) -> NetworkStatus:
+        """One block-number request; marks the connection up or down."""
+        client = self.client
+        if client is None:
+            try:
+                return self.connect()
+            except WalletError:
+                return self.status
+        try:
+            block = client.block_number()
+        except WalletError as exc:
+            self.status = dataclasses.replace(self.status, connected=False, error=str(exc))
+        else:
+            self.status = dataclasses.replace(self.status, connected=True, error=None,
+                                              block_number=block, last_ok=datetime.now(UTC))
+        return self.status
+
+    @property
+    def is_devnet(self) -> bool:
+        return bool(self.chain and self.chain.is_devnet)
+
+    def need(self) -> tuple[ChainClient, VaultClient, Sender]:
+        """The connected chain client, vault client and sender (connecting if needed)."""
+        if self.client is None or self.vault is None or self.sender is None:
+            self.connect()
+        assert self.client and self.vault and self.sender
+        return self.client, self.vault, self.sender
+
+    def rpc_guard(self, exc: WalletError) -> None:
+        """Mark the connection down when ``exc`` says the node is unreachable."""
+        if isinstance(exc, RpcUnavailable):
+            self.status = dataclasses.replace(self.status, connected=False, error=str(exc))
+
+    def forget_snapshot(self) -> None:
+        """Balances changed (a write of ours): the next read goes to the chain."""
+        self.last_snapshot = None
+
+    def snapshot(self, account: str | None = None) -> VaultSnapshot:
+        """One lens read, with the chain id it reports checked against the connection."""
+        client, vault, _ = self.need()
+        try:
+            snap = vault.snapshot(account)
+        except WalletError as exc:
+            self.rpc_guard(exc)
+            raise
+        except Exception as exc:  # web3 decoding/contract errors: never shown raw
+            mapped = error_from_web3(exc, VaultClient.revert_decoder())
+            if mapped is not None:
+                raise mapped from None
+            # No lens answer where one was deployed: usually another chain behind the URL.
+            client.check_chain_id()
+            raise NotDeployed(
+                f"The index contracts do not answer at {vault.lens_address} on "
+                f"{client.chain.name}. Check the network and RPC URL in Settings.") from None
+        if snap.chain_id != client.chain_id:
+            raise WrongNetwork(client.chain_id, snap.chain_id, client.host, client.chain.name)
+        self.last_snapshot, self.last_snapshot_at = snap, time.monotonic()
+        self.status = dataclasses.replace(self.status, connected=True, error=None,
+                                          block_number=snap.block_number,
+                                          last_ok=datetime.now(UTC))
+        return snap
+
+    def recent_snapshot(self, account: str, max_age_s: float) -> VaultSnapshot:
+        """The last lens read when it is for ``account`` and younger than ``max_age_s``,
+        else a fresh one."""
+        recent = self.last_snapshot
+        if recent is None or recent.account.lower() != account.lower() or \
+                time.monotonic() - self.last_snapshot_at > max_age_s:
+            recent = self.snapshot(account)
+        return recent
+
+    # ------------------------------------------------------------------ active wallet
+
+    def active_wallet(self) -> WalletInfo | None:
+        wallets = self.keys.list()
+        for w in wallets:
+            if w.name == self.settings.active_wallet:
+                return w
+        return wallets[0] if wallets else None
+
+    def active_address(self) -> str | None:
+        w = self.active_wallet()
+        return w.accounts[0].address if w and w.accounts else None
+
+    def require_address(self) -> str:
+        addr = self.active_address()
+        if addr is None:
+            raise NoWallet()
+        return addr
+
+    def active_name(self) -> str:
+        w = self.active_wallet()
+        if w is None:
+            raise NoWallet()
+        return w.name
+
+    def sign_fn(self, chain_id: int) -> Callable[[dict[str, Any]], bytes]:
+        """A transaction signer for the active wallet (refused at once when locked)."""
+        name = self.active_name()
+        if not self.keys.is_unlocked(name):
+            raise WalletLocked(name)
+
+        def sign(tx: dict[str, Any]) -> bytes:
+            return self.keys.sign_transaction(name, 0, tx, chain_id)
+
+        return sign
+
+    def close(self) -> None:
+        self.disconnect()
+        self.keys.close()
+        self.journal.close()

@@ -1,0 +1,286 @@
+"""Trading: quotes (simulated previews) and the signed buy and sell.
+
+A quote reads the index once, prices the trade, and when the wallet is unlocked simulates
+the exact transaction that would be sent. A trade re-reads the chain, checks the chain id
+and the quote's deadline, signs locally (permit + buy in one transaction where the token
+supports EIP-2612), journals, broadcasts and records the outcome from the receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from ..chain.fees import fee_presets
+from ..chain.sender import SendProgress, TxRequest
+from ..models import BalanceChange, BuyQuote, SellQuote, TxStatus
+from ..vault import SHARE_DECIMALS, VaultSnapshot, to_decimal
+from .history import HistoryService
+from .session import Session
+from .types import (
+    DEADLINE_S,
+    FEE_PRESETS,
+    USDC_DECIMALS,
+    InsufficientBalance,
+    InvalidAmount,
+    QuoteExpired,
+    TradeFailed,
+    TradeResult,
+    TradingClosed,
+    bps_of,
+    parse_amount,
+)
+
+
+class TradingService:
+    """Buy and sell the index for the active wallet."""
+
+    def __init__(self, session: Session, history: HistoryService) -> None:
+        self.s = session
+        self.history = history
+        self._permit_domain: dict[str, tuple[str, str] | None] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _eth_usd(snap: VaultSnapshot) -> Decimal | None:
+        for c in snap.constituents:
+            if c.symbol in ("ETH", "WETH") and c.price18:
+                return to_decimal(c.price18, 18)
+        return None
+
+    def _slippage(self, slippage_bps: int | None) -> int:
+        s = self.s.settings.slippage_bps if slippage_bps is None else int(slippage_bps)
+        if not 1 <= s <= 1000:
+            raise InvalidAmount("Slippage must be between 0.01% and 10%.")
+        return s
+
+    def _open_for_trading(self, snap: VaultSnapshot, buying: bool) -> VaultSnapshot:
+        if buying and snap.paused:
+            raise TradingClosed("Buying is paused by the index guardian. You can still sell "
+                                "and redeem in kind.")
+        if not snap.nav_fresh:
+            if self.s.is_devnet and self.s.devnet is not None:
+                self._devnet_keeper()  # the devnet's keeper refreshes prices on demand
+                return self.s.snapshot(snap.account)
+            raise TradingClosed(
+                "The index's prices have not been refreshed recently, so trading at NAV is "
+                "paused for safety. Try again in a few minutes; in-kind exits stay open.")
+        return snap
+
+    def _devnet_keeper(self) -> None:
+        from web3 import Web3
+
+        from ..devnet.deploy import refresh
+
+        assert self.s.client is not None
+        refresh(Web3(Web3.HTTPProvider(self.s.client.chain.rpc_url)), self.s.devnet)
+
+    def _permit_supported(self, usdc: str) -> tuple[str, str] | None:
+        if usdc not in self._permit_domain:
+            _, vault, _ = self.s.need()
+            try:
+                self._permit_domain[usdc] = vault.usdc_permit_domain(usdc)
+            except Exception:  # noqa: BLE001 - no EIP-5267: fall back to approve + buy
+                self._permit_domain[usdc] = None
+        return self._permit_domain[usdc]
+
+    def _permit_signature(self, snap: VaultSnapshot, amount: int, deadline: int) -> Any:
+        domain = self._permit_supported(snap.usdc)
+        assert domain is not None
+        keys = self.s.keys
+        typed = keys.permit_typed_data(
+            token_name=domain[0], version=domain[1], chain_id=snap.chain_id,
+            verifying_contract=snap.usdc, owner=snap.account, spender=snap.vault,
+            value=amount, nonce=snap.usdc_permit_nonce, deadline=deadline)
+        return keys.sign_typed_data(self.s.active_name(), 0, typed, snap.chain_id)
+
+    def _buy_data(self, snap: VaultSnapshot, amount: int, min_shares: int, deadline: int,
+                  permit: bool) -> bytes:
+        _, vault, _ = self.s.need()
+        if permit:
+            sig = self._permit_signature(snap, amount, deadline)
+            return vault.buy_with_permit_data(amount, min_shares, snap.account, deadline,
+                                              sig.v, sig.r_bytes, sig.s.to_bytes(32, "big"))
+        return vault.buy_data(amount, min_shares, snap.account, deadline)
+
+    @staticmethod
+    def _progress(progress: Callable[[str], None] | None
+                  ) -> Callable[[SendProgress], None] | None:
+        if progress is None:
+            return None
+
+        def forward(p: SendProgress) -> None:
+            progress(p.message + (f" ({p.tx_hash})" if p.tx_hash and p.stage in (
+                "broadcast", "journaled") else ""))
+
+        return forward
+
+    @staticmethod
+    def _check_deadline(deadline: int, snap: VaultSnapshot) -> None:
+        if snap.timestamp >= deadline - 30:
+            raise QuoteExpired("The quote has expired (the market moved on since it was "
+                               "made). Review the refreshed quote and confirm again.")
+
+    # ------------------------------------------------------------------ quotes
+
+    def quote_buy(self, usdc: Decimal | str, slippage_bps: int | None = None,
+                  fee_preset: str = "market") -> BuyQuote:
+        """Preview a buy: fee, shares, minimum out, gas, balance changes (simulated)."""
+        addr = self.s.require_address()
+        if fee_preset not in FEE_PRESETS:
+            raise InvalidAmount(f"Unknown fee preset {fee_preset!r}.")
+        amount = parse_amount(usdc, USDC_DECIMALS, "USDC amount")
+        slip = self._slippage(slippage_bps)
+        client, vault, sender = self.s.need()
+        snap = self._open_for_trading(self.s.snapshot(addr), buying=True)
+        if snap.usdc_balance < amount:
+            raise InsufficientBalance(
+                f"You have {to_decimal(snap.usdc_balance, 6)} USDC, less than the "
+                f"{to_decimal(amount, 6)} USDC you want to spend. Lower the amount or add "
+                "USDC to this address.")
+        deadline = snap.timestamp + DEADLINE_S
+        needs_approval = snap.usdc_allowance < amount
+        uses_permit = needs_approval and self._permit_supported(snap.usdc) is not None
+        expected = vault.preview_deposit(amount, block=snap.block_number)
+        min_shares = expected * (10_000 - slip) // 10_000
+        unlocked = self.s.keys.is_unlocked(self.s.active_name())
+        can_simulate = not needs_approval or (uses_permit and unlocked)
+        eth_usd = self._eth_usd(snap)
+        simulated_shares = expected
+        if can_simulate:
+            data = self._buy_data(snap, amount, min_shares, deadline, uses_permit)
+            prepared = sender.prepare(TxRequest(sender=addr, to=snap.vault, data=data,
+                                                kind="buy", preset=fee_preset),
+                                      eth_usd=eth_usd)
+            gas = prepared.gas
+            ret = prepared.simulation.return_data
+            if ret and len(ret) >= 32:
+                simulated_shares = int.from_bytes(ret[:32], "big")
+        else:
+            # Locked and no allowance: price the buy at the vault's measured cost plus the
+            # permit or the approval; the exact transaction is simulated before signing.
+            gas_limit = 260_000 if uses_permit else 320_000
+            gas = fee_presets(client, gas_limit, gas_expected=gas_limit * 3 // 4,
+                              eth_usd=eth_usd)[fee_preset]
+            sender.check_funds(addr, 0, gas.gas_limit, gas.max_fee_per_gas_wei)
+        nav = snap.nav_per_share
+        shares_dec = to_decimal(simulated_shares, SHARE_DECIMALS)
+        min_dec = to_decimal(min_shares, SHARE_DECIMALS)
+        return BuyQuote(
+            usdc_in=to_decimal(amount, 6),
+            fee_usdc=to_decimal(bps_of(amount, snap.buy_fee_bps), 6),
+            fee_bps=snap.buy_fee_bps, expected_shares=shares_dec, min_shares_out=min_dec,
+            min_value_usdc=(min_dec * nav).quantize(Decimal("0.01"), rounding=ROUND_DOWN),
+            slippage_bps=slip, nav_per_share=nav, needs_approval=needs_approval,
+            uses_permit=uses_permit, gas=gas,
+            balance_changes=[BalanceChange("USDC", -to_decimal(amount, 6)),
+                             BalanceChange(snap.share_symbol, shares_dec),
+                             BalanceChange("ETH", -gas.expected_fee_eth)],
+            deadline=deadline, simulated=can_simulate,
+            usdc_balance=to_decimal(snap.usdc_balance, 6))
+
+    def quote_sell(self, shares: Decimal | str, slippage_bps: int | None = None,
+                   fee_preset: str = "market") -> SellQuote:
+        """Preview a sell: payout simulated on-chain, fee, minimum out and the path."""
+        addr = self.s.require_address()
+        amount = parse_amount(shares, SHARE_DECIMALS, "number of shares")
+        slip = self._slippage(slippage_bps)
+        _, vault, sender = self.s.need()
+        snap = self._open_for_trading(self.s.snapshot(addr), buying=False)
+        if snap.shares < amount:
+            raise InsufficientBalance(
+                f"You hold {to_decimal(snap.shares, SHARE_DECIMALS)} {snap.share_symbol}, "
+                "fewer than you want to sell.")
+        deadline = snap.timestamp + DEADLINE_S
+        path = "cash" if amount <= snap.max_redeem_from_cash else "liquidation"
+        eth_usd = self._eth_usd(snap)
+        probe = sender.prepare(TxRequest(sender=addr, to=snap.vault, kind="sell",
+                                         data=vault.sell_data(amount, 0, addr, deadline),
+                                         preset=fee_preset), eth_usd=eth_usd)
+        ret = probe.simulation.return_data
+        expected = int.from_bytes(ret[:32], "big") if ret and len(ret) >= 32 else \
+            vault.preview_redeem(amount)
+        gross = amount * snap.share_price // 10**SHARE_DECIMALS
+        min_out = expected * (10_000 - slip) // 10_000
+        return SellQuote(
+            shares_in=to_decimal(amount, SHARE_DECIMALS), gross_usdc=to_decimal(gross, 6),
+            fee_usdc=to_decimal(bps_of(gross, snap.sell_fee_bps), 6),
+            fee_bps=snap.sell_fee_bps, expected_usdc=to_decimal(expected, 6),
+            min_usdc_out=to_decimal(min_out, 6), slippage_bps=slip, path=path, gas=probe.gas,
+            balance_changes=[BalanceChange(snap.share_symbol,
+                                           -to_decimal(amount, SHARE_DECIMALS)),
+                             BalanceChange("USDC", to_decimal(expected, 6)),
+                             BalanceChange("ETH", -probe.gas.expected_fee_eth)],
+            deadline=deadline, simulated=True,
+            shares_balance=to_decimal(snap.shares, SHARE_DECIMALS))
+
+    # ------------------------------------------------------------------ trades
+
+    def buy(self, quote: BuyQuote, progress: Callable[[str], None] | None = None) -> TradeResult:
+        """Sign and send the quoted buy (permit + buy in one transaction where possible)."""
+        addr = self.s.require_address()
+        client, vault, sender = self.s.need()
+        sign = self.s.sign_fn(client.chain_id)
+        with self.s.trade_lock:
+            client.check_chain_id()  # before anything is read or signed
+            snap = self.s.snapshot(addr)
+            self._check_deadline(quote.deadline, snap)
+            amount = parse_amount(quote.usdc_in, USDC_DECIMALS, "USDC amount")
+            min_shares = parse_amount(quote.min_shares_out, SHARE_DECIMALS, "minimum shares")
+            if snap.usdc_balance < amount:
+                raise InsufficientBalance(
+                    f"You now have {to_decimal(snap.usdc_balance, 6)} USDC, less than the "
+                    f"quoted {quote.usdc_in}. Lower the amount.")
+            permit = snap.usdc_allowance < amount and quote.uses_permit
+            if snap.usdc_allowance < amount and not permit:
+                if progress:
+                    progress("Approving exactly this amount of USDC for the vault")
+                res = sender.send(TxRequest(sender=addr, to=snap.usdc, kind="approve",
+                                            data=vault.approve_data(snap.usdc, amount),
+                                            summary=f"Approve {quote.usdc_in:,.2f} USDC",
+                                            preset=quote.gas.preset),
+                                  sign, progress=self._progress(progress))
+                if res.status is not TxStatus.CONFIRMED:
+                    raise TradeFailed(res.error or "The approval failed; nothing was bought.")
+            data = self._buy_data(snap, amount, min_shares, quote.deadline, permit)
+            result = sender.send(TxRequest(
+                sender=addr, to=snap.vault, data=data, kind="buy",
+                summary=f"Buy G100 for {quote.usdc_in:,.2f} USDC", preset=quote.gas.preset,
+                meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out)}),
+                sign, progress=self._progress(progress))
+            if result.status is not TxStatus.CONFIRMED:
+                raise TradeFailed((result.error or "The buy failed on-chain.")
+                                  + " Your USDC was not spent.")
+            self.s.forget_snapshot()
+            return self.history.journal_trade("buy", dict(result.receipt or {}),
+                                              result.tx_hash, result.block_number,
+                                              result.fee_paid_wei, addr, snap.usdc)
+
+    def sell(self, quote: SellQuote,
+             progress: Callable[[str], None] | None = None) -> TradeResult:
+        """Sign and send the quoted sell; the payout is confirmed from the receipt."""
+        addr = self.s.require_address()
+        client, vault, sender = self.s.need()
+        sign = self.s.sign_fn(client.chain_id)
+        with self.s.trade_lock:
+            client.check_chain_id()  # before anything is read or signed
+            snap = self.s.snapshot(addr)
+            self._check_deadline(quote.deadline, snap)
+            shares = parse_amount(quote.shares_in, SHARE_DECIMALS, "number of shares")
+            min_out = parse_amount(quote.min_usdc_out, USDC_DECIMALS, "minimum USDC") \
+                if quote.min_usdc_out > 0 else 0
+            result = sender.send(TxRequest(
+                sender=addr, to=snap.vault, kind="sell",
+                data=vault.sell_data(shares, min_out, addr, quote.deadline),
+                summary=f"Sell {quote.shares_in:,.4f} G100", preset=quote.gas.preset,
+                meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out)}),
+                sign, progress=self._progress(progress))
+            if result.status is not TxStatus.CONFIRMED:
+                raise TradeFailed((result.error or "The sell failed on-chain.")
+                                  + " You keep your shares.")
+            self.s.forget_snapshot()
+            return self.history.journal_trade("sell", dict(result.receipt or {}),
+                                              result.tx_hash, result.block_number,
+                                              result.fee_paid_wei, addr, snap.usdc)
