@@ -124,3 +124,19 @@ def test_age_countdown_and_timestamp() -> None:
     assert fmt.format_timestamp(now, UTC) == "25 Nov 2026 12:00 UTC"
     plus_one = timezone(timedelta(hours=1), "CET")
     assert fmt.format_timestamp(now, plus_one) == "25 Nov 2026 13:00 CET"
+
+
+def test_gas_text_names_the_l1_data_fee() -> None:
+    """On an OP-stack chain the expected network fee says how much of it is L1 data."""
+    from decimal import Decimal
+
+    from ui.dialogs.trade_base import gas_text
+    from wallet_app.models import GasEstimate
+
+    base = dict(gas_limit=100_000, max_fee_per_gas_wei=2 * 10**9, max_priority_fee_wei=10**6,
+                expected_fee_eth=Decimal("0.000150"), max_fee_eth=Decimal("0.000300"),
+                expected_fee_usd=None, max_fee_usd=None, preset="market")
+    assert "L1" not in gas_text(GasEstimate(**base), "expected")
+    op = GasEstimate(**base, l1_fee_eth=Decimal("0.000050"))
+    assert gas_text(op, "expected") == "0.00015 ETH, incl. L1 data 0.00005 ETH"
+    assert "L1" not in gas_text(op, "max")

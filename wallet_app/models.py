@@ -103,6 +103,8 @@ class GasEstimate:
     expected_fee_usd: Decimal | None
     max_fee_usd: Decimal | None
     preset: str  # "low" | "market" | "aggressive"
+    #: OP-stack chains: the L1 data fee included in both fees above (0 elsewhere).
+    l1_fee_eth: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)

@@ -653,7 +653,10 @@ def gas_text(gas: GasEstimate, which: str) -> str:
     eth = gas.expected_fee_eth if which == "expected" else gas.max_fee_eth
     usd = gas.expected_fee_usd if which == "expected" else gas.max_fee_usd
     text = fmt.format_token_amount(eth, "ETH", 6)
-    return f"{text} ({fmt.format_usd(usd)})" if usd is not None else text
+    text = f"{text} ({fmt.format_usd(usd)})" if usd is not None else text
+    if gas.l1_fee_eth > 0 and which == "expected":  # OP-stack: say what part is L1 data
+        text += f", incl. L1 data {fmt.format_token_amount(gas.l1_fee_eth, 'ETH', 6)}"
+    return text
 
 
 def balance_changes_text(changes: list[BalanceChange], sep: str = "\n") -> str:

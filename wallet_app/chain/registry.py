@@ -41,6 +41,9 @@ class ChainInfo:
     is_devnet: bool = False
     #: Typical seconds between blocks: a hint for receipt polling intervals.
     block_time_s: float = 12.0
+    #: An OP-stack chain: every transaction also pays an L1 data fee, priced by the
+    #: GasPriceOracle predeploy (see :mod:`wallet_app.chain.l1fee`).
+    op_stack: bool = False
 
     def tx_url(self, tx_hash: str) -> str | None:
         """Link to a transaction on the block explorer, or None without an explorer."""
@@ -77,6 +80,7 @@ CHAINS: dict[str, ChainInfo] = {
         explorer_url="https://basescan.org",
         usdc_address="0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
         block_time_s=2.0,
+        op_stack=True,
     ),
     "arbitrum": ChainInfo(
         key="arbitrum",

@@ -78,6 +78,7 @@ from .fees import (
     replacement_fees,
     to_gas_estimate,
 )
+from .l1fee import l1_data_fee_wei, max_l1_fee_wei, with_l1_fee
 from .nonces import NonceManager
 from .provider import ChainClient, RpcCallError
 from .simulate import (
@@ -219,8 +220,11 @@ class Sender:
             tx["to"] = to_checksum_address(req.to)
         return tx
 
-    def check_funds(self, sender: str, value: int, gas: int, max_fee: int) -> None:
-        needed = value + gas * max_fee
+    def check_funds(self, sender: str, value: int, gas: int, max_fee: int,
+                    extra_wei: int = 0) -> None:
+        """Refuse before signing when the balance cannot pay value + worst-case fees
+        (``extra_wei``: fees outside the gas price, e.g. an OP-stack L1 data fee)."""
+        needed = value + gas * max_fee + extra_wei
         balance = self.client.get_balance(sender, "pending")
         if balance < needed:
             raise InsufficientFundsForGas(needed, balance, self.client.chain.native_symbol)
@@ -291,11 +295,12 @@ class Sender:
             fees = self._fees(req.preset)
         tx = self._unsigned(req, None, gas_limit, fees.max_fee_per_gas_wei,
                             fees.max_priority_fee_wei)
+        l1_wei = l1_data_fee_wei(self.client, tx) if self.client.chain.op_stack else 0
         if check_funds:
             self.check_funds(req.sender, int(req.value_wei), gas_limit,
-                              fees.max_fee_per_gas_wei)
+                             fees.max_fee_per_gas_wei, max_l1_fee_wei(l1_wei))
         gas = to_gas_estimate(fees, gas_limit, gas_expected=sim.gas_expected, eth_usd=eth_usd)
-        return PreparedTx(tx, gas, sim)
+        return PreparedTx(tx, with_l1_fee(gas, l1_wei, eth_usd), sim)
 
     # ------------------------------------------------------------------ send
 

@@ -31,6 +31,7 @@ PROJECT_CONTRACTS: dict[str, str] = {
     "DevPriceFeed": "DevPriceFeed.sol",
     "DevMarketSeeder": "DevMarketSeeder.sol",
     "Multicall3": "Multicall3.sol",
+    "DevGasPriceOracle": "DevGasPriceOracle.sol",
 }
 
 #: Third-party contracts copied from the npm packages' compiled build JSON.

@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from ..chain.fees import fee_presets
+from ..chain.l1fee import l1_data_fee_wei, max_l1_fee_wei, with_l1_fee
 from ..chain.sender import SendProgress, TxRequest
 from ..models import BalanceChange, BuyQuote, SellQuote, TxStatus
 from ..vault import SHARE_DECIMALS, VaultSnapshot, to_decimal
@@ -164,7 +165,18 @@ class TradingService:
             gas_limit = 260_000 if uses_permit else 320_000
             gas = fee_presets(client, gas_limit, gas_expected=gas_limit * 3 // 4,
                               eth_usd=eth_usd)[fee_preset]
-            sender.check_funds(addr, 0, gas.gas_limit, gas.max_fee_per_gas_wei)
+            l1_wei = 0
+            if client.chain.op_stack:  # the L1 data fee of a buy of the same shape
+                shape = vault.buy_with_permit_data(amount, min_shares, addr, deadline, 27,
+                                                   b"\xff" * 32, b"\xff" * 32)
+                l1_wei = l1_data_fee_wei(client, {
+                    "chainId": client.chain_id, "nonce": None, "gas": gas.gas_limit,
+                    "maxFeePerGas": gas.max_fee_per_gas_wei,
+                    "maxPriorityFeePerGas": gas.max_priority_fee_wei, "to": snap.vault,
+                    "value": 0, "data": shape})
+                gas = with_l1_fee(gas, l1_wei, eth_usd)
+            sender.check_funds(addr, 0, gas.gas_limit, gas.max_fee_per_gas_wei,
+                               max_l1_fee_wei(l1_wei))
         nav = snap.nav_per_share
         shares_dec = to_decimal(simulated_shares, SHARE_DECIMALS)
         min_dec = to_decimal(min_shares, SHARE_DECIMALS)
