@@ -409,3 +409,16 @@ __all__ = [
     "host_of",
     "map_node_error",
 ]
+
+
+class DeadlinePassed(ChainError):
+    """Signed bytes whose deadline has passed: they are never broadcast."""
+
+    exit_code = 58
+
+    def __init__(self, tx_hash: str) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(
+            f"Transaction {tx_hash[:10]}… is past its deadline, so it is not sent: mined now "
+            "it could only fail. Cancel it (a replacement at the same nonce) or leave it, "
+            "then request a fresh quote.")
