@@ -650,6 +650,13 @@ class Journal:
         return sorted(rows, key=lambda e: (e.chain_id, e.sender.lower(), e.nonce,
                                            e.created_at))
 
+    def highest_mined_nonce(self, chain_id: int, sender: str) -> int | None:
+        """The highest nonce of a confirmed or failed (i.e. mined) row, or None."""
+        rows = self._query("SELECT MAX(nonce) FROM transactions WHERE chain_id = ? AND"
+                           " lower(sender) = lower(?) AND status IN ('confirmed','failed')",
+                           (chain_id, sender))
+        return None if rows[0][0] is None else int(rows[0][0])
+
     def pending_nonces(self, chain_id: int, sender: str) -> set[int]:
         return {e.nonce for e in self.pending(chain_id, sender)}
 

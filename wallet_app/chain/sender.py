@@ -62,6 +62,7 @@ from .errors import (
     ChainError,
     DeadlinePassed,
     FeeTooLow,
+    GasEstimateRose,
     InsufficientFundsForGas,
     NonceConflict,
     NotReplaceable,
@@ -132,6 +133,9 @@ class TxRequest:
     max_fee_per_gas_wei: int | None = None
     max_priority_fee_wei: int | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: Refuse before signing when the fresh estimate exceeds this (the quote's limit plus a
+    #: margin): a node cannot raise the gas the user pays after they confirmed a quote.
+    max_gas_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,8 @@ class Sender:
         self.client.check_chain_id()
         self._progress(progress, "simulating", "Simulating the transaction", None, t0)
         prepared = self.prepare(req)
+        if req.max_gas_limit is not None and prepared.tx["gas"] > req.max_gas_limit:
+            raise GasEstimateRose(req.max_gas_limit, prepared.tx["gas"])
         sender = to_checksum_address(req.sender)
         with self.nonces.reserve(sender) as nonce:
             tx = dict(prepared.tx, nonce=nonce)

@@ -163,7 +163,7 @@ class HistoryService:
         """Re-sign at a higher fee (same nonce), refused once the trade's deadline passed:
         mined then, it could only fail."""
         client, _, sender = self.s.need()
-        with self.s.trading():
+        with self.s.replacing():
             entry = self.s.journal.entry(tx_hash)
             deadline = entry.meta.get("deadline") if entry else None
             if deadline is not None:
@@ -178,7 +178,7 @@ class HistoryService:
 
     def cancel(self, tx_hash: str) -> TxRecord:
         client, _, sender = self.s.need()
-        with self.s.trading():
+        with self.s.replacing():
             res = sender.cancel(tx_hash, self.s.sign_fn(client.chain_id), wait=False)
         self.s.forget_snapshot()
         return res.record

@@ -150,7 +150,7 @@ class PendingService:
         receipt and records a trade's verified outcome."""
         addr = self.s.require_address()
         client, _, sender = self.s.need()
-        with self.s.trading(addr):
+        with self.s.replacing(addr):
             now = self._chain_time()
             entry = self.s.journal.entry(tx_hash)
             d = self._deadline(entry) if entry else None
@@ -172,7 +172,7 @@ class PendingService:
     def leave(self, tx_hash: str) -> TxRecord:
         """Leave it: nothing is sent. Unsent bytes past their deadline are forgotten."""
         addr = self.s.require_address()
-        with self.s.trading(addr):
+        with self.s.replacing(addr):
             items = {i.tx_hash: i for i in self.list(addr)}
             item = items.get(tx_hash.lower())
             if item is None:

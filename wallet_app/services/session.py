@@ -61,6 +61,8 @@ class Session:
         self.journal = Journal.for_paths(self.paths)
         self.lock = threading.RLock()
         self.trade_lock = threading.Lock()
+        #: How long a trade waits for its receipt before it is left pending (seconds).
+        self.receipt_timeout_s = 120.0
         self.client: ChainClient | None = None
         self.sender: Sender | None = None
         self.vault: VaultClient | None = None
@@ -295,6 +297,14 @@ class Session:
         in-process trade lock shared with the devnet's market driver. Every signing path
         runs inside this block, from nonce choice to the recorded outcome."""
         with self.trade_file_lock(address), self.trade_lock:
+            yield
+
+    @contextlib.contextmanager
+    def replacing(self, address: str | None = None) -> Any:
+        """The OS trade lock alone, for acting on an existing nonce (speed up, cancel, send
+        now): the sender's nonce lock serialises those, and they must stay possible while
+        a trade of this process waits for that very transaction."""
+        with self.trade_file_lock(address):
             yield
 
     def guard(self) -> AddressGuard:

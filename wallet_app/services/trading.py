@@ -125,6 +125,11 @@ class TradingService:
         return forward
 
     @staticmethod
+    def _gas_ceiling(quoted: int) -> int:
+        """Highest gas limit signed without a new quote: the quoted one plus 50 %."""
+        return quoted * 3 // 2
+
+    @staticmethod
     def _check_deadline(deadline: int, snap: VaultSnapshot) -> None:
         if snap.timestamp >= deadline - 30:
             raise QuoteExpired("The quote has expired (the market moved on since it was "
@@ -163,7 +168,7 @@ class TradingService:
                 # The simulated permit is a signature too: it is made under the trade lock
                 # and the pre-sign check; while another process trades, the quote is priced
                 # without it.
-                with self.s.trading(addr):
+                with self.s.replacing(addr):
                     nonce = vault.usdc_allowance_and_nonce(rec.usdc, addr)[1] \
                         if uses_permit else 0
                     data = self._buy_data(amount, min_shares, deadline, uses_permit, nonce)
@@ -265,7 +270,8 @@ class TradingService:
                                             data=vault.approve_data(rec.usdc, amount),
                                             summary=f"Approve {quote.usdc_in:,.2f} USDC",
                                             preset=quote.gas.preset),
-                                  sign, progress=self._progress(progress))
+                                  sign, progress=self._progress(progress),
+                                  timeout_s=self.s.receipt_timeout_s)
                 if res.status is not TxStatus.CONFIRMED:
                     raise TradeFailed(res.error or "The approval failed; nothing was bought.")
             data = self._buy_data(amount, min_shares, quote.deadline, permit, permit_nonce)
@@ -273,8 +279,9 @@ class TradingService:
                 sender=addr, to=rec.vault, data=data, kind="buy",
                 summary=f"Buy G100 for {quote.usdc_in:,.2f} USDC", preset=quote.gas.preset,
                 meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out),
-                      "deadline": quote.deadline}),
-                sign, progress=self._progress(progress))
+                      "deadline": quote.deadline},
+                max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
+                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The buy failed on-chain.")
                                   + " Your USDC was not spent.")
@@ -303,8 +310,9 @@ class TradingService:
                 data=vault.sell_data(shares, min_out, addr, quote.deadline),
                 summary=f"Sell {quote.shares_in:,.4f} G100", preset=quote.gas.preset,
                 meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out),
-                      "deadline": quote.deadline}),
-                sign, progress=self._progress(progress))
+                      "deadline": quote.deadline},
+                max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
+                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The sell failed on-chain.")
                                   + " You keep your shares.")

@@ -9,9 +9,10 @@ the kernel releases it when the process dies (even by SIGKILL), so a crash never
 stale lock. The holder writes its pid into the file, so the second process can say whom it
 is waiting for, and changes nothing.
 
-Within one process the lock is re-entrant for the thread that holds it (a trade that
-approves and then buys takes it once); another thread of the same process is refused
-like another process would be.
+Within one process the lock is re-entrant (a count): a trade that approves and then buys
+takes it once, and the user may speed up or cancel the transaction a trade of this very
+process is waiting for. Trades inside one process are serialised by the session's
+in-process trade lock, and a new trade is refused while a transaction is unresolved.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class TradeInProgress(WalletError):
 
 
 _registry_guard = threading.Lock()
-#: path -> [fd, owning thread id, depth] for locks this process holds.
+#: path -> [fd, depth] for locks this process holds.
 _held: dict[str, list[int]] = {}
 
 
@@ -64,21 +65,19 @@ class WalletTradeLock:
 
     @property
     def held_here(self) -> bool:
-        """True when the calling thread holds this lock."""
+        """True when this process holds this lock."""
         with _registry_guard:
-            rec = _held.get(str(self.path))
-            return bool(rec) and rec[1] == threading.get_ident()
+            return str(self.path) in _held
 
     def acquire(self) -> None:
+        """Take the lock without waiting; :class:`TradeInProgress` when another process
+        holds it (nothing is changed then)."""
         key = str(self.path)
-        me = threading.get_ident()
         with _registry_guard:
             rec = _held.get(key)
             if rec is not None:
-                if rec[1] == me:
-                    rec[2] += 1
-                    return
-                raise TradeInProgress(os.getpid())
+                rec[1] += 1
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
@@ -91,16 +90,16 @@ class WalletTradeLock:
                 raise
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
-            _held[key] = [fd, me, 1]
+            _held[key] = [fd, 1]
 
     def release(self) -> None:
         key = str(self.path)
         with _registry_guard:
             rec = _held.get(key)
-            if rec is None or rec[1] != threading.get_ident():
+            if rec is None:
                 return
-            rec[2] -= 1
-            if rec[2] > 0:
+            rec[1] -= 1
+            if rec[1] > 0:
                 return
             del _held[key]
             fd = rec[0]
