@@ -154,7 +154,9 @@ class TradingService:
                 "USDC to this address.")
         rec = self.s.require_record()
         deadline = snap.timestamp + DEADLINE_S
-        needs_approval = snap.usdc_allowance < amount
+        # From the pinned USDC itself: a lying lens must not decide the permit or approval.
+        allowance, permit_nonce = vault.usdc_allowance_and_nonce(rec.usdc, addr)
+        needs_approval = allowance < amount
         uses_permit = needs_approval and self._permit_supported(rec.usdc) is not None
         expected = vault.preview_deposit(amount, block=snap.block_number)
         min_shares = expected * (10_000 - slip) // 10_000
@@ -169,9 +171,8 @@ class TradingService:
                 # and the pre-sign check; while another process trades, the quote is priced
                 # without it.
                 with self.s.replacing(addr):
-                    nonce = vault.usdc_allowance_and_nonce(rec.usdc, addr)[1] \
-                        if uses_permit else 0
-                    data = self._buy_data(amount, min_shares, deadline, uses_permit, nonce)
+                    data = self._buy_data(amount, min_shares, deadline, uses_permit,
+                                          permit_nonce)
                 prepared = sender.prepare(TxRequest(sender=addr, to=rec.vault, data=data,
                                                     kind="buy", preset=fee_preset),
                                           eth_usd=eth_usd)
