@@ -166,7 +166,7 @@ class TransactionsPage(QWidget):
         self.mine_caption.setText(
             (f"{len(self.records)} transactions" + (f" \u00b7 {pending} pending" if pending
                                                      else "")
-             + " \u00b7 select a pending one to speed it up or cancel it")
+             + " \u00b7 select a pending one to send, speed up, cancel or leave it")
             if self.records else "No transactions signed by this wallet yet")
         self.export_button.setEnabled(bool(self.records))
         self._update_buttons()
