@@ -400,7 +400,7 @@ def test_sigkill_after_broadcast_then_reconcile_without_resend(
     assert nonce_of(url, acct.address) == 1
 
 
-def test_sigkill_before_broadcast_then_reconcile_sends_same_bytes(
+def test_sigkill_before_broadcast_then_user_sends_same_bytes(
         url: str, app_home: AppPaths, manual_mining: None) -> None:
     acct = fresh_account(url)
     child = _run_and_sigkill(url, acct.key, "before_broadcast", app_home.data_dir.parent)
@@ -412,8 +412,13 @@ def test_sigkill_before_broadcast_then_reconcile_sends_same_bytes(
         assert rpc(url, "eth_getTransactionByHash", entry.tx_hash) is None
         # The journaled nonce is taken: a new transaction would get the next one.
         assert NonceManager(client, journal).next_nonce(acct.address) == entry.nonce + 1
+        # Reconcile on start never re-sends: the row waits for the user's decision.
         outcomes = Sender(client, journal).reconcile()
-        assert [(o.tx_hash, o.action) for o in outcomes] == [(entry.tx_hash, "rebroadcast")]
+        assert [(o.tx_hash, o.action) for o in outcomes] == [(entry.tx_hash, "pending")]
+        assert client.provider.send_count == 0
+        assert rpc(url, "eth_getTransactionByHash", entry.tx_hash) is None
+        # The user chose "send now": the same bytes, once.
+        Sender(client, journal).send_again(entry.tx_hash, chain_time=0)
         assert client.provider.send_count == 1
         assert rpc(url, "eth_getTransactionByHash", entry.tx_hash) is not None  # same hash
         rpc(url, "evm_mine")
@@ -422,7 +427,7 @@ def test_sigkill_before_broadcast_then_reconcile_sends_same_bytes(
     assert nonce_of(url, acct.address) == 1
 
 
-def test_dropped_from_pool_is_rebroadcast_with_same_hash(
+def test_dropped_from_pool_is_resent_with_same_hash_when_user_asks(
         url: str, client: ChainClient, journal: Journal, manual_mining: None) -> None:
     acct = fresh_account(url)
     s = Sender(client, journal)
@@ -431,7 +436,9 @@ def test_dropped_from_pool_is_rebroadcast_with_same_hash(
     assert rpc(url, "eth_getTransactionByHash", sent.tx_hash) is None
     sends = client.provider.send_count
     outcomes = s.reconcile(acct.address)
-    assert [(o.tx_hash, o.action) for o in outcomes] == [(sent.tx_hash, "rebroadcast")]
+    assert [(o.tx_hash, o.action) for o in outcomes] == [(sent.tx_hash, "pending")]
+    assert client.provider.send_count == sends  # never re-sent behind the user's back
+    s.send_again(sent.tx_hash, chain_time=0)
     assert client.provider.send_count == sends + 1
     assert rpc(url, "eth_getTransactionByHash", sent.tx_hash)["hash"] == sent.tx_hash
     rpc(url, "evm_mine")

@@ -166,6 +166,9 @@ def home_for(tmp_path: Path, devnet_paths: AppPaths, rpc_url: str = "") -> AppPa
         src = devnet_paths.devnet_dir / name
         if src.is_file() and not (rpc_url and name == "node.json"):
             shutil.copy(src, paths.devnet_dir / name)
+    # The deployment `devnet up` pinned (addresses and code hashes) comes along too.
+    shutil.copytree(devnet_paths.data_dir / "deployments", paths.data_dir / "deployments",
+                    dirs_exist_ok=True)
     save_settings(Settings(network="devnet", rpc_url=rpc_url, lock_timeout_minutes=30), paths)
     return paths
 

@@ -56,13 +56,13 @@ def test_durability_settings_and_permissions(journal: Journal, app_home: AppPath
 
 
 def test_schema_version_and_migrations_table(journal: Journal, app_home: AppPaths) -> None:
-    assert journal.schema_version() == SCHEMA_VERSION == 1
+    assert journal.schema_version() == SCHEMA_VERSION == 2
     (v, name, applied) = journal.migrations()[0]
     assert v == 1 and "initial" in name and applied.tzinfo is not None
-    assert journal._db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert journal._db.execute("PRAGMA user_version").fetchone()[0] == 2
     journal.close()
     again = Journal.for_paths(app_home)  # reopening applies nothing twice
-    assert len(again.migrations()) == 1
+    assert len(again.migrations()) == 2
     again.close()
     # A journal from a newer app is refused with a clear message.
     with sqlite3.connect(app_home.journal_file) as db:
@@ -238,3 +238,17 @@ def test_thread_safety_under_concurrent_writes(journal: Journal) -> None:
     for t in threads:
         t.join()
     assert len(journal.entries()) == 80
+
+
+def test_unverified_trades_never_count(journal: Journal) -> None:
+    """A trade the pinned vault's events did not confirm is kept, shown, never counted."""
+    journal.add_trade(chain_id=1, account="0xabc", kind="buy", usdc=Decimal("100"),
+                      shares=Decimal("10"), tx_hash="0x01")
+    journal.add_trade(chain_id=1, account="0xabc", kind="buy", usdc=Decimal("900"),
+                      shares=Decimal("90"), tx_hash="0x02", verified=False,
+                      note="unverified: no Deposit event")
+    trades = journal.trades("0xabc", 1)
+    assert [t.verified for t in trades] == [True, False]
+    basis = journal.position("0xabc", 1)
+    assert basis.shares == Decimal("10") and basis.cost_basis_usdc == Decimal("100")
+    assert basis.invested_usdc == Decimal("100")

@@ -126,6 +126,7 @@ class Controller(QObject):
         self.auto_onboard = auto_onboard
         self.state: IndexState | None = None
         self.position: Position | None = None
+        self.pending_items: list[Any] = []
         self.history_at: datetime | None = None
         self.last_block: int | None = None
         self.status: Any = None
@@ -172,6 +173,8 @@ class Controller(QObject):
         tp = w.tx_page
         tp.speedUpRequested.connect(lambda h: self.replace_tx("speed_up", h))
         tp.cancelRequested.connect(lambda h: self.replace_tx("cancel", h))
+        tp.sendNowRequested.connect(lambda h: self.resolve_tx("send", h))
+        tp.leaveRequested.connect(lambda h: self.resolve_tx("leave", h))
         tp.exportRequested.connect(self.export_csv)
         tp.refreshRequested.connect(self.refresh_journal)
         sp = w.settings_page
@@ -224,6 +227,26 @@ class Controller(QObject):
         self._apply_status(status)
         self.refresh_all()
         self.window.prepolish()
+        if self.address and callable(getattr(self.svc, "pending_list", None)):
+            self._call("pending", self.svc.pending_list, self._pending_loaded)
+
+    def _pending_loaded(self, items: list[Any]) -> None:
+        """On start: unresolved transactions are listed and nothing is sent until the
+        user decides on the Transactions screen."""
+        self.pending_items = list(items)
+        if not items:
+            return
+        lines = "\n".join(f"\u2022 {i.what}: {i.state_text}" for i in items)
+        self.window.show_notice(
+            "warning", f"{len(items)} unresolved transaction{'s' if len(items) != 1 else ''}",
+            f"{lines}\nNothing is sent until you decide: send now, cancel or leave it on the "
+            "Transactions screen. New trades wait until then.",
+            primary="Open Transactions", action=lambda: self.window.navigate("transactions"),
+            sticky=True)
+        self.window.tx_page.show_message(
+            "warning", "Unresolved transactions",
+            lines + "\nSelect one, then Send now (same signed bytes, before its deadline), "
+            "Cancel (a replacement) or Leave.")
 
     # -- the one way core calls are made -----------------------------------------------
 
@@ -548,10 +571,16 @@ class Controller(QObject):
         sender = self.sender()
         if sender in self._background:
             kind = getattr(result, "kind", "") or "trade"
-            self.window.show_notice(
-                "ok", f"{str(kind).capitalize()} confirmed",
-                f"Transaction {getattr(result, 'tx_hash', '')} is in block "
-                f"{getattr(result, 'block_number', '?')}.")
+            if getattr(result, "verified", True) is False:
+                self.window.show_notice(
+                    "warning", f"{str(kind).capitalize()} unverified",
+                    f"Transaction {getattr(result, 'tx_hash', '')} was reported mined, but "
+                    f"{getattr(result, 'note', '')}. It is not counted in your position.")
+            else:
+                self.window.show_notice(
+                    "ok", f"{str(kind).capitalize()} confirmed",
+                    f"Transaction {getattr(result, 'tx_hash', '')} is in block "
+                    f"{getattr(result, 'block_number', '?')}.")
             self._drop_background(sender)  # type: ignore[arg-type]
         # These refreshes cover the trade's block; the status timer must not start the
         # same ones again when it sees that block.
@@ -590,6 +619,21 @@ class Controller(QObject):
                        lambda exc: self._replace_failed(action, tx_hash, exc), tx_hash)
 
         self.ensure_unlocked(run, "Enter the password to sign the replacement transaction.")
+
+    def resolve_tx(self, action: str, tx_hash: str) -> None:
+        """The user's decision on an unresolved transaction: send now or leave it."""
+        fn = self.svc.pending_send if action == "send" else self.svc.pending_leave
+
+        def done(rec: Any) -> None:
+            title = "Sent again" if action == "send" else "Left as it is"
+            self.window.tx_page.show_message(
+                "ok", title, f"{rec.tx_hash}: {rec.status_text}."
+                + ("" if action == "send" else " Nothing was sent."))
+            self.refresh_journal()
+            self.refresh_position()
+
+        self._call(None, fn, done, lambda exc: self._replace_failed(action, tx_hash, exc),
+                   tx_hash)
 
     def _replaced(self, verb: str, record: Any) -> None:
         self.window.tx_page.show_message(

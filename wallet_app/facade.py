@@ -9,6 +9,8 @@ module under :mod:`wallet_app.services`:
 * :class:`~wallet_app.services.index_view.IndexViewService`: the index screen and its log;
 * :class:`~wallet_app.services.trading.TradingService`: quotes, buy and sell;
 * :class:`~wallet_app.services.history.HistoryService`: position, trades, transactions;
+* :class:`~wallet_app.services.pending.PendingService`: unsent/pending transactions and
+  the user's decision on each (send now, cancel, leave);
 * :class:`~wallet_app.services.devnet.DevnetService`: the embedded devnet.
 
 The facade keeps one flat method list so the GUI and the CLI do not need to know which
@@ -32,6 +34,7 @@ from .paths import AppPaths
 from .services.devnet import DevnetService
 from .services.history import HistoryService
 from .services.index_view import IndexViewService
+from .services.pending import PendingItem, PendingService, UnresolvedTransactions
 from .services.session import Session
 from .services.trading import TradingService
 from .services.types import (
@@ -65,7 +68,8 @@ class WalletService:
         self.accounts = WalletsService(self.session)
         self.index = IndexViewService(self.session)
         self.history = HistoryService(self.session)
-        self.trading = TradingService(self.session, self.history)
+        self.pending = PendingService(self.session, self.history)
+        self.trading = TradingService(self.session, self.history, self.pending)
         self.devnet = DevnetService(self.session)
 
     # ------------------------------------------------------------------ shared state
@@ -227,6 +231,35 @@ class WalletService:
     def export_csv(self, path: Path) -> int:
         return self.history.export_csv(path)
 
+    # ------------------------------------------------------------------ recovery
+
+    def pending_list(self) -> list[PendingItem]:
+        return self.pending.list()
+
+    def pending_send(self, tx_hash: str) -> TxRecord:
+        return self.pending.send(tx_hash)
+
+    def pending_cancel(self, tx_hash: str) -> TxRecord:
+        return self.pending.cancel(tx_hash)
+
+    def pending_leave(self, tx_hash: str) -> TxRecord:
+        return self.pending.leave(tx_hash)
+
+    # ------------------------------------------------------------------ deployments
+
+    def deployment(self, chain_id: int | None = None) -> Any:
+        """The pinned deployment record of ``chain_id`` (default: the connected chain)."""
+        if chain_id is None:
+            return self.session.require_record()
+        return self.session.deployments.load(chain_id)
+
+    def import_deployment(self, path: Path, replace: bool = False) -> Any:
+        """Pin a deployment record from a file (refused when another is pinned, unless
+        ``replace``); the next connect checks its code hashes."""
+        rec = self.session.deployments.import_file(path, replace=replace)
+        self.session.disconnect()
+        return rec
+
     # ------------------------------------------------------------------ devnet
 
     def faucet(self, eth: Decimal = Decimal(10), usdc: Decimal = Decimal(10_000)) -> None:
@@ -251,6 +284,7 @@ class WalletService:
 __all__ = [
     "DEADLINE_S", "FEE_PRESETS", "USDC_DECIMALS", "InsufficientBalance", "InvalidAmount",
     "NetworkStatus", "NoWallet", "NotConnected", "NotDeployed", "PasswordVerdict",
+    "PendingItem", "UnresolvedTransactions",
     "QuoteExpired", "Regime", "StrategyInfo", "TradeFailed", "TradeResult", "TradeRow",
     "TradingClosed", "WalletService", "describe_event", "parse_amount",
 ]

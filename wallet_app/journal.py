@@ -130,8 +130,13 @@ CREATE TABLE scan_state (
 """
 
 #: Ordered migrations: (version, name, SQL script or callable). Append, never edit.
+_V2 = """
+ALTER TABLE activity ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
+"""
+
 MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
     (1, "initial schema: transactions, activity, index events, scan state", _V1),
+    (2, "activity.verified: unverified trades never count in cost basis or P&L", _V2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -188,6 +193,8 @@ class JournalEntry:
             block_number=self.block_number,
             summary=self.summary,
             replaced_by=self.replaced_by,
+            outcome=self.meta.get("outcome"),
+            outcome_note=self.meta.get("outcome_note"),
         )
 
 
@@ -207,6 +214,9 @@ class Trade:
     block_number: int | None
     created_at: datetime
     note: str = ""
+    #: False when the outcome could not be verified from the pinned vault's events and the
+    #: balances: shown, but never counted in cost basis or P&L.
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,8 @@ def position_from_trades(trades: Iterable[Trade]) -> CostBasis:
     """
     shares = cost = realized = fees = gas = invested = proceeds = Decimal(0)
     for t in trades:
+        if not t.verified:
+            continue  # an unverified outcome is never money the position math believes
         fees += t.fee_usdc
         gas += t.gas_fee_eth
         if t.kind == "buy":
@@ -638,6 +650,13 @@ class Journal:
         return sorted(rows, key=lambda e: (e.chain_id, e.sender.lower(), e.nonce,
                                            e.created_at))
 
+    def highest_mined_nonce(self, chain_id: int, sender: str) -> int | None:
+        """The highest nonce of a confirmed or failed (i.e. mined) row, or None."""
+        rows = self._query("SELECT MAX(nonce) FROM transactions WHERE chain_id = ? AND"
+                           " lower(sender) = lower(?) AND status IN ('confirmed','failed')",
+                           (chain_id, sender))
+        return None if rows[0][0] is None else int(rows[0][0])
+
     def pending_nonces(self, chain_id: int, sender: str) -> set[int]:
         return {e.nonce for e in self.pending(chain_id, sender)}
 
@@ -664,8 +683,11 @@ class Journal:
         block_number: int | None = None,
         at: datetime | None = None,
         note: str = "",
+        verified: bool = True,
     ) -> Trade:
-        """Record a buy or sell. Idempotent per ``tx_hash`` (a re-scan adds nothing)."""
+        """Record a buy or sell. Idempotent per ``tx_hash`` (a re-scan adds nothing).
+
+        ``verified=False`` keeps an unverified outcome visible without counting it."""
         if kind not in TRADE_KINDS:
             raise ValueError(f"trade kind must be one of {TRADE_KINDS}, not {kind!r}")
         for name, v in (("usdc", usdc), ("shares", shares), ("fee_usdc", fee_usdc),
@@ -685,10 +707,11 @@ class Journal:
             else:
                 cur = db.execute(
                     "INSERT INTO activity (chain_id, account, kind, usdc, shares, fee_usdc,"
-                    " gas_fee_eth, tx_hash, block_number, created_at, note)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " gas_fee_eth, tx_hash, block_number, created_at, note, verified)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (chain_id, account, kind, _dec(usdc), _dec(shares), _dec(fee_usdc),
-                     _dec(gas_fee_eth), h, block_number, _iso(at or _now()), note))
+                     _dec(gas_fee_eth), h, block_number, _iso(at or _now()), note,
+                     1 if verified else 0))
                 trade_id = int(cur.lastrowid or 0)
         rows = self._query("SELECT * FROM activity WHERE id = ?", (trade_id,))
         return self._trade(rows[0])
@@ -701,6 +724,7 @@ class Journal:
             fee_usdc=Decimal(row["fee_usdc"]), gas_fee_eth=Decimal(row["gas_fee_eth"]),
             tx_hash=row["tx_hash"], block_number=row["block_number"],
             created_at=datetime.fromisoformat(row["created_at"]), note=row["note"],
+            verified=bool(row["verified"]),
         )
 
     def trades(self, account: str | None = None, chain_id: int | None = None) -> list[Trade]:
@@ -801,7 +825,7 @@ class Journal:
     )
     ACTIVITY_CSV_COLUMNS = (
         "created_at", "kind", "account", "chain_id", "usdc", "shares", "price_usdc",
-        "fee_usdc", "gas_fee_eth", "tx_hash", "block_number", "note",
+        "fee_usdc", "gas_fee_eth", "tx_hash", "block_number", "note", "verified",
     )
 
     def export_transactions_csv(self, dest: Path | TextIO, **filters: Any) -> int:
@@ -830,7 +854,8 @@ class Journal:
             price = (t.usdc / t.shares).quantize(USDC_QUANTUM) if t.shares else ""
             return [_iso(t.created_at), t.kind, t.account, t.chain_id, t.usdc, t.shares,
                     price, t.fee_usdc, t.gas_fee_eth, t.tx_hash or "",
-                    t.block_number if t.block_number is not None else "", _csv_text(t.note)]
+                    t.block_number if t.block_number is not None else "", _csv_text(t.note),
+                    "yes" if t.verified else "no"]
 
         trades = self.trades(account, chain_id)
         return _write_csv(dest, self.ACTIVITY_CSV_COLUMNS, [line(t) for t in trades])

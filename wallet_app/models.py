@@ -166,6 +166,17 @@ class TxRecord:
     block_number: int | None = None
     summary: str = ""
     replaced_by: str | None = None
+    #: For a mined trade: "verified" (the pinned vault's event and the balances agree) or
+    #: "unverified" (anything else: never counted in cost basis or P&L); None otherwise.
+    outcome: str | None = None
+    outcome_note: str | None = None
+
+    @property
+    def status_text(self) -> str:
+        """The status as the log shows it ("confirmed (unverified)" for a doubtful trade)."""
+        if self.status is TxStatus.CONFIRMED and self.outcome == "unverified":
+            return "confirmed (unverified)"
+        return self.status.value
 
 
 @dataclass(frozen=True)

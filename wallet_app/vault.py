@@ -154,6 +154,51 @@ class VaultClient:
         self.usdc_abi = artifacts.load("DevUSDC").abi
 
     @staticmethod
+    def signing_policies() -> dict[str, Any]:
+        """What the v1 wallet may sign, per pinned role (see :mod:`wallet_app.trust.guard`):
+        the vault's four user trades, USDC's ``approve`` (spender: the vault) and its
+        EIP-2612 ``Permit``. Nothing else is ever signed for these contracts."""
+        from .trust.guard import CallPolicy
+
+        return {
+            "vault": CallPolicy(abi=artifacts.load("IndexVault").abi,
+                                functions=frozenset({"buy", "buyWithPermit", "sell",
+                                                     "redeemInKind"})),
+            "usdc": CallPolicy(abi=artifacts.load("DevUSDC").abi,
+                               functions=frozenset({"approve"}), spender_role="vault",
+                               typed_data=frozenset({"Permit"})),
+        }
+
+    def erc20_balance(self, token: str, owner: str, block: int | str = "latest") -> int:
+        """``balanceOf(owner)`` of ``token`` (a pinned address), read directly, not via
+        the lens."""
+        c = self.client.w3.eth.contract(address=to_checksum_address(token), abi=self.usdc_abi)
+        return int(c.functions.balanceOf(to_checksum_address(owner)).call(
+            block_identifier=block))
+
+    def usdc_allowance_and_nonce(self, usdc: str, owner: str) -> tuple[int, int]:
+        """The owner's allowance to the pinned vault and EIP-2612 nonce, read from the
+        pinned USDC itself (the permit is built from these, never from the lens)."""
+        c = self.client.w3.eth.contract(address=to_checksum_address(usdc), abi=self.usdc_abi)
+        o = to_checksum_address(owner)
+        return (int(c.functions.allowance(o, self.vault_address).call()),
+                int(c.functions.nonces(o).call()))
+
+    def decode_call(self, data: bytes) -> tuple[str, dict[str, Any]] | None:
+        """The vault function and arguments a signed calldata encodes (None if not ours)."""
+        try:
+            fn, args = self.vault.decode_function_input(bytes(data))
+        except Exception:  # noqa: BLE001 - not a vault call
+            return None
+        return fn.fn_name, dict(args)
+
+    def decode_vault_log(self, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """One log of the pinned vault decoded (raw JSON-RPC or web3 form)."""
+        if isinstance(log.get("blockNumber"), str):
+            log = _normalise_log(log)
+        return self._decode_log(log)
+
+    @staticmethod
     def revert_decoder() -> RevertDecoder:
         """A decoder that knows the vault's, OpenZeppelin's and the tokens' custom errors."""
         dec = RevertDecoder()

@@ -482,6 +482,17 @@ class TradeDialog(QDialog):
                 "fee. Check the Transactions screen, then try again.",
                 primary="Try again", secondary="Back to edit")
             return
+        if getattr(result, "verified", True) is False:
+            # Mined, but the pinned vault's event and the balances do not confirm it.
+            self.steps.fail_current()
+            self.progress_banner.show_message(
+                "error", "Mined, but unverified",
+                f"The network reports the transaction as mined, but {result.note}. It is "
+                "marked unverified and not counted in your cost basis or P&L. Check it on a "
+                "block explorer you trust, and the RPC URL in Settings.",
+                secondary="Close")
+            self.completed.emit(result)
+            return
         self.steps.finish()
         self.show_done(result)
         self.pages.setCurrentWidget(self.done_page)

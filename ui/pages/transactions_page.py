@@ -58,13 +58,17 @@ class TransactionsPage(QWidget):
     """Journal table with Speed up / Cancel, index events table, CSV export.
 
     Signals:
-        speedUpRequested(str), cancelRequested(str): tx hash of the selected pending row.
+        speedUpRequested(str), cancelRequested(str), sendNowRequested(str),
+        leaveRequested(str): tx hash of the selected pending row (send now = the same
+        signed bytes, only before the deadline; leave = nothing is sent).
         exportRequested(Path): the file the user picked in the save dialog.
         refreshRequested()
     """
 
     speedUpRequested = Signal(str)
     cancelRequested = Signal(str)
+    sendNowRequested = Signal(str)
+    leaveRequested = Signal(str)
     exportRequested = Signal(object)
     refreshRequested = Signal()
 
@@ -91,14 +95,24 @@ class TransactionsPage(QWidget):
                                    tooltip="Re-send with a higher fee (same nonce)")
         self.cancel_button = button("Cancel", name="cancelTx",
                                     tooltip="Replace with a 0 ETH transfer to yourself")
-        self.speed_button.setEnabled(False)
-        self.cancel_button.setEnabled(False)
+        self.send_button = button("Send now", name="sendNow",
+                                  tooltip="Send the same signed transaction (only before "
+                                          "its deadline)")
+        self.leave_button = button("Leave", name="leaveTx",
+                                   tooltip="Do nothing now; nothing is sent")
+        for b in (self.speed_button, self.cancel_button, self.send_button,
+                  self.leave_button):
+            b.setEnabled(False)
         self.speed_button.clicked.connect(lambda: self._emit_selected(self.speedUpRequested))
         self.cancel_button.clicked.connect(lambda: self._emit_selected(self.cancelRequested))
+        self.send_button.clicked.connect(lambda: self._emit_selected(self.sendNowRequested))
+        self.leave_button.clicked.connect(lambda: self._emit_selected(self.leaveRequested))
         top = QHBoxLayout()
         top.addWidget(self.mine_caption, 1)
+        top.addWidget(self.send_button)
         top.addWidget(self.speed_button)
         top.addWidget(self.cancel_button)
+        top.addWidget(self.leave_button)
         mine.body.addLayout(top)
         self.tx_table = make_table(TX_HEADERS, TX_NUMERIC, stretch=2)
         self.tx_table.itemSelectionChanged.connect(self._update_buttons)
@@ -134,7 +148,7 @@ class TransactionsPage(QWidget):
         p = theme_manager().palette
         rows = []
         for r in self.records:
-            status = f"\u25cf {r.status.value.capitalize()}"
+            status = f"\u25cf {r.status_text.capitalize()}"
             if r.status is TxStatus.REPLACED and r.replaced_by:
                 status += f" by {short_hex(r.replaced_by)}"
             rows.append([
@@ -152,7 +166,7 @@ class TransactionsPage(QWidget):
         self.mine_caption.setText(
             (f"{len(self.records)} transactions" + (f" \u00b7 {pending} pending" if pending
                                                      else "")
-             + " \u00b7 select a pending one to speed it up or cancel it")
+             + " \u00b7 select a pending one to send, speed up, cancel or leave it")
             if self.records else "No transactions signed by this wallet yet")
         self.export_button.setEnabled(bool(self.records))
         self._update_buttons()
@@ -207,8 +221,9 @@ class TransactionsPage(QWidget):
     def _update_buttons(self) -> None:
         rec = self.selected_record()
         pending = rec is not None and rec.status is TxStatus.PENDING
-        self.speed_button.setEnabled(pending)
-        self.cancel_button.setEnabled(pending)
+        for b in (self.speed_button, self.cancel_button, self.send_button,
+                  self.leave_button):
+            b.setEnabled(pending)
 
     def _emit_selected(self, signal: Signal) -> None:  # type: ignore[valid-type]
         rec = self.selected_record()

@@ -409,3 +409,29 @@ __all__ = [
     "host_of",
     "map_node_error",
 ]
+
+
+class DeadlinePassed(ChainError):
+    """Signed bytes whose deadline has passed: they are never broadcast."""
+
+    exit_code = 58
+
+    def __init__(self, tx_hash: str) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(
+            f"Transaction {tx_hash[:10]}… is past its deadline, so it is not sent: mined now "
+            "it could only fail. Cancel it (a replacement at the same nonce) or leave it, "
+            "then request a fresh quote.")
+
+
+class GasEstimateRose(ChainError):
+    """The gas estimate at signing time is well above the one the user confirmed."""
+
+    exit_code = 59
+
+    def __init__(self, quoted: int, now: int) -> None:
+        self.quoted, self.now = quoted, now
+        super().__init__(
+            f"The network's gas estimate rose from {quoted:,} to {now:,} since your quote, "
+            "so nothing was signed. Review a fresh quote (if this repeats, the node may be "
+            "misreporting gas: check the RPC URL in Settings).")

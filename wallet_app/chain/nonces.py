@@ -49,10 +49,14 @@ class NonceManager:
             yield self.next_nonce(address)
 
     def next_nonce(self, address: str) -> int:
-        """The node's pending count, stepped past pending journal entries (one request)."""
+        """The node's pending count, stepped past pending journal entries (one request).
+
+        Never below a nonce this journal already saw mined: a node that under-reports the
+        count cannot make the wallet sign a transaction that collides with its own past."""
         node_pending = self.client.get_transaction_count(address, "pending")
-        return self.choose(node_pending, self.journal.pending_nonces(self.client.chain_id,
-                                                                     address))
+        floor = self.journal.highest_mined_nonce(self.client.chain_id, address)
+        return self.choose(max(node_pending, floor + 1 if floor is not None else 0),
+                           self.journal.pending_nonces(self.client.chain_id, address))
 
     @staticmethod
     def choose(node_pending: int, journal_pending: set[int]) -> int:

@@ -33,9 +33,11 @@ Reconcile rule for a pending journal row (run on start, per nonce group):
 * no receipt, but the account's mined nonce has moved past it -> the slot was used by a
   transaction this wallet did not journal: every row of the group is marked dropped;
 * the nonce is still free and the node knows one of the hashes -> still pending;
-* the nonce is still free and the node knows none of them -> the newest (highest fee)
-  signed bytes of the group are re-broadcast unchanged. A dropped transaction is
-  therefore re-sent, never re-signed; it only becomes "dropped" once its nonce is gone.
+* the nonce is still free and the node knows none of them -> it stays pending ("not
+  known to the node") until the *user* decides: :meth:`Sender.send_again` hands the node the
+  same signed bytes (only while their deadline has not passed), :meth:`Sender.cancel`
+  replaces them. Nothing is re-broadcast on start or by reconcile unless a caller asks for
+  it explicitly (``rebroadcast=True``, which the wallet never does).
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ from .errors import (
     AlreadyKnown,
     BroadcastUncertain,
     ChainError,
+    DeadlinePassed,
     FeeTooLow,
+    GasEstimateRose,
     InsufficientFundsForGas,
     NonceConflict,
     NotReplaceable,
@@ -130,6 +134,9 @@ class TxRequest:
     max_fee_per_gas_wei: int | None = None
     max_priority_fee_wei: int | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: Refuse before signing when the fresh estimate exceeds this (the quote's limit plus a
+    #: margin): a node cannot raise the gas the user pays after they confirmed a quote.
+    max_gas_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +326,8 @@ class Sender:
         self.client.check_chain_id()
         self._progress(progress, "simulating", "Simulating the transaction", None, t0)
         prepared = self.prepare(req)
+        if req.max_gas_limit is not None and prepared.tx["gas"] > req.max_gas_limit:
+            raise GasEstimateRose(req.max_gas_limit, prepared.tx["gas"])
         sender = to_checksum_address(req.sender)
         with self.nonces.reserve(sender) as nonce:
             tx = dict(prepared.tx, nonce=nonce)
@@ -572,7 +581,42 @@ class Sender:
         assert rec is not None
         return rec
 
-    def reconcile(self, sender: str | None = None, *, rebroadcast: bool = True
+    def send_again(self, tx_hash: str, *, chain_time: int) -> SendResult:
+        """The user's "send now" for a journaled, unresolved transaction: the *same* signed
+        bytes, once, and only while their deadline (``meta["deadline"]``, chain time) has
+        not passed. Raises :class:`DeadlinePassed`, :class:`NotReplaceable` (already
+        settled) or the broadcast's own error; returns without waiting."""
+        entry, _ = self._pending_group(tx_hash)
+        deadline = entry.meta.get("deadline")
+        if deadline is not None and int(chain_time) >= int(deadline):
+            raise DeadlinePassed(entry.tx_hash)
+        self.client.check_chain_id()
+        try:
+            self.client.send_raw_transaction(entry.raw_tx)
+        except AlreadyKnown:
+            pass
+        except BroadcastUncertain:
+            self.journal.note_broadcast_attempt(entry.tx_hash)
+            raise
+        except NonceConflict:
+            self.refresh(entry.tx_hash)
+            raise NotReplaceable(entry.tx_hash, "mined") from None
+        self.journal.mark_broadcast(entry.tx_hash)
+        self.journal.set_error(entry.tx_hash, None)
+        return self._result(entry.tx_hash)
+
+    def abandon(self, tx_hash: str, reason: str) -> TxRecord:
+        """Forget signed bytes the node does not know and that can no longer execute (past
+        their deadline), freeing their nonce. Refused while the node still has them."""
+        entry, _ = self._pending_group(tx_hash)
+        if self.client.get_transaction(entry.tx_hash) is not None:
+            raise NotReplaceable(entry.tx_hash, "still in the network's pool")
+        self.journal.mark_dropped(entry.tx_hash, reason)
+        rec = self.journal.get(entry.tx_hash)
+        assert rec is not None
+        return rec
+
+    def reconcile(self, sender: str | None = None, *, rebroadcast: bool = False
                   ) -> list[ReconcileOutcome]:
         """Settle every pending journal row of this chain (see module doc for the rule).
 

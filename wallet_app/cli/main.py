@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "index_cmds",
     "wallet_cmds",
     "trade_cmds",
+    "deployment_cmds",
     "operator_cmds",
     "app_cmds",
 ]

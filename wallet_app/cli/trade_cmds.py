@@ -1,9 +1,12 @@
 """`index-wallet quote|buy|sell|holdings|log|pending`: the index from the command line.
 
-Every command goes through the same facade as the GUI. Amounts are parsed as Decimal with
-the token's decimals. Signing commands read the wallet password like the ``wallet``
-commands do (``G100_WALLET_PASSWORD``, ``--password-stdin`` or a hidden prompt). Progress
-goes to stderr so that ``--json`` output on stdout stays parseable.
+Every command goes through the same facade as the GUI. On start every command lists the
+wallet's unsent and pending transactions (on stderr) with what each would do; nothing is
+ever re-sent without ``pending send``. A trade whose outcome the pinned vault's events do
+not confirm is printed as UNVERIFIED and the command exits with code 57. Amounts are
+parsed as Decimal with the token's decimals. Signing commands read the wallet password like
+the ``wallet`` commands do (``G100_WALLET_PASSWORD``, ``--password-stdin`` or a hidden
+prompt). Progress goes to stderr so that ``--json`` output on stdout stays parseable.
 """
 
 from __future__ import annotations
@@ -70,24 +73,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     lg.add_argument("--csv", type=Path, default=None, help="export your transactions as CSV")
     lg.set_defaults(func=_log)
 
-    pd = sub.add_parser("pending", help="pending transactions: list, speed up or cancel")
+    pd = sub.add_parser("pending", help="unsent and pending transactions: list, send now, "
+                                        "cancel, leave, speed up")
     psub = pd.add_subparsers(dest="pending_cmd", required=True)
-    pl = psub.add_parser("list")
+    pl = psub.add_parser("list", help="what each unresolved transaction would do")
     _common(pl)
     pl.set_defaults(func=_pending_list)
-    for name, fn in (("speedup", _speedup), ("cancel", _cancel)):
-        pp = psub.add_parser(name, help=f"{name} a pending transaction (same nonce, higher fee)")
+    for name, fn, text in (
+            ("send", _pending_send, "send the same signed bytes now (before its deadline)"),
+            ("cancel", _cancel, "cancel: a 0-value replacement at the same nonce"),
+            ("leave", _pending_leave, "leave it (unsent bytes past their deadline are "
+                                      "forgotten)"),
+            ("speedup", _speedup, "speed up: the same transaction with a higher fee")):
+        pp = psub.add_parser(name, help=text)
         pp.add_argument("tx_hash")
-        _common(pp, signing=True)
+        _common(pp, signing=name in ("cancel", "speedup"))
         pp.set_defaults(func=fn)
 
 
-def _service(args: argparse.Namespace) -> WalletService:
+def _service(args: argparse.Namespace, notice: bool = True) -> WalletService:
     svc = WalletService()
     if args.wallet:
         svc.select_wallet(args.wallet)
     svc.connect()
+    if notice and svc.active_address():
+        _pending_notice(svc)
     return svc
+
+
+def _pending_notice(svc: WalletService) -> None:
+    """On start: the unresolved transactions and the user's choices (stderr)."""
+    items = svc.pending_list()
+    if not items:
+        return
+    progress(f"{len(items)} unresolved transaction(s); nothing is sent until you decide:")
+    for i in items:
+        progress(f"  {i.tx_hash}  {i.what}: {i.state_text}")
+    progress("  Resolve with `index-wallet pending send|cancel|leave HASH`.")
 
 
 def _slippage_bps(args: argparse.Namespace) -> int | None:
@@ -175,9 +197,19 @@ def _confirm(args: argparse.Namespace, text: str) -> bool:
     return input("Sign and send? [y/N] ").strip().lower() in ("y", "yes")
 
 
-def _result(args: argparse.Namespace, r: Any, what: str) -> None:
+#: Exit code of a trade that was mined but whose outcome could not be verified.
+EXIT_UNVERIFIED = 57
+
+
+def _result(args: argparse.Namespace, r: Any, what: str) -> int:
+    if not r.verified:
+        emit(args, r, f"{what} UNVERIFIED in block {r.block_number}: {r.note}. It is not "
+                      "counted in your cost basis or P&L; check the transaction on a block "
+                      f"explorer you trust.\nTransaction: {r.tx_hash}")
+        return EXIT_UNVERIFIED
     emit(args, r, f"{what} confirmed in block {r.block_number}: {r.shares:.6f} G100, "
                   f"{r.usdc} USDC (fee {r.fee_usdc} USDC)\nTransaction: {r.tx_hash}")
+    return 0
 
 
 def _buy(args: argparse.Namespace) -> int:
@@ -187,10 +219,9 @@ def _buy(args: argparse.Namespace) -> int:
         if not _confirm(args, _buy_text(q)):
             return 1
         _unlock(svc, args)
-        _result(args, svc.buy(q, progress=progress), "Buy")
+        return _result(args, svc.buy(q, progress=progress), "Buy")
     finally:
         svc.close()
-    return 0
 
 
 def _sell(args: argparse.Namespace) -> int:
@@ -200,10 +231,9 @@ def _sell(args: argparse.Namespace) -> int:
         if not _confirm(args, _sell_text(q)):
             return 1
         _unlock(svc, args)
-        _result(args, svc.sell(q, progress=progress), "Sell")
+        return _result(args, svc.sell(q, progress=progress), "Sell")
     finally:
         svc.close()
-    return 0
 
 
 def _holdings(args: argparse.Namespace) -> int:
@@ -240,7 +270,7 @@ def _log(args: argparse.Namespace) -> int:
         lines = ["Index log:"] + [f"  block {e.block_number:>7}  {e.kind:<10} {e.summary}"
                                   for e in events]
         lines += ["Your transactions:"] + [
-            f"  {t.created_at:%Y-%m-%d %H:%M}  {t.status.value:<9} {t.kind:<8} {t.tx_hash}"
+            f"  {t.created_at:%Y-%m-%d %H:%M}  {t.status_text:<9} {t.kind:<8} {t.tx_hash}"
             for t in txs]
         emit(args, {"index": events, "transactions": txs}, "\n".join(lines))
     finally:
@@ -249,18 +279,43 @@ def _log(args: argparse.Namespace) -> int:
 
 
 def _pending_list(args: argparse.Namespace) -> int:
-    svc = _service(args)
+    svc = _service(args, notice=False)
     try:
-        pend = [t for t in svc.refresh_pending() if t.status.value == "pending"]
-        emit(args, pend, "\n".join(f"{t.tx_hash} nonce {t.nonce} {t.kind}" for t in pend)
-             or "No pending transactions.")
+        items = svc.pending_list()
+        lines = [f"{i.tx_hash}  nonce {i.nonce}  {i.what}\n    {i.state_text}"
+                 + (f"; deadline {i.deadline:%Y-%m-%d %H:%M:%S} UTC" if i.deadline else "")
+                 + "\n    choices: " + ", ".join(
+                     (["send"] if i.can_send else []) + ["cancel", "leave"])
+                 for i in items]
+        emit(args, items, "\n".join(lines) or "No unsent or pending transactions.")
+    finally:
+        svc.close()
+    return 0
+
+
+def _pending_send(args: argparse.Namespace) -> int:
+    svc = _service(args, notice=False)
+    try:
+        rec = svc.pending_send(args.tx_hash)
+        emit(args, rec, f"Sent the same signed transaction {rec.tx_hash}: "
+                        f"{rec.status_text}")
+    finally:
+        svc.close()
+    return 0
+
+
+def _pending_leave(args: argparse.Namespace) -> int:
+    svc = _service(args, notice=False)
+    try:
+        rec = svc.pending_leave(args.tx_hash)
+        emit(args, rec, f"Left {rec.tx_hash} as it is ({rec.status_text}); nothing was sent.")
     finally:
         svc.close()
     return 0
 
 
 def _replace(args: argparse.Namespace, cancel: bool) -> int:
-    svc = _service(args)
+    svc = _service(args, notice=False)
     try:
         _unlock(svc, args)
         rec = svc.cancel(args.tx_hash) if cancel else svc.speed_up(args.tx_hash)

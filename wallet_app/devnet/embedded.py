@@ -3,8 +3,10 @@
 ``ensure_devnet`` starts Anvil (or reuses the running node), deploys the market and the
 vault with the current composition from the app's snapshot (100 constituents), seeds the
 vault so the index holds real positions, records the deployment and the market clock in
-the data dir, and optionally funds an address with test ETH and USDC. A second call on a
-running devnet only checks that the recorded contracts are still there.
+the data dir, pins the deployment (a :class:`~wallet_app.trust.DeploymentRecord` with the
+vault's and lens's code hashes, which the wallet checks on every connect), and optionally
+funds an address with test ETH and USDC. A second call on a running devnet only checks
+that the recorded contracts are still there.
 """
 
 from __future__ import annotations
@@ -75,6 +77,17 @@ def snapshot_specs() -> tuple[list[ConstituentSpec], dict[str, Decimal], str]:
     return specs, caps, snap.as_of.date().isoformat()
 
 
+def pin_devnet(paths: AppPaths, w3: Web3, deployment: Deployment) -> None:
+    """Write the devnet's deployment record (replacing an older devnet's): this is the
+    user's own `devnet up` on the node the app just started, so it may repoint the pin."""
+    from ..trust.record import DeploymentStore, record_from_chain
+
+    record = record_from_chain(
+        w3, chain_id=deployment.chain_id, vault=deployment.vault, lens=deployment.lens,
+        usdc=deployment.usdc, deployment_block=deployment.block_number, label="devnet")
+    DeploymentStore(paths).save(record, replace=True)
+
+
 def _alive(w3: Web3, deployment: Deployment) -> bool:
     try:
         return len(w3.eth.get_code(deployment.vault)) > 0
@@ -121,6 +134,11 @@ def ensure_devnet(
         say("Seeding the index: the market maker buys in and the operator invests")
         seed_index(w3, deployment, clock)
         deployed = True
+    from ..trust.record import DeploymentStore
+
+    pinned = DeploymentStore(paths).load(deployment.chain_id)
+    if deployed or pinned is None or pinned.vault != deployment.vault:
+        pin_devnet(paths, w3, deployment)
     if fund_address:
         say(f"Funding {fund_address} with {fund_eth} ETH and {fund_usdc} USDC")
         fund(w3, deployment, fund_address, fund_eth, fund_usdc)

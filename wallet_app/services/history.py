@@ -2,7 +2,10 @@
 receipt says was bought or sold, cost basis and P&L, pending transactions and CSV export.
 
 The journal is the wallet's memory; this service is the only one that writes trades into
-it, from receipts alone (the chain's numbers, never the quote's).
+it, from receipts alone (the chain's numbers, never the quote's), and only as *verified*
+when the pinned vault's own event and the balances read afterwards agree with what the
+user signed (:mod:`wallet_app.trust.outcome`); anything else is kept as unverified and
+never counts in cost basis or P&L.
 """
 
 from __future__ import annotations
@@ -11,15 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
-
+from ..chain.errors import DeadlinePassed
 from ..models import Position, TxRecord, TxStatus
+from ..trust.outcome import Expected, Outcome, verify_trade
 from ..vault import SHARE_DECIMALS, to_decimal
 from .session import Session
 from .types import SNAPSHOT_REUSE_S, TradeResult, TradeRow
-
-_TRANSFER_TOPIC = bytes.fromhex(
-    "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
 
 
 class HistoryService:
@@ -30,15 +30,16 @@ class HistoryService:
         session.on_connect.append(self._after_connect)
 
     def _after_connect(self, addr: str) -> None:
+        """Settle what the chain already decided; never broadcasts (the user decides)."""
         _, _, sender = self.s.need()
-        sender.reconcile(addr)
+        sender.reconcile(addr, rebroadcast=False)
         self.record_settled_trades(addr)
 
     # ------------------------------------------------------------------ trades journal
 
     def record_settled_trades(self, addr: str) -> int:
         """Trades confirmed while the app was not watching (e.g. it was killed after the
-        broadcast) enter the activity journal from their receipts; idempotent."""
+        broadcast) enter the activity journal from their receipts, verified; idempotent."""
         client, _, _ = self.s.need()
         journal = self.s.journal
         known = {t.tx_hash for t in journal.trades(addr, client.chain_id)}
@@ -52,29 +53,61 @@ class HistoryService:
                 continue
             entry = journal.entry(rec.tx_hash)
             self.journal_trade(rec.kind, receipt, rec.tx_hash, rec.block_number,
-                               entry.fee_paid_wei if entry else None, addr,
-                               self.s.snapshot(addr).usdc)
+                               entry.fee_paid_wei if entry else None, addr)
             added += 1
         return added
 
+    def expected_of(self, tx_hash: str) -> Expected | None:
+        """What the user signed for, decoded from the journaled signed bytes."""
+        from eth_account.typed_transactions import TypedTransaction
+        from hexbytes import HexBytes
+
+        entry = self.s.journal.entry(tx_hash)
+        if entry is None:
+            return None
+        _, vault, _ = self.s.need()
+        data = bytes(TypedTransaction.from_bytes(HexBytes(entry.raw_tx)).as_dict()
+                     .get("data", b""))
+        call = vault.decode_call(data)
+        if call is None:
+            return None
+        name, a = call
+        if name in ("buy", "buyWithPermit"):
+            return Expected("buy", int(a["assets"]), int(a["minSharesOut"]))
+        if name == "sell":
+            return Expected("sell", int(a["shares"]), int(a["minUsdcOut"]))
+        return None
+
+    def verify(self, kind: str, receipt: dict[str, Any], tx_hash: str, addr: str) -> Outcome:
+        """The trade's outcome checked against the pinned vault (see trust.outcome)."""
+        _, vault, _ = self.s.need()
+        record = self.s.require_record()
+        expected = self.expected_of(tx_hash)
+        if expected is None or expected.kind != kind:
+            return Outcome(False, kind, reason="the signed transaction is not a vault trade")
+        return verify_trade(
+            receipt=receipt, tx_hash=tx_hash, owner=addr, vault=record.vault,
+            usdc=record.usdc, expected=expected, decode_vault_log=vault.decode_vault_log,
+            balance_of=lambda token, owner, block: vault.erc20_balance(token, owner, block))
+
     def journal_trade(self, kind: str, receipt: dict[str, Any], tx_hash: str,
-                      block_number: int | None, fee_paid_wei: int | None, addr: str,
-                      usdc_token: str) -> TradeResult:
-        """Record a confirmed buy or sell in the activity journal from its receipt alone
-        (the chain's numbers, never the quote's) and describe it."""
-        client, vault, _ = self.s.need()
-        moved = vault.decode_receipt(receipt)
-        if kind == "buy":
-            usdc, shares = moved["assets_in"], moved["shares_minted"]
-        else:  # the payout, confirmed by the USDC Transfer to the user's own address
-            usdc, shares = usdc_received(receipt, usdc_token, addr), moved["shares_burned"]
+                      block_number: int | None, fee_paid_wei: int | None,
+                      addr: str) -> TradeResult:
+        """Record a mined buy or sell in the activity journal from the pinned vault's event
+        (the chain's numbers, never the quote's), verified or not, and describe it."""
+        client, _, _ = self.s.need()
+        out = self.verify(kind, receipt, tx_hash, addr)
+        self.s.journal.update_meta(tx_hash, outcome="verified" if out.verified
+                                   else "unverified", outcome_note=out.reason)
         gas_eth = to_decimal(fee_paid_wei or 0, 18)
         trade = self.s.journal.add_trade(
-            chain_id=client.chain_id, account=addr, kind=kind, usdc=to_decimal(usdc, 6),
-            shares=to_decimal(shares, SHARE_DECIMALS), fee_usdc=to_decimal(moved["fee"], 6),
-            gas_fee_eth=gas_eth, tx_hash=tx_hash, block_number=block_number)
+            chain_id=client.chain_id, account=addr, kind=kind, usdc=to_decimal(out.assets, 6),
+            shares=to_decimal(out.shares, SHARE_DECIMALS), fee_usdc=to_decimal(out.fee, 6),
+            gas_fee_eth=gas_eth, tx_hash=tx_hash, block_number=block_number,
+            verified=out.verified, note="" if out.verified else f"unverified: {out.reason}")
         return TradeResult(kind, tx_hash, TxStatus.CONFIRMED, trade.shares, trade.usdc,
-                           trade.fee_usdc, block_number, addr, gas_eth)
+                           trade.fee_usdc, block_number, addr, gas_eth,
+                           verified=out.verified, note=out.reason)
 
     # ------------------------------------------------------------------ position
 
@@ -106,7 +139,7 @@ class HistoryService:
             gross = t.usdc - t.fee_usdc if t.kind == "buy" else t.usdc + t.fee_usdc
             nav = (gross / t.shares).quantize(Decimal("0.000001")) if t.shares else None
             rows.append(TradeRow(t.kind, t.tx_hash, t.created_at, t.usdc, t.shares, t.fee_usdc,
-                                 nav))
+                                 nav, verified=t.verified))
         return rows
 
     # ------------------------------------------------------------------ transactions
@@ -127,14 +160,26 @@ class HistoryService:
         return self.transactions()
 
     def speed_up(self, tx_hash: str) -> TxRecord:
+        """Re-sign at a higher fee (same nonce), refused once the trade's deadline passed:
+        mined then, it could only fail."""
         client, _, sender = self.s.need()
-        res = sender.speed_up(tx_hash, self.s.sign_fn(client.chain_id), wait=False)
+        with self.s.replacing():
+            entry = self.s.journal.entry(tx_hash)
+            deadline = entry.meta.get("deadline") if entry else None
+            if deadline is not None:
+                block = client.get_block("latest") or {}
+                now = block.get("timestamp", 0)
+                now = int(now, 16) if isinstance(now, str) else int(now)
+                if now >= int(deadline):
+                    raise DeadlinePassed(tx_hash)
+            res = sender.speed_up(tx_hash, self.s.sign_fn(client.chain_id), wait=False)
         self.s.forget_snapshot()
         return res.record
 
     def cancel(self, tx_hash: str) -> TxRecord:
         client, _, sender = self.s.need()
-        res = sender.cancel(tx_hash, self.s.sign_fn(client.chain_id), wait=False)
+        with self.s.replacing():
+            res = sender.cancel(tx_hash, self.s.sign_fn(client.chain_id), wait=False)
         self.s.forget_snapshot()
         return res.record
 
@@ -147,19 +192,3 @@ class HistoryService:
         activity = path.with_name(path.stem + "-activity.csv")
         journal.export_activity_csv(activity, account=addr)
         return n
-
-
-def usdc_received(receipt: dict[str, Any], usdc: str, to: str) -> int:
-    """USDC transferred to ``to`` in ``receipt`` (the payout, confirmed from the logs)."""
-    total = 0
-    for log in receipt.get("logs", []):
-        if to_checksum_address(log["address"]) != to_checksum_address(usdc):
-            continue
-        topics = [bytes(t) if not isinstance(t, str) else bytes.fromhex(t[2:])
-                  for t in log["topics"]]
-        if len(topics) == 3 and topics[0] == _TRANSFER_TOPIC and \
-                to_checksum_address(topics[2][-20:]) == to_checksum_address(to):
-            data = log["data"]
-            total += int.from_bytes(bytes(data) if not isinstance(data, str)
-                                    else bytes.fromhex(data[2:]), "big")
-    return total

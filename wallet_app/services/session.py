@@ -6,6 +6,12 @@ other's internals, so a capability can be added as a new service without touchin
 others. Chain state is guarded by :attr:`Session.lock`; trades and the devnet's market
 driver share :attr:`Session.trade_lock` so a simulated day never passes between a trade's
 final check and its transaction.
+
+Trust (see :mod:`wallet_app.trust`): the addresses come from the chain's pinned
+:class:`~wallet_app.trust.DeploymentRecord`, whose code hashes are checked on every
+connect; every signature goes through :meth:`Session.sign_fn` / :meth:`Session.sign_typed`,
+which refuse unless the caller holds the wallet's OS trade lock (:meth:`Session.trading`)
+and the pre-sign address check passes.
 """
 
 from __future__ import annotations
@@ -31,6 +37,14 @@ from ..errors import WalletError
 from ..journal import Journal
 from ..keys import WalletInfo, WalletLocked, WalletManager
 from ..paths import AppPaths, app_paths
+from ..trust import (
+    AddressGuard,
+    DeploymentRecord,
+    DeploymentStore,
+    UntrustedAnswer,
+    WalletTradeLock,
+    verify_code,
+)
 from ..vault import VaultClient, VaultSnapshot
 from .types import NetworkStatus, NotDeployed, NoWallet
 
@@ -47,11 +61,15 @@ class Session:
         self.journal = Journal.for_paths(self.paths)
         self.lock = threading.RLock()
         self.trade_lock = threading.Lock()
+        #: How long a trade waits for its receipt before it is left pending (seconds).
+        self.receipt_timeout_s = 120.0
         self.client: ChainClient | None = None
         self.sender: Sender | None = None
         self.vault: VaultClient | None = None
         self.chain: ChainInfo | None = None
-        self.devnet: Any = None  # deployment record on the devnet
+        self.devnet: Any = None  # the devnet's own Deployment (faucet, keeper, market)
+        self.deployments = DeploymentStore(self.paths)
+        self.record: DeploymentRecord | None = None  # the pinned deployment of this chain
         self.last_snapshot: VaultSnapshot | None = None
         self.last_snapshot_at = 0.0  # time.monotonic() of that read
         self.status = NetworkStatus(self.settings.network, "", 0, "", False)
@@ -86,6 +104,7 @@ class Session:
             if self.client is not None:
                 self.client.close()
             self.client = self.sender = self.vault = None
+            self.record = None
             self.last_snapshot = None
 
     def connect(self) -> NetworkStatus:
@@ -103,9 +122,18 @@ class Session:
                                             is_devnet=chain.is_devnet,
                                             last_ok=self.status.last_ok)
                 raise
-            vault_addr, lens_addr = self._vault_addresses(chain)
-            self.client, self.chain = client, chain
-            self.vault = VaultClient(client, vault_addr, lens_addr)
+            try:
+                record = self._pinned_record(chain)
+                verify_code(client, record, chain.name)  # before anything is read
+            except WalletError as exc:
+                client.close()
+                self.status = NetworkStatus(chain.key, chain.name, chain.chain_id,
+                                            chain.rpc_url, False, error=str(exc),
+                                            is_devnet=chain.is_devnet,
+                                            last_ok=self.status.last_ok)
+                raise
+            self.client, self.chain, self.record = client, chain, record
+            self.vault = VaultClient(client, record.vault, record.lens)
             self.sender = Sender(client, self.journal, decoder=VaultClient.revert_decoder())
             self.status = NetworkStatus(chain.key, chain.name, chain.chain_id, chain.rpc_url,
                                         True, block, datetime.now(UTC),
@@ -119,24 +147,38 @@ class Session:
                 log.warning("reconcile failed: %s", type(exc).__name__)
         return self.status
 
-    def _vault_addresses(self, chain: ChainInfo) -> tuple[str, str]:
+    def _pinned_record(self, chain: ChainInfo) -> DeploymentRecord:
+        """The chain's deployment record; the settings' old vault/lens keys are refused."""
+        extra = self.settings.extra
+        if extra.get("vault_address") or extra.get("lens_address"):
+            raise NotDeployed(
+                f"{self.paths.settings_file} still names vault_address/lens_address. The "
+                "wallet no longer takes contract addresses from settings: it pins a "
+                "deployment record per chain (addresses and code hashes). Remove those two "
+                "lines and import the deployment file with `index-wallet deployment import "
+                "FILE`.")
         if chain.is_devnet:
             from ..devnet.deploy import Deployment
             from ..devnet.embedded import deployment_path
 
             path = deployment_path(self.paths)
-            if not path.is_file():
-                raise NotDeployed("The devnet runs but has no index deployed. Start it with "
-                                  "`index-wallet devnet up` (or `make demo`).")
-            self.devnet = Deployment.load(path)
-            return self.devnet.vault, self.devnet.lens
-        extra = self.settings.extra
-        vault, lens = extra.get("vault_address"), extra.get("lens_address")
-        if not vault or not lens:
+            self.devnet = Deployment.load(path) if path.is_file() else None
+        record = self.deployments.load(chain.chain_id)
+        if record is None:
+            if chain.is_devnet:
+                raise NotDeployed("The devnet runs but no index deployment is pinned for "
+                                  "it. Start it with `index-wallet devnet up` (or `make "
+                                  "demo`), which deploys and pins it.")
             raise NotDeployed(
-                f"No Global 100 vault is configured for {chain.name}. Add vault_address and "
-                f"lens_address to {self.paths.settings_file}, or choose the devnet.")
-        return to_checksum_address(vault), to_checksum_address(lens)
+                f"No Global 100 deployment is pinned for {chain.name} (chain "
+                f"{chain.chain_id}). Import its deployment record with `index-wallet "
+                "deployment import FILE`, or choose the devnet.")
+        return record
+
+    def require_record(self) -> DeploymentRecord:
+        self.need()
+        assert self.record is not None
+        return self.record
 
     def refresh_status(self) -> NetworkStatus:
         """One block-number request; marks the connection up or down."""
@@ -194,6 +236,14 @@ class Session:
                 f"{client.chain.name}. Check the network and RPC URL in Settings.") from None
         if snap.chain_id != client.chain_id:
             raise WrongNetwork(client.chain_id, snap.chain_id, client.host, client.chain.name)
+        rec = self.record
+        if rec is not None and (to_checksum_address(snap.vault) != rec.vault
+                                or to_checksum_address(snap.usdc) != rec.usdc):
+            raise UntrustedAnswer(
+                f"The node's answer names another vault or USDC than the ones pinned for "
+                f"{client.chain.name} (pinned vault {rec.vault}, USDC {rec.usdc}). The node "
+                f"at {client.host} may be hostile: nothing was signed. Check the RPC URL in "
+                "Settings.")
         self.last_snapshot, self.last_snapshot_at = snap, time.monotonic()
         self.status = dataclasses.replace(self.status, connected=True, error=None,
                                           block_number=snap.block_number,
@@ -234,16 +284,57 @@ class Session:
             raise NoWallet()
         return w.name
 
+    # ------------------------------------------------------------------ signing
+
+    def trade_file_lock(self, address: str | None = None) -> WalletTradeLock:
+        """The OS lock for the active wallet on the connected chain."""
+        client, _, _ = self.need()
+        return WalletTradeLock(self.paths, client.chain_id, address or self.require_address())
+
+    @contextlib.contextmanager
+    def trading(self, address: str | None = None) -> Any:
+        """Hold the wallet's OS trade lock (fail fast: :class:`TradeInProgress`), then the
+        in-process trade lock shared with the devnet's market driver. Every signing path
+        runs inside this block, from nonce choice to the recorded outcome."""
+        with self.trade_file_lock(address), self.trade_lock:
+            yield
+
+    @contextlib.contextmanager
+    def replacing(self, address: str | None = None) -> Any:
+        """The OS trade lock alone, for acting on an existing nonce (speed up, cancel, send
+        now): the sender's nonce lock serialises those, and they must stay possible while
+        a trade of this process waits for that very transaction."""
+        with self.trade_file_lock(address):
+            yield
+
+    def guard(self) -> AddressGuard:
+        """The pre-sign address check for the active wallet on the connected chain."""
+        record = self.require_record()
+        return AddressGuard(record, self.require_address(), VaultClient.signing_policies())
+
+    def _check_signing(self) -> AddressGuard:
+        if not self.trade_file_lock().held_here:
+            raise WalletError("Internal error: a signature was requested outside the "
+                              "wallet's trade lock; nothing was signed.")
+        return self.guard()
+
     def sign_fn(self, chain_id: int) -> Callable[[dict[str, Any]], bytes]:
-        """A transaction signer for the active wallet (refused at once when locked)."""
+        """A transaction signer for the active wallet (refused at once when locked). Each
+        call checks the trade lock and every address in the transaction first."""
         name = self.active_name()
         if not self.keys.is_unlocked(name):
             raise WalletLocked(name)
 
         def sign(tx: dict[str, Any]) -> bytes:
+            self._check_signing().check_transaction(tx)
             return self.keys.sign_transaction(name, 0, tx, chain_id)
 
         return sign
+
+    def sign_typed(self, typed: dict[str, Any], chain_id: int) -> Any:
+        """EIP-712 signature by the active wallet after the pre-sign address check."""
+        self._check_signing().check_typed_data(typed)
+        return self.keys.sign_typed_data(self.active_name(), 0, typed, chain_id)
 
     def close(self) -> None:
         self.disconnect()

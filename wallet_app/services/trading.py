@@ -1,9 +1,11 @@
 """Trading: quotes (simulated previews) and the signed buy and sell.
 
 A quote reads the index once, prices the trade, and when the wallet is unlocked simulates
-the exact transaction that would be sent. A trade re-reads the chain, checks the chain id
-and the quote's deadline, signs locally (permit + buy in one transaction where the token
-supports EIP-2612), journals, broadcasts and records the outcome from the receipt.
+the exact transaction that would be sent. A trade takes the wallet's OS trade lock, refuses
+while an earlier transaction is unresolved, re-reads the chain, checks the chain id and the
+quote's deadline, signs locally (permit + buy in one transaction where the token supports
+EIP-2612) for the *pinned* vault and USDC only (the lens's addresses are never used),
+journals, broadcasts and records the outcome verified from the pinned vault's event.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from ..chain.fees import fee_presets
 from ..chain.l1fee import l1_data_fee_wei, max_l1_fee_wei, with_l1_fee
 from ..chain.sender import SendProgress, TxRequest
 from ..models import BalanceChange, BuyQuote, SellQuote, TxStatus
+from ..trust.lock import TradeInProgress
 from ..vault import SHARE_DECIMALS, VaultSnapshot, to_decimal
 from .history import HistoryService
+from .pending import PendingService
 from .session import Session
 from .types import (
     DEADLINE_S,
@@ -37,9 +41,11 @@ from .types import (
 class TradingService:
     """Buy and sell the index for the active wallet."""
 
-    def __init__(self, session: Session, history: HistoryService) -> None:
+    def __init__(self, session: Session, history: HistoryService,
+                 pending: PendingService) -> None:
         self.s = session
         self.history = history
+        self.pending = pending
         self._permit_domain: dict[str, tuple[str, str] | None] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -87,24 +93,25 @@ class TradingService:
                 self._permit_domain[usdc] = None
         return self._permit_domain[usdc]
 
-    def _permit_signature(self, snap: VaultSnapshot, amount: int, deadline: int) -> Any:
-        domain = self._permit_supported(snap.usdc)
+    def _permit_signature(self, amount: int, deadline: int, nonce: int) -> Any:
+        rec = self.s.require_record()
+        domain = self._permit_supported(rec.usdc)
         assert domain is not None
-        keys = self.s.keys
-        typed = keys.permit_typed_data(
-            token_name=domain[0], version=domain[1], chain_id=snap.chain_id,
-            verifying_contract=snap.usdc, owner=snap.account, spender=snap.vault,
-            value=amount, nonce=snap.usdc_permit_nonce, deadline=deadline)
-        return keys.sign_typed_data(self.s.active_name(), 0, typed, snap.chain_id)
+        typed = self.s.keys.permit_typed_data(
+            token_name=domain[0], version=domain[1], chain_id=rec.chain_id,
+            verifying_contract=rec.usdc, owner=self.s.require_address(), spender=rec.vault,
+            value=amount, nonce=nonce, deadline=deadline)
+        return self.s.sign_typed(typed, rec.chain_id)
 
-    def _buy_data(self, snap: VaultSnapshot, amount: int, min_shares: int, deadline: int,
-                  permit: bool) -> bytes:
+    def _buy_data(self, amount: int, min_shares: int, deadline: int, permit: bool,
+                  permit_nonce: int = 0) -> bytes:
         _, vault, _ = self.s.need()
+        owner = self.s.require_address()
         if permit:
-            sig = self._permit_signature(snap, amount, deadline)
-            return vault.buy_with_permit_data(amount, min_shares, snap.account, deadline,
+            sig = self._permit_signature(amount, deadline, permit_nonce)
+            return vault.buy_with_permit_data(amount, min_shares, owner, deadline,
                                               sig.v, sig.r_bytes, sig.s.to_bytes(32, "big"))
-        return vault.buy_data(amount, min_shares, snap.account, deadline)
+        return vault.buy_data(amount, min_shares, owner, deadline)
 
     @staticmethod
     def _progress(progress: Callable[[str], None] | None
@@ -117,6 +124,11 @@ class TradingService:
                 "broadcast", "journaled") else ""))
 
         return forward
+
+    @staticmethod
+    def _gas_ceiling(quoted: int) -> int:
+        """Highest gas limit signed without a new quote: the quoted one plus 50 %."""
+        return quoted * 3 // 2
 
     @staticmethod
     def _check_deadline(deadline: int, snap: VaultSnapshot) -> None:
@@ -141,20 +153,33 @@ class TradingService:
                 f"You have {to_decimal(snap.usdc_balance, 6)} USDC, less than the "
                 f"{to_decimal(amount, 6)} USDC you want to spend. Lower the amount or add "
                 "USDC to this address.")
+        rec = self.s.require_record()
         deadline = snap.timestamp + DEADLINE_S
-        needs_approval = snap.usdc_allowance < amount
-        uses_permit = needs_approval and self._permit_supported(snap.usdc) is not None
+        # From the pinned USDC itself: a lying lens must not decide the permit or approval.
+        allowance, permit_nonce = vault.usdc_allowance_and_nonce(rec.usdc, addr)
+        needs_approval = allowance < amount
+        uses_permit = needs_approval and self._permit_supported(rec.usdc) is not None
         expected = vault.preview_deposit(amount, block=snap.block_number)
         min_shares = expected * (10_000 - slip) // 10_000
         unlocked = self.s.keys.is_unlocked(self.s.active_name())
         can_simulate = not needs_approval or (uses_permit and unlocked)
         eth_usd = self._eth_usd(snap)
         simulated_shares = expected
+        prepared = None
         if can_simulate:
-            data = self._buy_data(snap, amount, min_shares, deadline, uses_permit)
-            prepared = sender.prepare(TxRequest(sender=addr, to=snap.vault, data=data,
-                                                kind="buy", preset=fee_preset),
-                                      eth_usd=eth_usd)
+            try:
+                # The simulated permit is a signature too: it is made under the trade lock
+                # and the pre-sign check; while another process trades, the quote is priced
+                # without it.
+                with self.s.replacing(addr):
+                    data = self._buy_data(amount, min_shares, deadline, uses_permit,
+                                          permit_nonce)
+                prepared = sender.prepare(TxRequest(sender=addr, to=rec.vault, data=data,
+                                                    kind="buy", preset=fee_preset),
+                                          eth_usd=eth_usd)
+            except TradeInProgress:
+                can_simulate = False
+        if prepared is not None:
             gas = prepared.gas
             ret = prepared.simulation.return_data
             if ret and len(ret) >= 32:
@@ -208,7 +233,8 @@ class TradingService:
         deadline = snap.timestamp + DEADLINE_S
         path = "cash" if amount <= snap.max_redeem_from_cash else "liquidation"
         eth_usd = self._eth_usd(snap)
-        probe = sender.prepare(TxRequest(sender=addr, to=snap.vault, kind="sell",
+        probe = sender.prepare(TxRequest(sender=addr, to=self.s.require_record().vault,
+                                         kind="sell",
                                          data=vault.sell_data(amount, 0, addr, deadline),
                                          preset=fee_preset), eth_usd=eth_usd)
         ret = probe.simulation.return_data
@@ -235,8 +261,10 @@ class TradingService:
         addr = self.s.require_address()
         client, vault, sender = self.s.need()
         sign = self.s.sign_fn(client.chain_id)
-        with self.s.trade_lock:
+        with self.s.trading(addr):
             client.check_chain_id()  # before anything is read or signed
+            self.pending.require_resolved(addr)
+            rec = self.s.require_record()
             snap = self.s.snapshot(addr)
             self._check_deadline(quote.deadline, snap)
             amount = parse_amount(quote.usdc_in, USDC_DECIMALS, "USDC amount")
@@ -245,54 +273,63 @@ class TradingService:
                 raise InsufficientBalance(
                     f"You now have {to_decimal(snap.usdc_balance, 6)} USDC, less than the "
                     f"quoted {quote.usdc_in}. Lower the amount.")
-            permit = snap.usdc_allowance < amount and quote.uses_permit
-            if snap.usdc_allowance < amount and not permit:
+            # Allowance and permit nonce from the pinned USDC itself, not from the lens.
+            allowance, permit_nonce = vault.usdc_allowance_and_nonce(rec.usdc, addr)
+            permit = allowance < amount and quote.uses_permit
+            if allowance < amount and not permit:
                 if progress:
                     progress("Approving exactly this amount of USDC for the vault")
-                res = sender.send(TxRequest(sender=addr, to=snap.usdc, kind="approve",
-                                            data=vault.approve_data(snap.usdc, amount),
+                res = sender.send(TxRequest(sender=addr, to=rec.usdc, kind="approve",
+                                            data=vault.approve_data(rec.usdc, amount),
                                             summary=f"Approve {quote.usdc_in:,.2f} USDC",
                                             preset=quote.gas.preset),
-                                  sign, progress=self._progress(progress))
+                                  sign, progress=self._progress(progress),
+                                  timeout_s=self.s.receipt_timeout_s)
                 if res.status is not TxStatus.CONFIRMED:
                     raise TradeFailed(res.error or "The approval failed; nothing was bought.")
-            data = self._buy_data(snap, amount, min_shares, quote.deadline, permit)
+            data = self._buy_data(amount, min_shares, quote.deadline, permit, permit_nonce)
             result = sender.send(TxRequest(
-                sender=addr, to=snap.vault, data=data, kind="buy",
+                sender=addr, to=rec.vault, data=data, kind="buy",
                 summary=f"Buy G100 for {quote.usdc_in:,.2f} USDC", preset=quote.gas.preset,
-                meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out)}),
-                sign, progress=self._progress(progress))
+                meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out),
+                      "deadline": quote.deadline},
+                max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
+                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The buy failed on-chain.")
                                   + " Your USDC was not spent.")
             self.s.forget_snapshot()
             return self.history.journal_trade("buy", dict(result.receipt or {}),
                                               result.tx_hash, result.block_number,
-                                              result.fee_paid_wei, addr, snap.usdc)
+                                              result.fee_paid_wei, addr)
 
     def sell(self, quote: SellQuote,
              progress: Callable[[str], None] | None = None) -> TradeResult:
-        """Sign and send the quoted sell; the payout is confirmed from the receipt."""
+        """Sign and send the quoted sell; the payout is verified from the vault's event."""
         addr = self.s.require_address()
         client, vault, sender = self.s.need()
         sign = self.s.sign_fn(client.chain_id)
-        with self.s.trade_lock:
+        with self.s.trading(addr):
             client.check_chain_id()  # before anything is read or signed
+            self.pending.require_resolved(addr)
+            rec = self.s.require_record()
             snap = self.s.snapshot(addr)
             self._check_deadline(quote.deadline, snap)
             shares = parse_amount(quote.shares_in, SHARE_DECIMALS, "number of shares")
             min_out = parse_amount(quote.min_usdc_out, USDC_DECIMALS, "minimum USDC") \
                 if quote.min_usdc_out > 0 else 0
             result = sender.send(TxRequest(
-                sender=addr, to=snap.vault, kind="sell",
+                sender=addr, to=rec.vault, kind="sell",
                 data=vault.sell_data(shares, min_out, addr, quote.deadline),
                 summary=f"Sell {quote.shares_in:,.4f} G100", preset=quote.gas.preset,
-                meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out)}),
-                sign, progress=self._progress(progress))
+                meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out),
+                      "deadline": quote.deadline},
+                max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
+                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
             if result.status is not TxStatus.CONFIRMED:
                 raise TradeFailed((result.error or "The sell failed on-chain.")
                                   + " You keep your shares.")
             self.s.forget_snapshot()
             return self.history.journal_trade("sell", dict(result.receipt or {}),
                                               result.tx_hash, result.block_number,
-                                              result.fee_paid_wei, addr, snap.usdc)
+                                              result.fee_paid_wei, addr)

@@ -102,6 +102,7 @@ class TradeRow:
     shares: Decimal
     fee_usdc: Decimal
     nav_per_share: Decimal | None
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ class TradeResult:
     block_number: int | None
     receiver: str
     gas_fee_eth: Decimal = Decimal(0)
+    #: True only when the pinned vault's event and the balances read afterwards agree with
+    #: what was signed; an unverified trade never counts in cost basis or P&L.
+    verified: bool = True
+    note: str | None = None  # why it is unverified
 
 
 # --------------------------------------------------------------------------- amounts

@@ -1,0 +1,409 @@
+"""The wallet against a hostile node: a real HTTP JSON-RPC proxy in front of a real Anvil.
+
+Each scenario makes the node lie in one way (lens fields, ``eth_call`` results, code,
+chain id, receipts and logs, gas estimates, fee history, nonces) or misbehave with sends
+(withheld, duplicated, delayed), then asserts two things: what was signed and broadcast
+(the raw transactions the proxy saw, decoded) and what the user was told. The rule under
+test: the node can lie about what it shows, never about whom the wallet signs for, and a
+trade counts only when the pinned vault's own events and the balances agree.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from web3 import Web3
+
+from tests.hostile_rpc import HostileProxy
+from wallet_app.chain.errors import (
+    GasEstimateRose,
+    InsufficientFundsForGas,
+    ReceiptTimeout,
+    WrongNetwork,
+)
+from wallet_app.config import Settings, save_settings
+from wallet_app.devnet import artifacts, process
+from wallet_app.devnet.deploy import fund
+from wallet_app.devnet.embedded import Devnet, ensure_devnet
+from wallet_app.facade import UnresolvedTransactions, WalletService
+from wallet_app.models import TxStatus
+from wallet_app.paths import AppPaths
+from wallet_app.trust import CodeHashMismatch, UntrustedAnswer
+from wallet_app.trust.guard import _types_of
+
+pytestmark = [pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
+
+PASSWORD = "orbit-Lantern-93-velvet"
+ATTACKER = "0x000000000000000000000000000000000000dEaD"
+BALANCE_OF = "0x70a08231"
+_LENS_FN = next(f for f in artifacts.load("IndexLens").abi if f.get("name") == "snapshot")
+_LENS_TYPES = _types_of(_LENS_FN["outputs"])
+_VAULT = Web3().eth.contract(abi=artifacts.load("IndexVault").abi)
+_DEPOSIT_TOPIC = "0x" + Web3.keccak(text="Deposit(address,address,uint256,uint256)").hex() \
+    .removeprefix("0x")
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths, Devnet]]:
+    home = tmp_path_factory.mktemp("hostile")
+    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
+    dev = ensure_devnet(paths, port=process.free_port())
+    try:
+        yield paths, dev
+    finally:
+        process.down(paths)
+
+
+@dataclass
+class Hostile:
+    svc: WalletService
+    proxy: HostileProxy
+    w3: Web3  # straight to Anvil, for the test's own reads
+    dev: Devnet
+    addr: str
+    paths: AppPaths
+
+    def restart(self) -> WalletService:
+        """A new process's view: a fresh service on the same home."""
+        s = WalletService(self.paths)
+        s.select_wallet(self.svc.active_wallet().name)  # type: ignore[union-attr]
+        return s
+
+    def shares(self) -> int:
+        return _balance(self.w3, self.dev.deployment.vault, self.addr)
+
+    def deposits(self) -> list[Any]:
+        """Deposit events of the real vault for this owner (from Anvil, not the proxy)."""
+        logs = self.w3.eth.get_logs({"address": self.dev.deployment.vault, "fromBlock": 0,
+                                     "topics": [_DEPOSIT_TOPIC]})
+        owner = self.addr.lower()[2:]
+        return [lg for lg in logs if lg["topics"][2].hex().endswith(owner)]
+
+
+def _balance(w3: Web3, token: str, owner: str) -> int:
+    data = BALANCE_OF + owner.lower()[2:].rjust(64, "0")
+    return int.from_bytes(w3.eth.call({"to": token, "data": data}), "big")
+
+
+@pytest.fixture
+def hostile(devnet: tuple[AppPaths, Devnet], tmp_path: Any,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Hostile]:
+    """A fresh funded wallet whose every RPC request goes through the hostile proxy."""
+    paths, dev = devnet
+    monkeypatch.setenv("G100_TEST_SCRYPT_N", "1024")
+    proxy = HostileProxy(dev.node.rpc_url)
+    home = AppPaths(tmp_path / "data", tmp_path / "config", tmp_path / "logs").ensure()
+    import shutil
+
+    shutil.copytree(paths.devnet_dir, home.devnet_dir, dirs_exist_ok=True)
+    (home.devnet_dir / "node.json").unlink(missing_ok=True)
+    shutil.copytree(paths.data_dir / "deployments", home.data_dir / "deployments")
+    save_settings(Settings(network="devnet", rpc_url=proxy.url), home)
+    svc = WalletService(home)
+    name = f"h{secrets.token_hex(3)}"
+    svc.create_wallet(name, PASSWORD)
+    addr = svc.active_address()
+    assert addr
+    w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
+    fund(w3, dev.deployment, addr, Decimal(5), Decimal(5_000))
+    svc.connect()
+    svc.session.receipt_timeout_s = 4.0
+    try:
+        yield Hostile(svc, proxy, w3, dev, addr, home)
+    finally:
+        svc.keys.delete(name, name)
+        svc.close()
+        proxy.close()
+
+
+def _rewrite_lens(h: Hostile, change: Any) -> None:
+    """Rewrite the lens snapshot answer (an eth_call to the lens) with ``change(s)``."""
+    lens = h.dev.deployment.lens.lower()
+
+    def rw(params: list[Any], result: str) -> str:
+        if str(params[0].get("to", "")).lower() != lens:
+            return result
+        (s,) = abi_decode(_LENS_TYPES, bytes.fromhex(result[2:]))
+        s = [list(x) if isinstance(x, tuple) else x for x in s]
+        change(s)
+        s = [tuple(x) if isinstance(x, list) and i in (3, 4) else x for i, x in enumerate(s)]
+        return "0x" + abi_encode(_LENS_TYPES, [tuple(s)]).hex()
+
+    h.proxy.rewrite["eth_call"] = rw
+
+
+def _calls(h: Hostile) -> list[tuple[str, dict[str, Any]]]:
+    """The vault calls the wallet broadcast, decoded from the raw bytes."""
+    out = []
+    for tx in h.proxy.decoded():
+        if tx["to"] and tx["to"].lower() == h.dev.deployment.vault.lower():
+            fn, args = _VAULT.decode_function_input(tx["data"])
+            out.append((fn.fn_name, dict(args)))
+        else:
+            out.append(("to:" + str(tx["to"]), {}))
+    return out
+
+
+# --------------------------------------------------------------------------- 1-3: lens lies
+
+
+def test_lens_names_another_vault(hostile: Hostile) -> None:
+    """The lens says the vault is the attacker's: refused before anything is signed."""
+    _rewrite_lens(hostile, lambda s: s[3].__setitem__(0, ATTACKER))
+    with pytest.raises(UntrustedAnswer, match="pinned vault"):
+        hostile.svc.quote_buy(Decimal("100"))
+    hostile.svc.unlock(PASSWORD)
+    with pytest.raises(UntrustedAnswer):
+        hostile.svc.quote_buy(Decimal("100"))
+    assert hostile.proxy.sent == [] and hostile.svc.transactions() == []
+
+
+def test_lens_names_another_usdc(hostile: Hostile) -> None:
+    """A rewritten asset (the permit's verifying contract) is refused the same way."""
+    hostile.svc.unlock(PASSWORD)
+    _rewrite_lens(hostile, lambda s: s[3].__setitem__(1, ATTACKER))
+    with pytest.raises(UntrustedAnswer, match="USDC"):
+        hostile.svc.quote_buy(Decimal("100"))
+    assert hostile.proxy.sent == []
+
+
+def test_lens_lies_about_permit_nonce_and_allowance(hostile: Hostile) -> None:
+    """Allowance and permit nonce are read from the pinned USDC, not the lens: a lying
+    lens changes nothing that is signed; the buy is for the pinned vault and the owner."""
+    hostile.svc.unlock(PASSWORD)
+
+    def lie(s: list[Any]) -> None:
+        s[4][5] = 10**30  # "unlimited allowance": would skip the permit
+        s[4][6] = 41  # wrong permit nonce: would make the permit invalid
+
+    _rewrite_lens(hostile, lie)
+    q = hostile.svc.quote_buy(Decimal("200"))
+    res = hostile.svc.buy(q)
+    assert res.verified and res.status is TxStatus.CONFIRMED
+    (call,) = _calls(hostile)
+    assert call[0] == "buyWithPermit"  # the real allowance was 0: a permit was signed
+    assert call[1]["receiver"] == hostile.addr and call[1]["assets"] == 200 * 10**6
+    assert hostile.proxy.decoded()[0]["from"] == hostile.addr
+    assert Decimal(hostile.shares()).scaleb(-18) == res.shares
+
+
+# --------------------------------------------------------------------------- 4-5: code, chain
+
+
+def test_code_hash_mismatch_refuses_connect(hostile: Hostile) -> None:
+    """The node serves other code at the pinned vault: the connection is refused."""
+    real = hostile.dev.deployment.vault.lower()
+    hostile.proxy.rewrite["eth_getCode"] = lambda p, r: (r[:-2] + "00") \
+        if p[0].lower() == real else r
+    again = hostile.restart()
+    try:
+        with pytest.raises(CodeHashMismatch) as err:
+            again.connect()
+        assert "vault" in str(err.value) and "code hash" in str(err.value)
+        assert not again.network_status().connected
+    finally:
+        again.close()
+    assert hostile.proxy.sent == []
+
+
+def test_chain_id_lie_between_quote_and_signature(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    q = hostile.svc.quote_buy(Decimal("100"))
+    hostile.proxy.answer["eth_chainId"] = lambda p: "0x1"
+    with pytest.raises(WrongNetwork) as err:
+        hostile.svc.buy(q)
+    assert "31337" in str(err.value)
+    assert hostile.proxy.sent == [] and hostile.shares() == 0
+
+
+# --------------------------------------------------------------------------- 6-9: receipts
+
+
+def _fake_success_receipt(h: Hostile, logs: list[dict[str, Any]] | None = None) -> None:
+    def fake(params: list[Any]) -> dict[str, Any]:
+        block = h.w3.eth.block_number
+        return {"transactionHash": params[0], "status": "0x1", "blockNumber": hex(block),
+                "blockHash": "0x" + "11" * 32, "gasUsed": "0x30000",
+                "effectiveGasPrice": "0x3b9aca00", "from": h.addr,
+                "to": h.dev.deployment.vault, "logs": logs or [], "transactionIndex": "0x0"}
+
+    h.proxy.answer["eth_getTransactionReceipt"] = fake
+
+
+def test_withheld_send_with_fake_receipt_is_unverified(hostile: Hostile) -> None:
+    """The node swallows the buy and invents a 'status 1' receipt: never 'confirmed' in
+    the position; the user is told it is unverified."""
+    hostile.svc.unlock(PASSWORD)
+    q = hostile.svc.quote_buy(Decimal("300"))
+    hostile.proxy.send_mode = "withhold"
+    _fake_success_receipt(hostile)
+    res = hostile.svc.buy(q)
+    assert not res.verified and "Deposit" in (res.note or "")
+    assert len(hostile.proxy.sent) == 1 and _calls(hostile)[0][0] == "buyWithPermit"
+    (rec,) = hostile.svc.transactions()
+    assert rec.outcome == "unverified" and rec.status_text == "confirmed (unverified)"
+    pos = hostile.svc.position()
+    assert pos is not None and pos.cost_basis_usdc == 0 and hostile.shares() == 0
+    (row,) = hostile.svc.my_trades()
+    assert row.verified is False
+
+
+def test_receipt_with_inflated_shares_is_unverified(hostile: Hostile) -> None:
+    """The real Deposit event with 10x the shares: the balances read afterwards disagree."""
+    hostile.svc.unlock(PASSWORD)
+    vault = hostile.dev.deployment.vault.lower()
+
+    def inflate(params: list[Any], r: dict[str, Any]) -> dict[str, Any]:
+        if r:
+            for lg in r["logs"]:
+                if lg["address"].lower() == vault and lg["topics"][0] == _DEPOSIT_TOPIC:
+                    assets, shares = abi_decode(["uint256", "uint256"],
+                                                bytes.fromhex(lg["data"][2:]))
+                    lg["data"] = "0x" + abi_encode(["uint256", "uint256"],
+                                                   [assets, shares * 10]).hex()
+        return r
+
+    hostile.proxy.rewrite["eth_getTransactionReceipt"] = inflate
+    res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("250")))
+    assert not res.verified and "balances" in (res.note or "")
+    assert hostile.shares() > 0  # the buy really happened...
+    pos = hostile.svc.position()
+    assert pos is not None and pos.cost_basis_usdc == 0  # ...but nothing unverified counts
+
+
+def test_receipt_deposit_for_another_owner_is_unverified(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    vault = hostile.dev.deployment.vault.lower()
+
+    def steal(params: list[Any], r: dict[str, Any]) -> dict[str, Any]:
+        if r:
+            for lg in r["logs"]:
+                if lg["address"].lower() == vault and lg["topics"][0] == _DEPOSIT_TOPIC:
+                    lg["topics"][2] = "0x" + ATTACKER.lower()[2:].rjust(64, "0")
+        return r
+
+    hostile.proxy.rewrite["eth_getTransactionReceipt"] = steal
+    res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("120")))
+    assert not res.verified and "0 Deposit events" in (res.note or "")
+    assert hostile.svc.transactions()[0].outcome == "unverified"
+
+
+def test_balance_reads_that_disagree_are_unverified(hostile: Hostile) -> None:
+    """The receipt is real but the balance read at its block is rewritten."""
+    hostile.svc.unlock(PASSWORD)
+    vault = hostile.dev.deployment.vault.lower()
+
+    def lie(params: list[Any], r: str) -> str:
+        call, block = params[0], params[1] if len(params) > 1 else "latest"
+        if str(call.get("to", "")).lower() == vault and \
+                str(call.get("data", call.get("input", ""))).startswith(BALANCE_OF) and \
+                block not in ("latest", "pending"):
+            # A different lie per block, so the change between two blocks is off by one.
+            return "0x" + (int(r, 16) + int(block, 16)).to_bytes(32, "big").hex()
+        return r
+
+    hostile.proxy.rewrite["eth_call"] = lie
+    res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("90")))
+    assert not res.verified and "balances" in (res.note or "")
+
+
+# --------------------------------------------------------------------------- 10-12: sends
+
+
+def test_withheld_send_is_listed_on_restart_and_sent_only_when_the_user_says(
+        hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    q = hostile.svc.quote_buy(Decimal("400"))
+    hostile.proxy.send_mode = "withhold"
+    with pytest.raises(ReceiptTimeout):
+        hostile.svc.buy(q)
+    assert len(hostile.proxy.sent) == 1 and hostile.shares() == 0
+    hostile.svc.close()
+    hostile.proxy.send_mode = "forward"
+    before = hostile.proxy.count("eth_sendRawTransaction")
+    again = hostile.restart()
+    try:
+        again.connect()
+        (item,) = again.pending_list()
+        assert item.state == "unsent" and item.can_send and "buy G100 for 400" in item.what
+        assert hostile.proxy.count("eth_sendRawTransaction") == before  # nothing re-sent
+        again.unlock(PASSWORD)
+        again.session.receipt_timeout_s = 30.0
+        with pytest.raises(UnresolvedTransactions, match="pending send"):
+            again.buy(again.quote_buy(Decimal("10")))
+        assert hostile.proxy.count("eth_sendRawTransaction") == before
+        rec = again.pending_send(item.tx_hash)
+        assert rec.status is TxStatus.CONFIRMED and rec.outcome == "verified"
+        sent = hostile.proxy.decoded()
+        assert len(sent) == 2 and sent[0]["hash"] == sent[1]["hash"] == item.tx_hash
+        assert len(hostile.deposits()) == 1
+        pos = again.position()
+        assert pos is not None and pos.cost_basis_usdc == Decimal("400")
+    finally:
+        again.close()
+
+
+def test_duplicated_send_is_one_trade(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    hostile.proxy.send_mode = "duplicate"
+    res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("150")))
+    assert res.verified
+    assert len(hostile.proxy.sent) == 1 and len(hostile.deposits()) == 1
+    assert hostile.w3.eth.get_transaction_count(hostile.addr) == 1
+
+
+def test_delayed_send_is_one_trade(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    hostile.proxy.send_mode = "delay"
+    hostile.proxy.delay_s = 2.0
+    t0 = time.monotonic()
+    res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("175")))
+    assert time.monotonic() - t0 >= 2.0 and res.verified
+    assert len(hostile.proxy.sent) == 1 and len(hostile.deposits()) == 1
+
+
+# --------------------------------------------------------------------------- 13-15: fees, nonce
+
+
+def test_gas_estimate_raised_after_the_quote_is_refused(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    q = hostile.svc.quote_buy(Decimal("100"))
+    hostile.proxy.answer["eth_estimateGas"] = lambda p: hex(5_000_000)
+    with pytest.raises(GasEstimateRose) as err:
+        hostile.svc.buy(q)
+    assert "5,000,000" in str(err.value) or "6,000,000" in str(err.value)
+    assert hostile.proxy.sent == [] and hostile.svc.transactions() == []
+
+
+def test_absurd_fee_history_is_refused_before_signing(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+
+    def absurd(params: list[Any], r: dict[str, Any]) -> dict[str, Any]:
+        r["baseFeePerGas"] = [hex(10**16) for _ in r["baseFeePerGas"]]  # 10 M gwei
+        return r
+
+    hostile.proxy.rewrite["eth_feeHistory"] = absurd
+    with pytest.raises(InsufficientFundsForGas) as err:
+        hostile.svc.quote_buy(Decimal("100"))
+    assert "ETH" in str(err.value)
+    assert hostile.proxy.sent == []
+
+
+def test_under_reported_nonce_never_reuses_a_mined_nonce(hostile: Hostile) -> None:
+    hostile.svc.unlock(PASSWORD)
+    assert hostile.svc.buy(hostile.svc.quote_buy(Decimal("100"))).verified
+    hostile.proxy.answer["eth_getTransactionCount"] = lambda p: "0x0"  # "nothing sent yet"
+    hostile.proxy.rewrite.clear()
+    res = hostile.svc.sell(hostile.svc.quote_sell(Decimal(hostile.shares()).scaleb(-18)))
+    assert res.verified
+    assert [tx["nonce"] for tx in hostile.proxy.decoded()] == [0, 1]
+    assert [c[0] for c in _calls(hostile)] == ["buyWithPermit", "sell"]
+    assert all(c[1]["receiver"] == hostile.addr for c in _calls(hostile))
