@@ -114,6 +114,11 @@ class Operator:
                 300_000 + 60_000 * len(self.deployment.tokens))
         tx.wait()
 
+    def nav_age(self, now: int) -> tuple[int, int]:
+        """The NAV cache's age at chain time ``now`` and the vault's ``maxNavAge`` (s)."""
+        fn = self._contract.functions
+        return now - int(fn.navUpdatedAt().call()), int(fn.maxNavAge().call())
+
     def set_regime(self, regime: Regime) -> bool:
         snap = self.vault.snapshot()
         if snap.regime is regime:
