@@ -53,7 +53,7 @@ MAX_GAP = timedelta(days=3)
 
 
 class BrokenDateAxis(pg.DateAxisItem):
-    """A UTC date axis whose part left of ``join_x`` shows times ``shift`` seconds later:
+    """A UTC date axis whose part left of ``join_x`` shows times ``shift`` seconds earlier:
     the backtest is plotted shifted right to meet the vault's first point, and its ticks
     and labels are computed in its own (true) time."""
 
@@ -67,22 +67,23 @@ class BrokenDateAxis(pg.DateAxisItem):
         if j is None or not self.shift or not minVal < j < maxVal:
             return super().tickValues(minVal, maxVal, size)
         left_px = size * (j - minVal) / (maxVal - minVal)
-        left = super().tickValues(minVal + self.shift, j + self.shift, left_px)
+        left = super().tickValues(minVal - self.shift, j - self.shift, left_px)
         right = super().tickValues(minVal, maxVal, size)  # sets the zoom level last
         out = []
         for i, (spacing, values) in enumerate(right):
             keep = [v for v in values if v >= j]
             if i < len(left):
-                keep = [v - self.shift for v in left[i][1] if v - self.shift < j] + keep
+                keep = [v + self.shift for v in left[i][1] if v + self.shift < j] + keep
             out.append((spacing, keep))
         return out
 
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+    def true_time(self, x: float) -> float:
+        """The real POSIX time a plotted ``x`` stands for."""
         j = self.join_x
-        if j is None or not self.shift:
-            return super().tickStrings(values, scale, spacing)
-        true = [v + self.shift if v < j else v for v in values]
-        return super().tickStrings(true, scale, spacing)
+        return x - self.shift if j is not None and x < j else x
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return super().tickStrings([self.true_time(v) for v in values], scale, spacing)
 
 
 def _aware(when: datetime) -> datetime:
@@ -430,7 +431,7 @@ class NavChart(QFrame):
         marker = QPen(QColor(p.warning), 1.0, Qt.PenStyle.DotLine)
         marker.setCosmetic(True)
         self.break_line.setPen(marker)
-        if self.legend_label.isVisible():
+        if not self.legend_label.isHidden():
             self._update_legend(True)
         cross = QPen(QColor(p.text_muted), 1.0, Qt.PenStyle.DashLine)
         cross.setCosmetic(True)
