@@ -135,8 +135,8 @@ def test_backtest_is_drawn_and_labelled_in_1y_and_all_only(chart: NavChart,
         assert chart.backtest_shown()
         assert (not chart.legend_label.isHidden())
         assert "Backtest: the index's rules" in chart.legend_label.text()
-        assert "Vault NAV (on-chain)" in chart.legend_label.text()
-        assert "(incl. backtest)" in chart.change_label.text()
+        assert "Vault (on-chain)" in chart.legend_label.text()
+        assert "(backtest)" in chart.change_label.text()
         # Dashed, and not the vault's pen: drawn as a backtest.
         assert chart.backtest_curve.opts["pen"].style() == Qt.PenStyle.DashLine
         assert chart.curve.opts["pen"].style() == Qt.PenStyle.SolidLine
@@ -148,7 +148,7 @@ def test_backtest_is_drawn_and_labelled_in_1y_and_all_only(chart: NavChart,
         assert vy[-1] == pytest.approx(float(vault[-1][1]))
     x0, _ = chart.visible_x_range()
     broken = gap_days > 3
-    assert ("axis is broken" in chart.legend_label.text()) is broken
+    assert ("Axis break" in chart.legend_label.text()) is broken
     assert chart.break_line.isVisible() is broken
     # All starts at the backtest's first day, drawn shifted when the axis is broken; the
     # crosshair there reads the backtest's true date.

@@ -256,9 +256,9 @@ class NavChart(QFrame):
             shift = gap - 86_400.0  # the backtest's last day sits one day before the join
             axis.join_x, axis.shift = first - 1.0, shift
             self.break_line.setPos(first - 1.0)
-            self._gap_text = (f"no market data {self._bt[-1][0]:%d %b %Y} \u2013 "
-                              f"{self._points[0][0]:%d %b %Y}: the axis is broken at the "
-                              "dashed marker")
+            self._gap_text = (f"Axis break at the dotted line: no data "
+                              f"{self._bt[-1][0]:%d %b %Y} \u2013 "
+                              f"{self._points[0][0]:%d %b %Y}")
         self._bt_xs = bt_true + shift
         ys = np.array([float(v) for _, v in self._bt], dtype=float)  # plotting edge only
         # The dashed line ends at the vault's first point: one line to the eye.
@@ -351,7 +351,7 @@ class NavChart(QFrame):
         label = {"All": "since start"}.get(self._range, f"over {self._range}")
         if with_bt and series and self._bt and (
                 span is None or series[-1][0] - span <= self._plot_times(self._bt_xs)[-1]):
-            label += " (incl. backtest)"
+            label = f"{label} (backtest)"
         self.change_label.setText(
             fmt.DASH if change is None else f"{fmt.format_change(change)}  {label}")
         self.change_label.setProperty("trend", fmt.trend(change))
@@ -389,9 +389,9 @@ class NavChart(QFrame):
         gap = f"<br><span style='color:{p.text_muted}'>{self._gap_text}</span>" \
             if self._gap_text else ""
         self.legend_label.setText(
-            f"<span style='color:{p.accent}'>\u2501\u2501</span> Vault NAV (on-chain) "
+            f"<span style='color:{p.accent}'>\u2501\u2501</span> Vault (on-chain) "
             f"&nbsp; <span style='color:{p.text_muted}'>\u2505\u2505</span> "
-            f"{self.backtest_label}{gap}")
+            f"{self.backtest_label}, joined to the vault's first NAV{gap}")
         self.legend_label.show()
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:

@@ -42,6 +42,7 @@ class NavBacktest:
 
     points: list[tuple[datetime, Decimal]]
     label: str  # e.g. "Backtest: the rules on real market data, Jul 2020 - Oct 2025"
+    #: Every point is scaled by one factor so that the last equals the vault's first NAV.
     source: str  # "real data" | "devnet replay (real closes)" | "devnet replay (simulated)"
     joins_at: datetime  # the vault's first NAV point, where the backtest is scaled to meet
 
@@ -63,8 +64,9 @@ def _run_cached(key: tuple[Any, ...], caps: Any, prices: Any, end: date | None
         if key in _cache:
             return _cache[key]
     table_caps, table_prices = caps(), prices()
-    result = run_backtest(table_caps, table_prices, BacktestConfig(
-        initial_usdc=Decimal(1), end=end))
+    # The default 10,000 USDC start: the rules' 10 USDC minimum trade must not bind (the
+    # series is rescaled to the vault's NAV anyway).
+    result = run_backtest(table_caps, table_prices, BacktestConfig(end=end))
     pts = tuple((p.day, p.nav) for p in result.points)
     with _lock:
         _cache[key] = pts
@@ -134,12 +136,11 @@ def nav_backtest(first_at: datetime, first_nav: Decimal, clock: Any = None
         real = bool(clock.history_csv)
         source = "devnet replay (real closes)" if real else "devnet replay (simulated)"
         what = "the devnet's replay of real closes" if real else \
-            "the devnet's simulated market (not real prices)"
+            "the devnet's simulated market"
     else:
         return None
     pts = scale_to_join(raw, first_nav, first_at)
     if len(pts) < 2:
         return None
     span = f"{pts[0][0]:%b %Y} \u2013 {pts[-1][0]:%b %Y}"
-    return NavBacktest(pts, f"Backtest: the index's rules on {what}, {span}, scaled to "
-                            "the vault's first NAV", source, first_at)
+    return NavBacktest(pts, f"Backtest: the rules on {what}, {span}", source, first_at)
