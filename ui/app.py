@@ -1,4 +1,4 @@
-"""Application set-up and the ``index-wallet gui`` entry point.
+"""Application set-up and the ``index-wallet-gui`` entry point (``index-wallet gui``).
 
 Kept apart from the window so that tests, screenshots and the benchmark build the very
 same QApplication (style, fonts, style sheets, thread pool) as a user's launch does, and
@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, Qt, QThreadPool
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ui.theme import ASSETS_DIR, Palette, load_stylesheet, theme_manager
+from wallet_app.resources import app_icon_path
 
 APP_NAME = "TM Global 100 Wallet"
+#: Basename of the .desktop file (``make bundle``): lets Wayland compositors match the
+#: window to its launcher entry and icon.
+DESKTOP_ID = "global100-wallet"
 SCREENS_QSS = ASSETS_DIR / "screens.qss"
 _TOKEN = re.compile(r"@([a-z_]+)")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
@@ -144,6 +148,10 @@ def create_app(argv: Sequence[str] | None = None, theme: str = "light") -> QAppl
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("TM Global 100")
     app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_ID)
+    icon = app_icon_path()
+    if icon.is_file():  # a broken install still opens, without its icon
+        app.setWindowIcon(QIcon(str(icon)))
     font = QFont(app.font())
     if font.pixelSize() <= 0 and font.pointSizeF() < 9:
         font.setPointSizeF(10)
@@ -170,16 +178,24 @@ def build_service(args: argparse.Namespace) -> Any:
 
 
 def main(argv: Sequence[str] | None = None, service: Any = None) -> int:
-    """``index-wallet gui``: open the wallet window; returns the process exit code.
+    """``index-wallet-gui``: open the wallet window; returns the process exit code.
 
-    ``service`` lets a caller (the CLI's demo command) pass a WalletService it built,
-    e.g. after starting the devnet itself.
+    ``service`` lets a caller (tests, the benchmark) pass a WalletService it built.
+    ``--demo`` is what ``index-wallet demo`` asks for once it has the devnet running:
+    connect to it and let the simulated market move one day every ``--tick`` seconds.
     """
-    parser = argparse.ArgumentParser(prog="index-wallet gui", description=APP_NAME)
+    parser = argparse.ArgumentParser(prog="index-wallet-gui", description=APP_NAME)
     parser.add_argument("--sample", action="store_true",
                         help="show SAMPLE DATA only (no network, no keys) - for a look around")
     parser.add_argument("--no-wallet", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--theme", choices=("light", "dark"), default=None)
+    parser.add_argument("--demo", action="store_true",
+                        help="on the running devnet, with the simulated market moving")
+    parser.add_argument("--tick", type=float, default=None,
+                        help="with --demo: wall-clock seconds per market day (default: the "
+                             "devnet's, 30; 0: paused, the NAV keeper alone)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="with --demo: price steps per market day (default 6)")
     args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
     problem = display_problem()
     if problem:
@@ -190,6 +206,10 @@ def main(argv: Sequence[str] | None = None, service: Any = None) -> int:
 
     try:
         service = service if service is not None else build_service(args)
+        if args.demo and not args.sample:
+            service.connect()
+            service.start_market(None if args.tick is None else max(0.0, args.tick),
+                                 steps=None if args.steps is None else max(1, args.steps))
     except WalletError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 1)

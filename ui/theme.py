@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "ui"
+from wallet_app.resources import asset_dir
+
+#: The style sheets and the icon: package data shipped with the core (wallet_app.resources).
+ASSETS_DIR = asset_dir("ui")
 THEMES = ("light", "dark")
 
 

@@ -13,12 +13,18 @@ from pathlib import Path
 
 import platformdirs
 
+from .resources import assets_root
+
 APP_NAME = "global100-wallet"
 HOME_ENV = "G100_HOME"
 
-#: The repository root (assets/, contracts/ live beside the packages in a source checkout).
+#: The folder above the package: the repository root in a source checkout (where
+#: ``contracts/`` lives beside the packages); in an installed wheel it is site-packages,
+#: which has no ``contracts/``, and nothing at run time needs it there.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ASSETS_DIR = PROJECT_ROOT / "assets"
+#: The app's run-time data files (package data, see :mod:`wallet_app.resources`).
+ASSETS_DIR = assets_root()
+#: The Solidity project of a source checkout (absent in an installed wheel).
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 
 

@@ -2,9 +2,13 @@
 
 ``demo`` is the embedded default: it starts (or reuses) the local devnet, deploys and
 seeds the index, and opens the app on it with the simulated market moving one day per
-tick. Without a display, or with ``--cli``, it runs the same journey on the command line
-instead: a demo wallet, test funds, a buy, market days passing, a sell. Qt is imported
-only inside these functions, so the core stays Qt-free.
+tick. Without a display, without the desktop app installed, or with ``--cli``, it runs
+the same journey on the command line instead: a demo wallet, test funds, a buy, market
+days passing, a sell.
+
+The window itself belongs to the GUI package, which registers its entry point
+(:mod:`wallet_app.frontends`); this module never imports ``ui`` or Qt, and nothing heavy
+is imported before a command runs.
 """
 
 from __future__ import annotations
@@ -14,23 +18,23 @@ import os
 import secrets
 from decimal import Decimal
 
-from ..devnet.driver import DAY_S, STEPS
-from ..devnet.embedded import ensure_devnet
-from ..facade import WalletService
+from ..frontends import GuiMissingError, gui_entry
 from .output import emit, progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    g = sub.add_parser("gui", help="open the desktop app")
+    g = sub.add_parser("gui", help="open the desktop app (also: index-wallet-gui)")
     g.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     g.set_defaults(func=_gui)
     d = sub.add_parser("demo", help="start the devnet and open the app on it")
     d.add_argument("--cli", action="store_true", help="run the command-line demo instead")
-    d.add_argument("--tick", type=float, default=DAY_S,
-                   help="demo speed: wall-clock seconds per market day (0: paused; chain "
-                        "time is real time either way)")
-    d.add_argument("--steps", type=int, default=STEPS,
-                   help="price steps per market day (prices move smoothly)")
+    # Defaults (None) are the devnet driver's own (30 s, 6 steps), not repeated here: the
+    # driver module imports web3, which building the parser must not.
+    d.add_argument("--tick", type=float, default=None,
+                   help="demo speed: wall-clock seconds per market day (default 30; 0: paused; "
+                        "chain time is real time either way)")
+    d.add_argument("--steps", type=int, default=None,
+                   help="price steps per market day (default 6; prices move smoothly)")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=_demo)
 
@@ -41,28 +45,33 @@ def _has_display() -> bool:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from ui.app import main as gui_main
-
-    return gui_main(args.rest)
+    return int(gui_entry("app")(args.rest))
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ..devnet.embedded import ensure_devnet
+
     dev = ensure_devnet(progress=progress)
     progress(f"Devnet ready at {dev.node.rpc_url}: {len(dev.deployment.tokens)} constituents")
-    if args.cli or not _has_display():
-        if not args.cli:
-            progress("No display found: running the command-line demo instead of the window.")
+    gui_main = None
+    if not args.cli and _has_display():
+        try:
+            gui_main = gui_entry("app")
+        except GuiMissingError as exc:
+            progress(f"{exc}\nRunning the command-line demo instead of the window.")
+    elif not args.cli:
+        progress("No display found: running the command-line demo instead of the window.")
+    if gui_main is None:
         return _cli_demo(args)
-    from ui.app import main as gui_main
-
-    svc = WalletService()
-    svc.connect()
-    svc.start_market(max(0.0, args.tick), steps=max(1, args.steps))  # 0: the keeper alone
-    return gui_main([], service=svc)
+    speed = [] if args.tick is None else ["--tick", str(args.tick)]
+    speed += [] if args.steps is None else ["--steps", str(args.steps)]
+    return int(gui_main(["--demo", *speed]))
 
 
 def _cli_demo(args: argparse.Namespace) -> int:
     """The whole journey on the command line, against the running devnet."""
+    from ..facade import WalletService
+
     svc = WalletService()
     try:
         name = "demo"

@@ -7,9 +7,6 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from ..devnet import process
-from ..devnet.deploy import fund
-from ..devnet.embedded import ensure_devnet, require_devnet
 from ..errors import DevnetError
 from ..paths import app_paths
 from . import output
@@ -50,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from ..devnet import process
+    from ..devnet.embedded import ensure_devnet
+
     if args.node_only:
         info, started = process.up(port=args.port, timeout=args.timeout)
         what = "started" if started else "already running"
@@ -77,6 +77,9 @@ def _up(args: argparse.Namespace) -> int:
 def _fund(args: argparse.Namespace) -> int:
     from web3 import Web3
 
+    from ..devnet.deploy import fund
+    from ..devnet.embedded import require_devnet
+
     node, dep = require_devnet()
     fund(Web3(Web3.HTTPProvider(node.rpc_url)), dep, args.address, args.eth, args.usdc)
     emit(args, {"address": args.address, "eth": args.eth, "usdc": args.usdc},
@@ -86,6 +89,7 @@ def _fund(args: argparse.Namespace) -> int:
 
 def _tick(args: argparse.Namespace) -> int:
     from ..devnet.driver import MarketDriver
+    from ..devnet.embedded import require_devnet
 
     node, dep = require_devnet()
     driver = MarketDriver(app_paths(), node.rpc_url, dep)
@@ -98,12 +102,16 @@ def _tick(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    from ..devnet import process
+
     stopped = process.down()
     emit(args, {"stopped": stopped}, "Devnet stopped." if stopped else "No devnet was running.")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
+    from ..devnet import process
+
     info = process.status()
     if info is None:
         emit(args, {"running": False}, "Devnet: not running (start it: index-wallet devnet up)")

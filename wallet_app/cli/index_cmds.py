@@ -1,8 +1,9 @@
 """`index-wallet index compose|regime|backtest|schedule`: the index engine from a shell.
 
 Every command prints a table for people and, with ``--json``, one JSON document a script
-can parse (Decimals as strings). Charts are drawn by ``ui.charts_export``, imported only
-when ``--chart`` is given: the core never imports Qt.
+can parse (Decimals as strings). Charts are drawn by the GUI package's ``nav-chart`` entry
+point (``ui.charts_export``), looked up only when ``--chart`` is given: the core never
+imports Qt or ``ui``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..frontends import gui_entry
 from ..index import (
     BacktestConfig,
     Composition,
@@ -199,6 +201,9 @@ def _pct(value: object) -> str:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    # The chart writer is the GUI's (Qt): looked up first, so a missing GUI is said before
+    # a backtest runs, and never imported when no chart is asked for.
+    write_nav_chart = gui_entry("nav-chart") if args.chart else None
     history = args.history or DEFAULT_HISTORY
     if not history.exists():
         raise IndexDataError(f"No market-cap history at {history}: pass --history FILE.csv "
@@ -223,9 +228,7 @@ def _backtest(args: argparse.Namespace) -> int:
         start=cfg.start, end=cfg.end))
     data = result.to_dict()
     data["comparison"] = other.summary()
-    if args.chart:
-        from ui.charts_export import write_nav_chart  # lazy: Qt only when a chart is asked
-
+    if write_nav_chart is not None:
         with_regime, without = (result, other) if result.use_regime else (other, result)
         write_nav_chart(
             args.chart, [p.day for p in with_regime.points],

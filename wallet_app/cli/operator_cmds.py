@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
 
-from web3 import Web3
-
-from ..chain.provider import ChainClient
-from ..chain.registry import get_chain
-from ..devnet.embedded import clock_path, require_devnet
-from ..devnet.market_clock import MarketClock
 from ..models import Regime
-from ..operator import Operator
 from ..paths import app_paths
-from ..vault import VaultClient
 from .output import emit, progress
+
+if TYPE_CHECKING:  # web3 and the chain client load only when an operator command runs
+    from ..devnet.market_clock import MarketClock
+    from ..operator import Operator
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _operator() -> tuple[Operator, MarketClock | None]:
+    from web3 import Web3
+
+    from ..chain.provider import ChainClient
+    from ..chain.registry import get_chain
+    from ..devnet.embedded import clock_path, require_devnet
+    from ..devnet.market_clock import MarketClock
+    from ..operator import Operator
+    from ..vault import VaultClient
+
     node, dep = require_devnet()
     client = ChainClient(dataclasses.replace(get_chain("devnet"), rpc_url=node.rpc_url))
     w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))

@@ -15,12 +15,15 @@ import argparse
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..facade import FEE_PRESETS, WalletService
 from ..models import BuyQuote, SellQuote
+from ..services.types import FEE_PRESETS
 from .output import emit, progress
 from .wallet_cmds import SecretReader
+
+if TYPE_CHECKING:  # the facade pulls in web3: imported only when a command runs
+    from ..facade import WalletService
 
 
 def _common(p: argparse.ArgumentParser, signing: bool = False) -> None:
@@ -92,6 +95,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _service(args: argparse.Namespace, notice: bool = True) -> WalletService:
+    from ..facade import WalletService
+
     svc = WalletService()
     if args.wallet:
         svc.select_wallet(args.wallet)

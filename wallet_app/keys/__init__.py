@@ -19,6 +19,9 @@ the pieces it is built from:
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AccountNotFound,
     ChainIdMismatch,
@@ -39,11 +42,34 @@ from .errors import (
     WalletNotFound,
     WeakPassword,
 )
-from .manager import WalletManager
 from .metadata import AccountInfo, WalletInfo
-from .mnemonic import RecoveryPhrase
-from .password import PasswordStrength
-from .signer import SignedTx, TypedDataSignature, permit_typed_data
+
+if TYPE_CHECKING:
+    from .manager import WalletManager
+    from .mnemonic import RecoveryPhrase
+    from .password import PasswordStrength
+    from .signer import SignedTx, TypedDataSignature, permit_typed_data
+
+#: Names loaded on first use: the manager and the signer pull in eth-account (about 0.3 s),
+#: which a command that only lists wallets (``index-wallet wallet list``) never needs.
+_LAZY = {
+    "WalletManager": ".manager",
+    "RecoveryPhrase": ".mnemonic",
+    "PasswordStrength": ".password",
+    "SignedTx": ".signer",
+    "TypedDataSignature": ".signer",
+    "permit_typed_data": ".signer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AccountInfo",
