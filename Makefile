@@ -1,18 +1,23 @@
 # Two user-facing commands:   make demo   (run the app on the embedded devnet)
-#                             make test   (run every test)
+#                             make test   (run every test; PY=python3.12 picks the Python)
 # Everything else is set-up they share; each step is skipped when already done.
 
 SHELL := /bin/bash
 PY ?= python3.11
-VENV := .venv
+PYVER := $(patsubst python%,%,$(notdir $(PY)))
+# Python 3.11 keeps the plain .venv (what scripts and the README use); others get their own,
+# .venv-3.12, .venv-3.13, so the three can be tested side by side.
+VENV ?= $(if $(filter 3.11,$(PYVER)),.venv,.venv-$(PYVER))
 BIN := $(VENV)/bin
+export VENV
 NPM_DIR := contracts
 FORGE := $(NPM_DIR)/node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 APT_PACKAGES := gnome-keyring dbus xvfb xauth libegl1 libxkbcommon0 libxkbcommon-x11-0 \
                 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libfontconfig1 \
                 fonts-dejavu-core libdbus-1-3
 
-.PHONY: demo test setup system-deps python-deps npm-deps contracts lint screenshots bench clean
+.PHONY: demo test setup system-deps python-deps npm-deps contracts lint screenshots bench \
+        bundle wheel clean
 
 demo: setup
 	@scripts/demo.sh
@@ -28,8 +33,7 @@ system-deps:
 python-deps: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
-	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@test -x $(BIN)/python || "$$(scripts/find-python.sh $(PY))" -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[gui,dev]'
 	@touch $@
@@ -52,5 +56,14 @@ screenshots: setup
 bench: setup
 	@scripts/bench.sh
 
+# The desktop bundle (PyInstaller, one folder, with a .desktop file and the icon) in
+# build/bundle-$(PYVER)/; rebuilt only when a source file changed.
+bundle: setup
+	$(BIN)/python scripts/build_bundle.py
+
+# A wheel in build/dist/ (what pip/pipx install).
+wheel: python-deps
+	$(BIN)/python -m pip wheel --no-deps -q -w build/dist .
+
 clean:
-	rm -rf $(VENV) $(NPM_DIR)/node_modules $(NPM_DIR)/out $(NPM_DIR)/cache
+	rm -rf .venv .venv-3.* build $(NPM_DIR)/node_modules $(NPM_DIR)/out $(NPM_DIR)/cache

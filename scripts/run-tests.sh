@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== ruff"
-.venv/bin/ruff check .
+"${VENV:-.venv}"/bin/ruff check .
 echo "== forge test"
 (cd contracts && node_modules/@foundry-rs/forge-linux-amd64/bin/forge test)
 echo "== pytest (GNOME Keyring over D-Bus, Qt offscreen)"
@@ -18,5 +18,5 @@ trap 'rm -rf "$keyring_home"' EXIT
 export XDG_DATA_HOME="$keyring_home"
 dbus-run-session -- bash -c '
   printf "test-keyring-password" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec .venv/bin/python -m pytest -q "$@"
+  exec "${VENV:-.venv}"/bin/python -m pytest -q "$@"
 ' pytest "$@"

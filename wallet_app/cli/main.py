@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "deployment_cmds",
     "operator_cmds",
     "app_cmds",
+    "doctor_cmds",
 ]
 
 
