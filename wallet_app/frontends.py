@@ -7,6 +7,9 @@ PySide6. The GUI package registers what it offers under the entry-point group
 ==============  ============================================================
 ``app``         ``ui.launcher:main(argv)``: open the wallet window
 ``nav-chart``   ``ui.launcher:write_nav_chart``: NAV chart to PNG
+``check``       ``ui.launcher:missing_qt()``: the GUI dependency that is not
+                installed, or None (asked first, so a missing Qt is said
+                before any work starts)
 ==============  ============================================================
 
 The lookup runs only when a command needs one of them (``index-wallet gui``, ``demo``,
@@ -36,14 +39,18 @@ def gui_entry(name: str) -> Callable[..., Any]:
     """The callable the GUI registered as ``name``, or :class:`GuiMissingError`."""
     from importlib.metadata import entry_points
 
-    found = list(entry_points(group=GROUP, name=name))
-    if not found:
+    found = {ep.name: ep for ep in entry_points(group=GROUP) if ep.name in (name, "check")}
+    if name not in found:
         raise GuiMissingError(f"The desktop app is not installed (no '{name}' in the "
                               f"{GROUP} entry points). {INSTALL_GUI}")
     try:
-        target = found[0].load()
+        missing = found["check"].load()() if "check" in found else None
+        target = found[name].load()
     except ImportError as exc:
         raise _missing(exc) from None
+    if missing:
+        raise GuiMissingError(f"The desktop app cannot load: {missing} is not installed. "
+                              f"{INSTALL_GUI}")
 
     def call(*args: Any, **kwargs: Any) -> Any:
         # The GUI's launcher checks for Qt when called; a missing module surfaces here.
