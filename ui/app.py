@@ -8,6 +8,7 @@ so that a machine without a display gets a sentence instead of Qt's abort.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -16,12 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, Qt, QThreadPool
+from PySide6.QtCore import QObject, QPointF, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ui.theme import ASSETS_DIR, Palette, load_stylesheet, theme_manager
 from wallet_app.resources import app_icon_path
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "TM Global 100 Wallet"
 #: Basename of the .desktop file (``make bundle``): lets Wayland compositors match the
@@ -203,7 +206,12 @@ def main(argv: Sequence[str] | None = None, service: Any = None) -> int:
         return 2
 
     from wallet_app.errors import WalletError
+    from wallet_app.logs import setup_logging
 
+    try:
+        setup_logging()  # a no-op when the CLI (index-wallet gui/demo) has set it up
+    except OSError as exc:
+        print(f"warning: logging disabled ({exc})", file=sys.stderr)
     try:
         service = service if service is not None else build_service(args)
         if args.demo and not args.sample:
@@ -223,6 +231,9 @@ def main(argv: Sequence[str] | None = None, service: Any = None) -> int:
     controller = Controller(service, window)
     window.resize(1280, 800)
     window.show()
+    # Once the first frame is up: a start-up milestone in app.log (the bundle test waits
+    # for it; it also dates a slow start when someone reports one).
+    QTimer.singleShot(0, lambda: log.info("main window shown: %s", window.windowTitle()))
     controller.start()
     code = app.exec()
     controller.shutdown()
