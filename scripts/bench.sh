@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every benchmark, printed: contract gas (forge gas report), index engine, wallet engine on
+# Every benchmark, printed: contract gas (forge gas report), index engine, command-line and
+# bundle start-up, wallet engine on
 # a fresh devnet, treemap paint, GUI start-up and responsiveness. Reruns give comparable
 # figures; nothing here fails on a slow machine except where a script says so.
 set -uo pipefail
@@ -12,6 +13,7 @@ run() { echo; echo "== $*"; "$@" || echo "(exit $?)"; }
 run .venv/bin/python scripts/bench_gas.py
 run .venv/bin/python scripts/bench_index.py
 run .venv/bin/python scripts/bench_ui.py
+run .venv/bin/python scripts/bench_startup.py
 dbus-run-session -- bash -c '
   printf "bench-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   echo; echo "== wallet engine"; .venv/bin/python scripts/bench_wallet.py
