@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every benchmark, printed: contract gas (forge gas report), index engine, command-line and
-# bundle start-up, wallet engine on
-# a fresh devnet, treemap paint, GUI start-up and responsiveness. Reruns give comparable
+# Every benchmark, printed: contract gas (forge gas report), index engine, treemap paint,
+# command-line and bundle start-up, wallet engine on a fresh devnet, GUI start-up and
+# responsiveness. Reruns give comparable
 # figures; nothing here fails on a slow machine except where a script says so.
 set -uo pipefail
 cd "$(dirname "$0")/.."
