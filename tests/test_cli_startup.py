@@ -53,6 +53,7 @@ def _run(argv: list[str], tmp: Path, code: str = PROBE) -> dict:
     ["index", "schedule"],
     ["wallet", "list"],
     ["devnet", "status"],
+    ["deployment", "--help"],
 ])
 def test_offline_commands_import_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
     res = _run(argv, tmp_path)
@@ -90,11 +91,3 @@ def test_probe_sees_heavy_imports(tmp_path: Path) -> None:
                          "import wallet_app.keys as k; k.WalletManager")
     res = _run(["--help"], tmp_path, code)
     assert "eth_account" in res["loaded"]
-
-
-def test_fee_presets_match_the_facade() -> None:
-    """The CLI spells the presets out (to avoid importing the facade); keep them equal."""
-    from wallet_app.cli.trade_cmds import FEE_PRESETS
-    from wallet_app.facade import FEE_PRESETS as FACADE_PRESETS
-
-    assert tuple(FEE_PRESETS) == tuple(FACADE_PRESETS)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..facade import WalletService
-from ..trust import DeploymentRecord
 from .output import emit
+
+if TYPE_CHECKING:  # the facade and the trust records pull in web3 and eth-utils
+    from ..trust import DeploymentRecord
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +47,8 @@ def _text(r: DeploymentRecord) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from ..facade import WalletService
+
     svc = WalletService()
     try:
         rec = svc.import_deployment(args.file, replace=args.replace)
@@ -56,6 +60,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from ..facade import WalletService
+
     svc = WalletService()
     try:
         chain_id = args.chain_id
