@@ -9,6 +9,8 @@ PYVER := $(patsubst python%,%,$(notdir $(PY)))
 # .venv-3.12, .venv-3.13, so the three can be tested side by side.
 VENV ?= $(if $(filter 3.11,$(PYVER)),.venv,.venv-$(PYVER))
 BIN := $(VENV)/bin
+# Extras installed into the venv; `make test-core` uses the core's alone (no Qt).
+EXTRAS ?= gui,dev,dev-gui
 export VENV
 NPM_DIR := contracts
 FORGE := $(NPM_DIR)/node_modules/@foundry-rs/forge-linux-amd64/bin/forge
@@ -16,7 +18,7 @@ APT_PACKAGES := gnome-keyring dbus xvfb xauth libegl1 libxkbcommon0 libxkbcommon
                 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libfontconfig1 \
                 fonts-dejavu-core libdbus-1-3
 
-.PHONY: demo test setup system-deps python-deps npm-deps contracts lint screenshots bench \
+.PHONY: demo test test-core setup system-deps python-deps npm-deps contracts lint screenshots bench \
         bundle wheel clean
 
 demo: setup
@@ -24,6 +26,12 @@ demo: setup
 
 test: setup
 	@scripts/run-tests.sh
+
+# The core without Qt (no gui extra, as `pip install global100-wallet` gives): its own
+# tests pass there, the GUI's are not collected.
+test-core: system-deps npm-deps contracts
+	@$(MAKE) --no-print-directory python-deps VENV=.venv-core EXTRAS=dev
+	@VENV=.venv-core PYTEST_ONLY=1 scripts/run-tests.sh
 
 setup: system-deps python-deps npm-deps contracts
 
@@ -35,7 +43,7 @@ python-deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || "$$(scripts/find-python.sh $(PY))" -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[gui,dev]'
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
 	@touch $@
 
 npm-deps: $(NPM_DIR)/node_modules/.installed
@@ -66,4 +74,4 @@ wheel: python-deps
 	$(BIN)/python -m pip wheel --no-deps -q -w build/dist .
 
 clean:
-	rm -rf .venv .venv-3.* build $(NPM_DIR)/node_modules $(NPM_DIR)/out $(NPM_DIR)/cache
+	rm -rf .venv .venv-3.* .venv-core build $(NPM_DIR)/node_modules $(NPM_DIR)/out $(NPM_DIR)/cache

@@ -4,10 +4,13 @@
 # are started and stopped by the pytest fixtures themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== ruff"
-"${VENV:-.venv}"/bin/ruff check .
-echo "== forge test"
-(cd contracts && node_modules/@foundry-rs/forge-linux-amd64/bin/forge test)
+# PYTEST_ONLY=1 (make test-core): the Python tests alone, lint and forge ran already.
+if [ -z "${PYTEST_ONLY:-}" ]; then
+  echo "== ruff"
+  "${VENV:-.venv}"/bin/ruff check .
+  echo "== forge test"
+  (cd contracts && node_modules/@foundry-rs/forge-linux-amd64/bin/forge test)
+fi
 echo "== pytest (GNOME Keyring over D-Bus, Qt offscreen)"
 export QT_QPA_PLATFORM=offscreen
 export PYTHONDONTWRITEBYTECODE=1

@@ -95,6 +95,7 @@ def test_regime_real_table_json(shared_market: Path, capsys: pytest.CaptureFixtu
 
 def test_backtest_json_and_chart(shared_market: Path, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyqtgraph", reason="the chart is drawn by the gui extra")
     chart = tmp_path / "nav.png"
     data = run_json(capsys, "index", "backtest", "--history",
                     str(shared_market / "daily_market_caps_2020-2025.csv"), "--prices",

@@ -164,6 +164,7 @@ def test_gui_entry_points_without_qt_say_what_to_install(installed: dict[str, Pa
 
 def test_installed_gui_opens_its_window(installed: dict[str, Path]) -> None:
     """With Qt linked in: the wheel's GUI builds its main window, styled, offscreen."""
+    pytest.importorskip("PySide6", reason="the GUI needs the gui extra")
     _link_site_packages(installed["deps"], qt=True)
     code = r"""
 import sys
