@@ -186,7 +186,7 @@ def series_from_table(rows: Iterable[AssetDay], deny: DenyList | None = None) ->
     deny = deny if deny is not None else default_deny_list()
     days: dict[date, dict[str, Decimal]] = {}
     for r in rows:
-        if r.market_cap is None or r.market_cap <= 0 or deny.denies_symbol(r.symbol):
+        if r.market_cap is None or r.market_cap <= 0 or deny.denies_symbol(r.symbol, r.day):
             continue
         day = days.setdefault(r.day, {})
         day[r.symbol] = day[r.symbol] + r.market_cap if r.symbol in day else r.market_cap
