@@ -144,7 +144,7 @@ class PerformanceTable(QFrame):
                                           row.stats_include_backtest, p,
                                           "annualised standard deviation of daily returns"))
         wide = any(row.period("Since inception").annualised is not None for row in report.rows)
-        self.table.setColumnWidth(len(PERIOD_COLUMNS), 200 if wide else 112)
+        self.table.setColumnWidth(len(PERIOD_COLUMNS), 200 if wide else 132)
         self.table.setFixedHeight(self.table.horizontalHeader().height() + 4
                                   + 34 * len(report.rows))
         self.subtitle.setText(
