@@ -98,8 +98,12 @@ class PerformanceTable(QFrame):
         lay.addWidget(self.footnote)
         lay.addStretch(1)
         if palette is None:
-            theme_manager().changed.connect(lambda _p: self.set_report(self._report))
+            theme_manager().changed.connect(self._on_theme)
         self.set_report(None)
+
+    def _on_theme(self, _palette: Palette) -> None:
+        # A bound method, not a lambda: Qt drops the connection when the widget is deleted.
+        self.set_report(self._report)
 
     def theme_palette(self) -> Palette:
         return self._fixed_palette or theme_manager().palette
