@@ -117,3 +117,21 @@ def test_real_backtest_figures_match_the_engine(shared_market: Path) -> None:
     close = dict(btc)
     assert rep.rows[1].period("Since inception").value == \
         close[bt.end] / close[bt.start] - 1
+
+
+def test_a_gap_or_a_finished_benchmark_gives_no_stale_figure() -> None:
+    backtest = series(date(2024, 1, 1), [100 + i for i in range(300)])  # to 2024-10-26
+    live = series(date(2025, 1, 1), ["1.0", "1.1", "1.2"] + ["1.3"] * 60)  # to 2025-03-04
+    joined, live_start = splice(backtest, live)
+    assert live_start == date(2025, 1, 1)
+    rep = performance_report(joined, live_start=live_start,
+                             benchmarks={"BTC": series(date(2024, 1, 1), [1] * 300)})
+    assert rep is not None and rep.backtest_end == date(2024, 10, 26)
+    assert rep.gap_days == 66
+    idx = rep.index
+    assert idx.period("1M").value == 0 and not idx.period("1M").includes_backtest
+    assert idx.period("3M").value is None  # 2024-12-04 falls in the gap
+    assert idx.period("YTD").value is None  # 2024-12-31: in the gap too
+    assert idx.period("Since inception").value == Decimal("0.3")
+    btc = rep.rows[1]
+    assert all(r.value is None for r in btc.returns)  # its data ended in October

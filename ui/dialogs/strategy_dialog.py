@@ -83,14 +83,15 @@ class StrategyDialog(QDialog):
         self.regime_chart.set_history(getattr(strategy, "regime", None))
         self.performance = PerformanceTable()
         self.performance.set_report(getattr(strategy, "performance", None))
-        if unavailable:
+        if getattr(strategy, "performance", None) is None and unavailable:
             self.performance.empty_label.setText(unavailable)
+        if getattr(strategy, "regime", None) is None:
             self.regime_chart.empty_text.setText("No regime history on this network")
         regime_tab = QWidget()
         rlay = QVBoxLayout(regime_tab)
         rlay.setContentsMargins(0, 12, 0, 0)
         rlay.addWidget(self.regime_chart, 1)
-        self.regime_note = label(unavailable or (
+        self.regime_note = label(unavailable if getattr(strategy, "regime", None) is None else (
             "The gauge score is 50 + 250 x (market / 200-day average - 1), clamped to 0-100. "
             "A flip needs 3 closes beyond ±5% of the average; the markers are the engine's "
             "flips, each one a switch of the whole index (Bear: all USDC)."), "muted", wrap=True)

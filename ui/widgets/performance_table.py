@@ -166,6 +166,10 @@ class PerformanceTable(QFrame):
                     "on, the vault's own NAV per share.")
         else:
             note = "All figures from the vault's own NAV per share."
+        if report.gap_days > 7:
+            note += (f" The market data of the backtest ends on {report.backtest_end:%d %b %Y}, "
+                     f"{report.gap_days} days before the vault's first day: a period that "
+                     "starts in that gap, or a benchmark past its data, shows no figure.")
         self.footnote.setText(note + " Cumulative returns; p.a. for spans over a year. "
                               "Drawdown and volatility over the whole history shown.")
 

@@ -86,6 +86,14 @@ class PerformanceReport:
     backtest_start: date | None  # None: no backtest before the live history
     rows: tuple[SeriesPerformance, ...]
     source: str = ""  # what the backtest part is (the NAV chart's backtest label)
+    backtest_end: date | None = None  # last backtest day before the vault's first day
+
+    @property
+    def gap_days(self) -> int:
+        """Days without data between the backtest's end and the vault's first day."""
+        if self.backtest_end is None or self.live_start is None:
+            return 0
+        return max(0, (self.live_start - self.backtest_end).days - 1)
 
     @property
     def index(self) -> SeriesPerformance:
@@ -225,4 +233,6 @@ def performance_report(index: Series, *, live_start: date | None = None,
         rows.append(_row(bname, series, as_of, starts, first, live_start))
     return PerformanceReport(as_of, inception, live_start,
                              first if live_start is None or first < live_start else None,
-                             tuple(rows), source)
+                             tuple(rows), source,
+                             max((d for d, _ in index if live_start and d < live_start),
+                                 default=None))

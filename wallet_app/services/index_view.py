@@ -204,16 +204,24 @@ class IndexViewService:
         from ..index.rules import DEFAULT_RULES as R
 
         regime = performance = None
-        unavailable = ""
+        notes = []
         try:
             regime = self.regime_history()
+        except (WalletError, IndexDataError, OSError) as exc:
+            notes.append(f"The regime history cannot be computed: {exc}")
+        else:
+            if regime is None:
+                notes.append("No regime history on this network: the gauge and its history "
+                              "need the index's market data source (today only the local "
+                              "devnet has one).")
+        try:
             performance = self.performance()
         except (WalletError, IndexDataError, OSError) as exc:
-            unavailable = f"The regime history and performance cannot be computed: {exc}"
-        if regime is None and not unavailable:
-            unavailable = ("No market history on this network: the regime gauge, its history "
-                           "and the performance table need the index's market data source "
-                           "(today only the local devnet has one).")
+            notes.append(f"The performance table cannot be computed: {exc}")
+        else:
+            if performance is None:
+                notes.append("No performance yet: the vault has published no NAV.")
+        unavailable = " ".join(notes)
         return StrategyInfo(
             regime=regime, performance=performance, unavailable=unavailable,
             title="TM Global 100: the rules",
