@@ -12,6 +12,7 @@ export XDG_DATA_HOME="$keyring_home"
 run() { echo; echo "== $*"; "$@" || echo "(exit $?)"; }
 run .venv/bin/python scripts/bench_gas.py
 run .venv/bin/python scripts/bench_index.py
+run .venv/bin/python scripts/bench_performance.py
 run .venv/bin/python scripts/bench_ui.py
 run .venv/bin/python scripts/bench_startup.py
 dbus-run-session -- bash -c '

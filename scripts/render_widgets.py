@@ -42,7 +42,9 @@ from ui.theme import theme_manager  # noqa: E402
 from ui.widgets.gauge import RegimeGauge  # noqa: E402
 from ui.widgets.holdings_table import HoldingsTable  # noqa: E402
 from ui.widgets.nav_chart import NavChart  # noqa: E402
+from ui.widgets.performance_table import PerformanceTable  # noqa: E402
 from ui.widgets.price_tile import PriceTile  # noqa: E402
+from ui.widgets.regime_chart import RegimeChart  # noqa: E402
 from ui.widgets.treemap import HoldingsTreemap  # noqa: E402
 from wallet_app.models import Regime  # noqa: E402
 
@@ -122,8 +124,46 @@ def panel(theme: str) -> QWidget:
     return page
 
 
+SHARED_MARKET = Path(__file__).resolve().parents[2] / "shared" / "data" / "market"
+
+
+def real_regime_and_performance() -> tuple[object, object] | None:
+    """The regime history and a backtest performance table from the real 2020-2025 data in
+    ``../shared`` (read there, never copied), or None when it is absent."""
+    caps_csv = SHARED_MARKET / "daily_market_caps_2020-2025.csv"
+    if not caps_csv.is_file():
+        return None
+    from wallet_app.index import (
+        BacktestConfig,
+        RegimeHistory,
+        read_asset_table,
+        read_price_table,
+        regime_from_csv,
+        run_backtest,
+    )
+    from wallet_app.index.performance import performance_report
+
+    history = RegimeHistory.from_result(regime_from_csv(caps_csv),
+                                        "daily market caps 2020-2025 (../shared)")
+    caps = read_asset_table(caps_csv)
+    prices = read_price_table(SHARED_MARKET / "daily_ohlcv_2020-2025.csv")
+    idx = run_backtest(caps, prices)
+    flat = run_backtest(caps, prices, BacktestConfig(use_regime=False))
+    report = performance_report(
+        [(p.day, p.nav) for p in idx.points], live_start=None, benchmarks={
+            "BTC": [(p.day, p.close) for p in prices if p.symbol == "BTC"],
+            "Top 100, always invested": [(p.day, p.nav) for p in flat.points]})
+    return history, report
+
+
 def render_all(out: Path) -> list[Path]:
     written: list[Path] = []
+    from ui.sample_data import sample_regime_and_performance
+
+    real = real_regime_and_performance()
+    regime_sets = [("sample", sample_regime_and_performance())]
+    if real is not None:
+        regime_sets.insert(0, ("real", real))
     bull, bear = sample_state(), sample_state(Regime.BEAR)
     history = sample_nav_history()
     for theme in ("light", "dark"):
@@ -182,6 +222,17 @@ def render_all(out: Path) -> list[Path]:
         written.append(save(table, d / "holdings_table.png", QSize(760, 520)))
         table.set_search("bit")
         written.append(save(table, d / "holdings_table_search.png", QSize(760, 320)))
+
+        for tag, (hist, report) in regime_sets:
+            rc = RegimeChart()
+            rc.set_history(hist)
+            written.append(save(rc, d / f"regime_chart_{tag}.png", QSize(1040, 420)))
+            pt = PerformanceTable()
+            pt.set_report(report)
+            written.append(save(pt, d / f"performance_{tag}.png", QSize(1040, 300)))
+        rc = RegimeChart()
+        rc.set_history(None)
+        written.append(save(rc, d / "regime_chart_empty.png", QSize(1040, 420)))
 
         written.append(save(panel(theme), d / "index_panel.png", QSize(1280, 800)))
     return written

@@ -146,3 +146,38 @@ def test_select_and_activate(qtbot: QtBot, table: HoldingsTable) -> None:
     with qtbot.waitSignal(table.holdingActivated, timeout=1000) as blocker:
         table.view.doubleClicked.emit(idx)
     assert blocker.args == ["CCC"]
+
+
+def test_names_get_their_room_in_the_index_page_at_1280x800(qtbot: QtBot) -> None:
+    """The demo showed "Bit..." and "Et..." at 1280x800: the Name column must show
+    "Bitcoin Cash" whole in the real main window at that size."""
+    from ui.main_window import MainWindow
+    from ui.sample_data import sample_state
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    win.index_page.show_state(sample_state())
+    qtbot.wait(50)
+    table = win.index_page.table
+    room = table.view.fontMetrics().horizontalAdvance("Bitcoin Cash")
+    assert table.name_width() >= room
+    assert table.view.horizontalScrollBar().maximum() == 0  # no sideways scrolling
+
+
+def test_a_narrow_table_drops_the_target_column_before_eliding_names(qtbot: QtBot) -> None:
+    t = HoldingsTable(palette=LIGHT)
+    qtbot.addWidget(t)
+    t.set_holdings(sample_holdings())
+    t.show()
+    t.resize(900, 400)
+    qtbot.wait(20)
+    assert not t.view.isColumnHidden(Column.TARGET)
+    t.resize(560, 400)
+    qtbot.wait(20)
+    assert t.view.isColumnHidden(Column.TARGET)
+    assert t.name_width() >= t.view.fontMetrics().horizontalAdvance("Bitcoin")
+    t.resize(900, 400)
+    qtbot.wait(20)
+    assert not t.view.isColumnHidden(Column.TARGET)

@@ -204,3 +204,53 @@ def sample_nav_history(
     out = [(start + timedelta(days=i), _d(v * factor, 6)) for i, v in enumerate(raw)]
     out[-1] = (out[-1][0], end_nav)
     return out
+
+
+def sample_regime_and_performance(seed: int = 7, days: int = 1100) -> tuple[object, object]:
+    """A SAMPLE regime history and performance table from a seeded synthetic market.
+
+    The market is a random walk with alternating bull and bear drifts; the regime and the
+    figures are computed by the real engine (``wallet_app.index``) on it, so the sample has
+    the shapes of real output (flips, bands, backtest before the vault's first day).
+    """
+    from datetime import date
+
+    from wallet_app.index.performance import performance_report, splice
+    from wallet_app.index.regime import MarketPoint, RegimeHistory, compute_regime
+
+    rng = random.Random(seed)
+    start = date(2023, 11, 25)
+    level, market, btc = 1.0, [], []
+    b = 1.0
+    drift = 0.003
+    for k in range(days):
+        if k % 170 == 0:
+            drift = -drift
+        r = drift + rng.gauss(0, 0.03)
+        level *= 1 + r
+        b *= 1 + 0.8 * r + rng.gauss(0, 0.015)
+        market.append((start + timedelta(days=k), Decimal(repr(round(level, 8))) * 10**12))
+        btc.append((start + timedelta(days=k), Decimal(repr(round(b * 40_000, 2)))))
+    result = compute_regime([MarketPoint(d, v) for d, v in market])
+    history = RegimeHistory.from_result(result, "SAMPLE DATA (synthetic market)")
+    states = {p.day: p.state for p in result.points}
+    nav, without = Decimal(1), []
+    index = []
+    prev = None
+    for d, v in market:
+        if d not in states:
+            prev = v
+            continue
+        if prev is not None and states[d] is Regime.BULL:
+            nav = nav * v / prev
+        index.append((d, nav))
+        without.append((d, v / market[0][1]))
+        prev = v
+    live_from = index[-140][0]
+    live = [(d, v / index[-140][1]) for d, v in index[-140:]]
+    joined, live_start = splice(index, live)
+    report = performance_report(joined, live_start=live_start, benchmarks={
+        "BTC": [(d, v) for d, v in btc if d >= joined[0][0]],
+        "Top 100, always invested": without})
+    assert live_start == live_from
+    return history, report

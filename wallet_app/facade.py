@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .index.performance import PerformanceReport
+from .index.regime import RegimeHistory
 from .keys import RecoveryPhrase, WalletInfo
 from .models import BuyQuote, IndexEvent, IndexState, Position, Regime, SellQuote, TxRecord
 from .paths import AppPaths
@@ -193,6 +195,12 @@ class WalletService:
 
     def strategy(self) -> StrategyInfo:
         return self.index.strategy()
+
+    def regime_history(self) -> RegimeHistory | None:
+        return self.index.regime_history()
+
+    def performance(self) -> PerformanceReport | None:
+        return self.index.performance()
 
     # ------------------------------------------------------------------ trading
 

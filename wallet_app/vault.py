@@ -21,6 +21,7 @@ from .chain.provider import ChainClient
 from .chain.simulate import RevertDecoder
 from .devnet import artifacts
 from .models import Holding, IndexEvent, IndexState, Regime
+from .text import counted
 
 SHARE_DECIMALS = 18
 PRICE_DECIMALS = 18  # lens and vault prices: USD with 18 decimals
@@ -410,7 +411,7 @@ def describe_event(name: str, a: dict[str, Any], log: dict[str, Any]) -> IndexEv
     if name == "Rebalanced":
         return IndexEvent(**base, kind="rebalance", account=a["operator"],
                           usdc=_usdc(a["valueIn"]),
-                          summary=f"Rebalance: {a['legs']} trades, "
+                          summary=f"Rebalance: {counted(a['legs'], 'trade')}, "
                                   f"{_usdc(a['valueIn']):,.2f} USDC traded")
     if name == "RegimeChanged":
         new = "Bear (100% USDC)" if a["current"] == 1 else "Bull (constituents)"

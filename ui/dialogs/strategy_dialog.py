@@ -1,9 +1,11 @@
 """The Strategy dialog: how the TM Global 100 chooses, weights and protects its holdings.
 
 Before buying an index a person should be able to read its rules in plain words and see
-the thresholds that move it (regime gauge bands, the switch rule, fees). The text comes
-from the core (``WalletService.strategy()``) so the GUI never restates the methodology in
-its own words and cannot drift from it.
+the thresholds that move it (regime gauge bands, the switch rule, fees), how the regime has
+behaved (the gauge's history with every flip) and how the index has performed against BTC
+and against itself without the regime switch. Everything comes from the core
+(``WalletService.strategy()``) so the GUI never restates the methodology or recomputes a
+figure, and cannot drift from it. Three tabs: Rules, Regime history, Performance.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.pages.common import Card, button, fill_table, label, make_table
+from ui.widgets.performance_table import PerformanceTable
+from ui.widgets.regime_chart import RegimeChart
 
 
 class StrategyDialog(QDialog):
@@ -22,7 +33,7 @@ class StrategyDialog(QDialog):
     def __init__(self, strategy: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Strategy \u2014 TM Global 100")
-        self.setMinimumSize(1100, 560)
+        self.setMinimumSize(1100, 600)
         self.title = label(strategy.title, "heading", wrap=True)
 
         text = QWidget()
@@ -63,9 +74,42 @@ class StrategyDialog(QDialog):
         cols.addWidget(scroll, 5)
         rules.setMinimumWidth(520)
         cols.addWidget(rules, 6, Qt.AlignmentFlag.AlignTop)
+        rules_tab = QWidget()
+        rules_tab.setLayout(cols)
+        cols.setContentsMargins(0, 12, 0, 0)
+
+        unavailable = getattr(strategy, "unavailable", "")
+        self.regime_chart = RegimeChart()
+        self.regime_chart.set_history(getattr(strategy, "regime", None))
+        self.performance = PerformanceTable()
+        self.performance.set_report(getattr(strategy, "performance", None))
+        if getattr(strategy, "performance", None) is None and unavailable:
+            self.performance.empty_label.setText(unavailable)
+        if getattr(strategy, "regime", None) is None:
+            self.regime_chart.empty_text.setText("No regime history on this network")
+        regime_tab = QWidget()
+        rlay = QVBoxLayout(regime_tab)
+        rlay.setContentsMargins(0, 12, 0, 0)
+        rlay.addWidget(self.regime_chart, 1)
+        self.regime_note = label(unavailable if getattr(strategy, "regime", None) is None else (
+            "The gauge score is 50 + 250 x (market / 200-day average - 1), clamped to 0-100. "
+            "A flip needs 3 closes beyond ±5% of the average; the markers are the engine's "
+            "flips, each one a switch of the whole index (Bear: all USDC)."), "muted", wrap=True)
+        rlay.addWidget(self.regime_note)
+        perf_tab = QWidget()
+        play = QVBoxLayout(perf_tab)
+        play.setContentsMargins(0, 12, 0, 0)
+        play.addWidget(self.performance, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("strategyTabs")
+        self.tabs.addTab(rules_tab, "Rules")
+        self.tabs.addTab(regime_tab, "Regime history")
+        self.tabs.addTab(perf_tab, "Performance")
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 22, 24, 20)
         lay.setSpacing(14)
         lay.addWidget(self.title)
-        lay.addLayout(cols, 1)
+        lay.addWidget(self.tabs, 1)
         lay.addLayout(row)

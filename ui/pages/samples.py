@@ -97,6 +97,9 @@ class SampleStrategy:
     title: str
     paragraphs: list[str]
     rules: list[tuple[str, str]]
+    regime: Any = None
+    performance: Any = None
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,11 @@ def sample_events() -> list[IndexEvent]:
 
 
 def sample_strategy() -> SampleStrategy:
+    from ui.sample_data import sample_regime_and_performance
+
+    regime, performance = sample_regime_and_performance()
     return SampleStrategy(
+        regime=regime, performance=performance,
         title="TM Global 100: how the index works",
         paragraphs=[
             "The index holds the 100 largest eligible crypto assets by market "

@@ -72,13 +72,21 @@ _NUMERIC = {Column.WEIGHT, Column.TARGET, Column.PRICE, Column.VALUE, Column.CHA
 #: Widths come from these once, instead of ResizeToContents measuring 100 rows on every
 #: layout (~45 ms a resize and ~100 ms on the first fill, on the GUI thread).
 _WIDEST = {
-    Column.SYMBOL: "WWWWWW",
+    Column.SYMBOL: "WWWWW",
     Column.WEIGHT: "↓ Weight",
     Column.TARGET: "100.00%",
     Column.PRICE: "$100,000.00",
-    Column.VALUE: "$100,000,000.00",
+    Column.VALUE: "$10,000,000.00",
     Column.CHANGE_24H: "▼ 10.00%",
 }
+#: The name the Name column must show whole ("Bitcoin Cash", "Internet Computer" is elided
+#: only when the table is narrower than every optional column allows).
+_NAME_ROOM = "Bitcoin Cash"
+#: Padding around a column's text (cell margins and the sort arrow's slot).
+_PAD = 20
+#: Columns hidden, in this order, when the table is too narrow to give the names room:
+#: the target weight is a detail next to the weight; the name matters more.
+_OPTIONAL = (Column.TARGET,)
 
 
 class HoldingsModel(QAbstractTableModel):
@@ -320,7 +328,8 @@ class HoldingsTable(QFrame):
                 header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
                 continue
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, metrics.horizontalAdvance(_WIDEST[col]) + 28)
+            header.resizeSection(col, metrics.horizontalAdvance(_WIDEST[col]) + _PAD)
+        self._name_room = metrics.horizontalAdvance(_NAME_ROOM) + _PAD
         self.view.doubleClicked.connect(self._on_activated)
         self.view.activated.connect(self._on_activated)
 
@@ -364,7 +373,31 @@ class HoldingsTable(QFrame):
                 return True
         return False
 
+    def name_width(self) -> int:
+        """The Name column's width now (tests: names get their room at 1280x800)."""
+        return self.view.horizontalHeader().sectionSize(Column.NAME)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_columns()
+
     # -- internals --------------------------------------------------------------------
+
+    def _fit_columns(self) -> None:
+        """Hide optional columns while the names would not get their room."""
+        header = self.view.horizontalHeader()
+        avail = self.view.viewport().width()
+        if avail <= 0:
+            return
+        for col in _OPTIONAL:
+            self.view.setColumnHidden(col, False)
+        fixed = sum(header.sectionSize(c) for c in Column
+                    if c is not Column.NAME and not self.view.isColumnHidden(c))
+        for col in _OPTIONAL:
+            if avail - fixed >= self._name_room:
+                break
+            fixed -= header.sectionSize(col)  # (a hidden section's size reads 0)
+            self.view.setColumnHidden(col, True)
 
     def _on_search(self, text: str) -> None:
         self.proxy.set_search(text)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import DevnetError
 from ..paths import app_paths
+from ..text import counted
 from . import output
 from .output import emit
 
@@ -96,7 +97,7 @@ def _tick(args: argparse.Namespace) -> int:
     reports = [driver.tick(output.progress) for _ in range(max(1, args.days))]
     emit(args, reports, "\n".join(
         f"{r.day}: {r.regime.value} (gauge {r.score})" + (" - regime switch" if r.flipped else "")
-        + (f" - rebalanced {r.rebalanced.legs} trades" if r.rebalanced else "")
+        + (f" - rebalanced {counted(r.rebalanced.legs, 'trade')}" if r.rebalanced else "")
         for r in reports))
     return 0
 

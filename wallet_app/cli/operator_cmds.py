@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..models import Regime
 from ..paths import app_paths
+from ..text import counted
 from .output import emit, progress
 
 if TYPE_CHECKING:  # web3 and the chain client load only when an operator command runs
@@ -60,8 +61,8 @@ def _rebalance(args: argparse.Namespace) -> int:
         changed = op.set_targets(targets)
     rep = op.rebalance(slippage_bps=args.slippage_bps, progress=progress)
     rep.targets_changed = changed
-    emit(args, rep, f"Rebalanced ({rep.regime.value}): {rep.legs} trades in "
-                    f"{rep.transactions} transactions, {rep.gas_used:,} gas; targets "
+    emit(args, rep, f"Rebalanced ({rep.regime.value}): {counted(rep.legs, 'trade')} in "
+                    f"{counted(rep.transactions, 'transaction')}, {rep.gas_used:,} gas; targets "
                     f"{'updated' if changed else 'unchanged'}")
     return 0
 
@@ -69,6 +70,6 @@ def _rebalance(args: argparse.Namespace) -> int:
 def _regime(args: argparse.Namespace) -> int:
     op, _ = _operator()
     rep = op.switch_regime(Regime(args.state), progress=progress)
-    emit(args, rep, f"Regime {args.state}: {rep.legs} trades in {rep.transactions} "
-                    f"transactions, {rep.gas_used:,} gas")
+    emit(args, rep, f"Regime {args.state}: {counted(rep.legs, 'trade')} in "
+                    f"{counted(rep.transactions, 'transaction')}, {rep.gas_used:,} gas")
     return 0

@@ -34,6 +34,7 @@ from .rebalance import RebalancePlan, SkippedLeg, TradeLeg, plan_rebalance
 from .regime import (
     Flip,
     MarketPoint,
+    RegimeHistory,
     RegimePoint,
     RegimeResult,
     compute_regime,
@@ -54,7 +55,8 @@ __all__ = [
     "BPS", "DEFAULT_RULES", "AssetDay", "BacktestConfig", "BacktestResult", "Composition",
     "Constituent", "DenyEntry", "DenyList", "Exclusion", "Flip", "IndexDataError", "IndexRules",
     "MarketAsset", "MarketPoint", "NavPoint", "PriceDay", "RankedAsset", "RebalancePlan",
-    "RegimePoint", "RegimeResult", "Screening", "SkippedLeg", "TradeLeg", "capped_weights",
+    "RegimeHistory", "RegimePoint", "RegimeResult", "Screening", "SkippedLeg", "TradeLeg",
+    "capped_weights",
     "close_time", "compose", "compute_regime", "default_deny_list", "gauge_band",
     "gauge_score", "is_excluded_category", "is_rebalance_time", "load_market_series",
     "loads_exact", "make_gauge", "next_rebalance", "parse_asset", "parse_assets",

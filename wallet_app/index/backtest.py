@@ -222,7 +222,7 @@ def run_backtest(caps: Sequence[AssetDay], prices: Sequence[PriceDay] | None = N
                 targets: dict[str, int] = {}
                 if st is Regime.BULL:
                     universe = _universe(caps_by_day.get(d, {}), px_by_day.get(d, {}))
-                    comp = compose(universe, prev_ids, rules=compose_rules, deny=deny)
+                    comp = compose(universe, prev_ids, rules=compose_rules, deny=deny, day=d)
                     targets, prev_ids = comp.weights(), comp.ids
                 plan = plan_rebalance(values, cash, targets, st, rules=rules)
                 for leg in plan.sells:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -93,15 +94,17 @@ class Composition:
 
 def compose(assets: Iterable[MarketAsset], previous: Iterable[str] | None = None, *,
             rules: IndexRules = DEFAULT_RULES, deny: DenyList | None = None,
-            as_of: str | None = None, source: str | None = None) -> Composition:
+            as_of: str | None = None, source: str | None = None,
+            day: date | None = None) -> Composition:
     """Compute the Global 100 composition from a market snapshot.
 
     ``previous`` is the ids of the constituents currently held (buffer rule); ``deny`` is the
     deny list (the shipped one by default). Pure: no I/O beyond reading the shipped deny
-    list once per process.
+    list once per process. ``day`` dates a snapshot rebuilt from history tables (tickers,
+    no ids), for the deny list's dated tickers.
     """
     rows = list(assets)
-    screening = screen(rows, deny=deny, rules=rules)
+    screening = screen(rows, deny=deny, rules=rules, day=day)
     ranked = rank_eligible(screening.eligible)
     chosen = select(ranked, list(previous) if previous is not None else None, rules)
     caps = {r.asset.id: r.asset.market_cap for r in chosen}

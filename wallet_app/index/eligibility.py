@@ -16,10 +16,10 @@ Choices where the text leaves room (documented in the README too):
   Dropped copies are reported as excluded with the reason "duplicate id".
 * A missing or non-numeric ``total_volume`` fails the liquidity floor: liquidity that
   cannot be shown is not assumed.
-* Deny-list entries: an entry with a ``symbol`` matches every asset with that ticker
-  (case-insensitive); an entry with an ``id`` matches that id exactly (lowercased). An entry
-  may carry both; either match excludes. Tickers shared with an eligible asset (FRAX) are
-  listed by id only.
+* Deny-list entries: an entry's ``symbol`` and ``aliases`` match every asset with that
+  ticker (case-insensitive); its ``id`` and ``ids`` match those ids exactly (lowercased).
+  Either match excludes. A ticker now shared with an eligible asset (FRAX) is listed by id,
+  plus ``tickers_until`` for history tables that only have tickers.
 * Category ids are compared lowercased; the category list is exactly the one of the
   methodology plus the ``-stablecoins`` suffix rule.
 """
@@ -30,6 +30,7 @@ import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,13 +68,63 @@ def is_excluded_category(category: str) -> bool:
     return c in EXCLUDED_CATEGORIES or c.endswith("-stablecoins")
 
 
+#: Kinds of deny-list entries (``kind`` in exclusions.json), the classes of section 2.1.
+DENY_KINDS = frozenset({
+    "usd-stablecoin", "fiat-stablecoin", "yield-bearing-dollar", "commodity-backed", "wrapped",
+    "bridged", "liquid-staking", "liquid-restaking", "exchange-staked", "lending-receipt",
+    "lp-token", "tokenized-fund",
+})
+
+
 @dataclass(frozen=True)
 class DenyEntry:
-    """One line of the deny list."""
+    """One asset of the deny list, with every ticker and id it is known under.
+
+    ``symbol``/``id`` are the current ones; ``aliases``/``ids`` the others it traded under
+    (renamed, migrated, old tickers). ``tickers_until`` maps a ticker to the first UTC day it
+    no longer meant this asset (FRAX was the Frax dollar until the governance token took the
+    name); such a ticker only matches in history tables dated before that day.
+    """
 
     symbol: str | None
     id: str | None
     reason: str
+    kind: str | None = None
+    aliases: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    tickers_until: tuple[tuple[str, date], ...] = ()
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Every ticker that always means this asset, upper case."""
+        return tuple(t.upper() for t in ((self.symbol,) if self.symbol else ()) + self.aliases)
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        return tuple(i.lower() for i in ((self.id,) if self.id else ()) + self.ids)
+
+
+def _str_list(value: object, what: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise IndexDataError(f"{where}: '{what}' must be a list of non-empty strings.")
+    return tuple(v.strip() for v in value)
+
+
+def _tickers_until(value: object, where: str) -> tuple[tuple[str, date], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise IndexDataError(f"{where}: 'tickers_until' must map tickers to YYYY-MM-DD dates.")
+    out = []
+    for ticker, day in value.items():
+        try:
+            out.append((ticker.strip().upper(), date.fromisoformat(day)))
+        except (AttributeError, TypeError, ValueError):
+            raise IndexDataError(f"{where}: 'tickers_until' {ticker!r}: {day!r} is not a "
+                                 "YYYY-MM-DD date.") from None
+    return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -84,25 +135,40 @@ class DenyList:
 
     @functools.cached_property
     def _by_symbol(self) -> dict[str, DenyEntry]:
-        return {e.symbol.upper(): e for e in self.entries if e.symbol}
+        return {t: e for e in self.entries for t in e.tickers}
 
     @functools.cached_property
     def _by_id(self) -> dict[str, DenyEntry]:
-        return {e.id.lower(): e for e in self.entries if e.id}
+        return {i: e for e in self.entries for i in e.all_ids}
 
-    def match(self, symbol: str | None = None, asset_id: str | None = None) -> DenyEntry | None:
-        """The entry that excludes this asset, or ``None``. The id is looked up first."""
+    @functools.cached_property
+    def _dated(self) -> dict[str, tuple[date, DenyEntry]]:
+        return {t: (until, e) for e in self.entries for t, until in e.tickers_until}
+
+    def match(self, symbol: str | None = None, asset_id: str | None = None,
+              day: date | None = None) -> DenyEntry | None:
+        """The entry that excludes this asset, or ``None``. The id is looked up first.
+
+        ``day`` is the date of a history row (tables that have tickers but no ids): a ticker
+        that changed hands (``tickers_until``) matches only before its cut-over day.
+        """
         if asset_id:
             hit = self._by_id.get(asset_id.lower())
             if hit is not None:
                 return hit
         if symbol:
-            return self._by_symbol.get(symbol.strip().upper())
+            sym = symbol.strip().upper()
+            hit = self._by_symbol.get(sym)
+            if hit is None and day is not None:
+                dated = self._dated.get(sym)
+                if dated is not None and day < dated[0]:
+                    hit = dated[1]
+            return hit
         return None
 
-    def denies_symbol(self, symbol: str) -> bool:
+    def denies_symbol(self, symbol: str, day: date | None = None) -> bool:
         """Ticker-level match only: used for history tables, which have no ids."""
-        return symbol.strip().upper() in self._by_symbol
+        return self.match(symbol, None, day) is not None
 
     @classmethod
     def from_json(cls, data: object, source: str = "deny list") -> DenyList:
@@ -115,6 +181,7 @@ class DenyList:
             if not isinstance(e, dict):
                 raise IndexDataError(f"{source}: entry {i} is not an object.")
             symbol, asset_id, reason = e.get("symbol"), e.get("id"), e.get("reason")
+            where = f"{source}: entry {i} ({symbol or asset_id})"
             if symbol is not None and (not isinstance(symbol, str) or not symbol.strip()):
                 raise IndexDataError(f"{source}: entry {i} has an empty or non-string symbol.")
             if asset_id is not None and (not isinstance(asset_id, str) or not asset_id.strip()):
@@ -122,9 +189,16 @@ class DenyList:
             if symbol is None and asset_id is None:
                 raise IndexDataError(f"{source}: entry {i} needs a 'symbol' or an 'id'.")
             if not isinstance(reason, str) or not reason.strip():
-                raise IndexDataError(f"{source}: entry {i} ({symbol or asset_id}) has no reason.")
-            entries.append(DenyEntry(symbol.strip() if symbol else None,
-                                     asset_id.strip() if asset_id else None, reason.strip()))
+                raise IndexDataError(f"{where} has no reason.")
+            kind = e.get("kind")
+            if kind is not None and kind not in DENY_KINDS:
+                raise IndexDataError(f"{where}: unknown kind {kind!r} (one of: "
+                                     f"{', '.join(sorted(DENY_KINDS))}).")
+            entries.append(DenyEntry(
+                symbol.strip() if symbol else None, asset_id.strip() if asset_id else None,
+                reason.strip(), kind, _str_list(e.get("aliases"), "aliases", where),
+                _str_list(e.get("ids"), "ids", where),
+                _tickers_until(e.get("tickers_until"), where)))
         return cls(tuple(entries))
 
     @classmethod
@@ -171,14 +245,17 @@ def _fmt(x: Decimal | None) -> str:
     return "missing or not a number" if x is None else f"{x:,}"
 
 
-def exclusion_reasons(asset: MarketAsset, deny: DenyList,
-                      rules: IndexRules = DEFAULT_RULES) -> list[tuple[str, str]]:
-    """All (code, text) reasons that make ``asset`` ineligible; empty when it is eligible."""
+def exclusion_reasons(asset: MarketAsset, deny: DenyList, rules: IndexRules = DEFAULT_RULES,
+                      day: date | None = None) -> list[tuple[str, str]]:
+    """All (code, text) reasons that make ``asset`` ineligible; empty when it is eligible.
+
+    ``day`` dates a historical snapshot (see :meth:`DenyList.match`); ``None`` for a live one.
+    """
     out: list[tuple[str, str]] = []
     bad_cats = [c for c in asset.categories if is_excluded_category(c)]
     if bad_cats:
         out.append((REASON_CATEGORY, "excluded category: " + ", ".join(bad_cats)))
-    hit = deny.match(asset.symbol, asset.id)
+    hit = deny.match(asset.symbol, asset.id, day)
     if hit is not None:
         out.append((REASON_DENY_LIST, f"deny list: {hit.reason}"))
     if asset.market_cap is None or asset.market_cap <= 0:
@@ -222,13 +299,16 @@ def deduplicate(assets: Iterable[MarketAsset]) -> tuple[list[MarketAsset], list[
 
 
 def screen(assets: Iterable[MarketAsset], *, deny: DenyList | None = None,
-           rules: IndexRules = DEFAULT_RULES) -> Screening:
-    """Apply section 2 to a snapshot: deduplicate ids, then test every rule."""
+           rules: IndexRules = DEFAULT_RULES, day: date | None = None) -> Screening:
+    """Apply section 2 to a snapshot: deduplicate ids, then test every rule.
+
+    ``day`` is given for a historical snapshot built from tickers (backtests, replays).
+    """
     deny = deny if deny is not None else default_deny_list()
     kept, excluded = deduplicate(assets)
     eligible: list[MarketAsset] = []
     for a in kept:
-        reasons = exclusion_reasons(a, deny, rules)
+        reasons = exclusion_reasons(a, deny, rules, day)
         if reasons:
             excluded.append(_exclusion(a, reasons))
         else:

@@ -19,6 +19,7 @@ running five years of the rules takes about two seconds, on the worker thread.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -58,32 +59,42 @@ def shared_market_dir() -> Path | None:
     return None
 
 
-def _run_cached(key: tuple[Any, ...], caps: Any, prices: Any, end: date | None
-                ) -> tuple[tuple[date, Decimal], ...]:
+def _run_cached(key: tuple[Any, ...], caps: Any, prices: Any, end: date | None,
+                use_regime: bool = True) -> tuple[tuple[date, Decimal], ...]:
+    key = (*key, use_regime)
     with _lock:
         if key in _cache:
             return _cache[key]
     table_caps, table_prices = caps(), prices()
     # The default 10,000 USDC start: the rules' 10 USDC minimum trade must not bind (the
     # series is rescaled to the vault's NAV anyway).
-    result = run_backtest(table_caps, table_prices, BacktestConfig(end=end))
+    result = run_backtest(table_caps, table_prices,
+                          BacktestConfig(end=end, use_regime=use_regime))
     pts = tuple((p.day, p.nav) for p in result.points)
     with _lock:
         _cache[key] = pts
     return pts
 
 
-def real_data_backtest(folder: Path, before: date) -> tuple[tuple[date, Decimal], ...]:
-    """The rules on the real tables, up to the day before ``before``."""
+def real_data_backtest(folder: Path, before: date, use_regime: bool = True
+                       ) -> tuple[tuple[date, Decimal], ...]:
+    """The rules on the real tables, up to the day before ``before`` (``use_regime=False``:
+    the same top 100 always invested, the performance table's benchmark)."""
     caps_file, px_file = folder / CAPS_FILE, folder / PRICES_FILE
     key = ("real", str(folder), caps_file.stat().st_mtime_ns, px_file.stat().st_mtime_ns,
            before)
     end = date.fromordinal(before.toordinal() - 1)
-    return _run_cached(key, lambda: read_asset_table(caps_file),
-                       lambda: read_price_table(px_file), end)
+    return _run_cached(key, lambda: _tables(caps_file, px_file)[0],
+                       lambda: _tables(caps_file, px_file)[1], end, use_regime)
 
 
-def replay_backtest(clock: Any) -> tuple[tuple[date, Decimal], ...]:
+@functools.lru_cache(maxsize=1)
+def _tables(caps_file: Path, px_file: Path) -> tuple[list[AssetDay], list[PriceDay]]:
+    """The real tables, read once per process (both backtests and BTC's closes use them)."""
+    return read_asset_table(caps_file), read_price_table(px_file)
+
+
+def replay_backtest(clock: Any, use_regime: bool = True) -> tuple[tuple[date, Decimal], ...]:
     """The rules on the devnet replay's days up to its anchor (supply held constant)."""
     paths = clock.paths()
     k = paths.anchor_index
@@ -109,7 +120,29 @@ def replay_backtest(clock: Any) -> tuple[tuple[date, Decimal], ...]:
             built["t"] = tables()
         return built["t"]
 
-    return _run_cached(key, lambda: once()[0], lambda: once()[1], None)
+    return _run_cached(key, lambda: once()[0], lambda: once()[1], None, use_regime)
+
+
+def benchmark_series(first_at: datetime, clock: Any = None
+                     ) -> dict[str, list[tuple[date, Decimal]]]:
+    """The performance table's benchmarks over the same market data as :func:`nav_backtest`
+    (so they cover the backtest's days): BTC's daily closes and the same top 100 always
+    invested (the rules without the regime switch). Empty without market data."""
+    folder = shared_market_dir()
+    if folder is not None:
+        flat = real_data_backtest(folder, first_at.date(), use_regime=False)
+        _, prices = _tables(folder / CAPS_FILE, folder / PRICES_FILE)
+        btc = [(p.day, p.close) for p in prices if p.symbol == "BTC" and p.day < first_at.date()]
+    elif clock is not None:
+        flat = replay_backtest(clock, use_regime=False)
+        paths = clock.paths()
+        series = paths.prices.get("BTC") or []
+        btc = list(zip(paths.days[:paths.anchor_index + 1],
+                       series[:paths.anchor_index + 1], strict=False))
+    else:
+        return {}
+    out = {"BTC": btc, "Top 100, always invested": list(flat)}
+    return {k: v for k, v in out.items() if v}
 
 
 def scale_to_join(points: tuple[tuple[date, Decimal], ...], first_nav: Decimal,

@@ -152,6 +152,34 @@ class RegimeResult:
         }
 
 
+@dataclass(frozen=True)
+class RegimeHistory:
+    """What the regime history chart draws: the gauge score at every close, the state, the
+    flips and the five bands, all taken from one :class:`RegimeResult` of the engine (the
+    same computation as the gauge), so the chart cannot disagree with it."""
+
+    days: tuple[date, ...]
+    scores: tuple[Decimal, ...]
+    states: tuple[Regime, ...]
+    flips: tuple[Flip, ...]
+    #: (lower, upper, name) from Strong bear to Strong bull.
+    bands: tuple[tuple[Decimal, Decimal, str], ...]
+    source: str = ""
+
+    @classmethod
+    def from_result(cls, result: RegimeResult, source: str = "") -> RegimeHistory:
+        pts = result.points
+        return cls(tuple(p.day for p in pts), tuple(p.score for p in pts),
+                   tuple(p.state for p in pts), result.flips, band_ranges(), source)
+
+
+def band_ranges() -> tuple[tuple[Decimal, Decimal, str], ...]:
+    """The five bands as (lower, upper, name), lowest first (a boundary belongs to the higher)."""
+    lowers = sorted(BANDS)
+    uppers = [lo for lo, _ in lowers[1:]] + [Decimal(100)]
+    return tuple((lo, up, name) for (lo, name), up in zip(lowers, uppers, strict=True))
+
+
 def gauge_score(rho: Decimal) -> Decimal:
     """``clamp(50 + 250 * rho, 0, 100)``."""
     with localcontext(RATIO_CONTEXT):
@@ -186,7 +214,7 @@ def series_from_table(rows: Iterable[AssetDay], deny: DenyList | None = None) ->
     deny = deny if deny is not None else default_deny_list()
     days: dict[date, dict[str, Decimal]] = {}
     for r in rows:
-        if r.market_cap is None or r.market_cap <= 0 or deny.denies_symbol(r.symbol):
+        if r.market_cap is None or r.market_cap <= 0 or deny.denies_symbol(r.symbol, r.day):
             continue
         day = days.setdefault(r.day, {})
         day[r.symbol] = day[r.symbol] + r.market_cap if r.symbol in day else r.market_cap

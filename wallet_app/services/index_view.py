@@ -14,11 +14,13 @@ import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..errors import WalletError
-from ..index import next_rebalance
-from ..index.nav_backtest import NavBacktest, nav_backtest
+from ..index import IndexDataError, RegimeHistory, next_rebalance
+from ..index.nav_backtest import NavBacktest, benchmark_series, nav_backtest
+from ..index.performance import PerformanceReport, daily_closes, performance_report, splice
 from ..journal import CachedEvent
 from ..models import Gauge, IndexEvent, IndexState
 from ..vault import to_index_state
@@ -35,6 +37,7 @@ class IndexViewService:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._perf_cache: tuple[tuple[Any, ...], PerformanceReport | None] | None = None
 
     def _clock(self) -> Any:
         if not self.s.is_devnet:
@@ -163,11 +166,64 @@ class IndexViewService:
                 shares=Decimal(p["shares"]) if p.get("shares") else None))
         return out
 
+    def regime_history(self) -> RegimeHistory | None:
+        """The gauge's score over time, from the same engine and data source as the gauge
+        (the devnet's market clock); None where the gauge has no data source."""
+        clock = self._clock()
+        if clock is None:
+            return None
+        source = ("daily closes of " + Path(clock.history_csv).name if clock.history_csv
+                  else "the devnet's simulated market")
+        return RegimeHistory.from_result(clock.regime(), source)
+
+    def performance(self) -> PerformanceReport | None:
+        """Performance table: the vault's NAV per share (NavUpdated events and the live
+        value, by chain day), the NAV chart's own backtest before the vault's first day
+        (labelled), and BTC and the same top 100 always invested from the same market data
+        as that backtest. None before the vault has a NAV."""
+        nav = self.nav_history()
+        if not nav:
+            return None
+        backtest = self.nav_backtest()
+        live = daily_closes(nav)
+        before = daily_closes(backtest.points) if backtest is not None else []
+        key = (tuple(live[-1:]), len(live), backtest.source if backtest else None,
+               len(before))
+        if self._perf_cache is not None and self._perf_cache[0] == key:
+            return self._perf_cache[1]
+        index, live_start = splice(before, live)
+        bench = benchmark_series(nav[0][0], self._clock())
+        report = performance_report(index, live_start=live_start, benchmarks=bench,
+                                    source=backtest.label if backtest else "")
+        self._perf_cache = (key, report)
+        return report
+
     def strategy(self) -> StrategyInfo:
-        """The methodology in words, with the thresholds the engine actually uses."""
+        """The methodology in words, with the thresholds the engine actually uses, the
+        regime's history and the performance table."""
         from ..index.rules import DEFAULT_RULES as R
 
+        regime = performance = None
+        notes = []
+        try:
+            regime = self.regime_history()
+        except (WalletError, IndexDataError, OSError) as exc:
+            notes.append(f"The regime history cannot be computed: {exc}")
+        else:
+            if regime is None:
+                notes.append("No regime history on this network: the gauge and its history "
+                              "need the index's market data source (today only the local "
+                              "devnet has one).")
+        try:
+            performance = self.performance()
+        except (WalletError, IndexDataError, OSError) as exc:
+            notes.append(f"The performance table cannot be computed: {exc}")
+        else:
+            if performance is None:
+                notes.append("No performance yet: the vault has published no NAV.")
+        unavailable = " ".join(notes)
         return StrategyInfo(
+            regime=regime, performance=performance, unavailable=unavailable,
             title="TM Global 100: the rules",
             paragraphs=[
                 "The index holds the 100 largest crypto assets by market cap while the "

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from ..errors import WalletError
+from ..index.performance import PerformanceReport
+from ..index.regime import RegimeHistory
 from ..models import TxStatus
 
 FEE_PRESETS = ("low", "market", "aggressive")
@@ -91,6 +93,13 @@ class StrategyInfo:
     title: str
     paragraphs: list[str]
     rules: list[tuple[str, str]]
+    #: The gauge's history (same engine, same data source as the gauge); None when the
+    #: network has no market data source for the regime (only the devnet has one today).
+    regime: RegimeHistory | None = None
+    #: Performance table (live NAV, backtest before the vault's first day, benchmarks).
+    performance: PerformanceReport | None = None
+    #: Why regime or performance is missing, in words for the dialog.
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
