@@ -74,6 +74,8 @@ class MarketDriver:
                 raise RuntimeError("the price replay has reached its end")
             clock.day_index += 1
             day = clock.today
+            # The keeper strikes on every tick: requests past their cut-off settle at NAV.
+            self.operator.strike()
             self.w3.provider.make_request("evm_increaseTime", [DAY])  # type: ignore[arg-type]
             set_prices(self.w3, self.deployment, clock.prices(), refresh_nav=True)
             result = clock.regime()
