@@ -60,7 +60,7 @@ ZERO_ADDRESS = "0x" + "00" * 20
 BOOK_LIBRARY = "src/IndexBook.sol:IndexBook"
 #: Devnet limits (set through the timelock at deploy). The request cut-off is short so the
 #: demo stays quick yet a request can still be cancelled right after it is made.
-DEVNET_MIN_REQUEST_AGE = 3
+DEVNET_MIN_REQUEST_AGE = 5
 DEVNET_STRIKE_INTERVAL = 60
 DEVNET_REBALANCE_SLIPPAGE_BPS = 100
 DEVNET_LOSS_BUDGET_BPS = 200

@@ -20,7 +20,8 @@ from .types import EVENT_SOURCE, StrategyInfo
 
 #: The kinds the index's transactions log shows (NAV points feed the chart instead).
 LOG_KINDS = ["rebalance", "regime", "fee", "weights", "constituent", "pause", "buy", "sell",
-             "redeem_in_kind"]
+             "redeem_in_kind", "buy_request", "sell_request", "refund", "cancel", "strike",
+             "role"]
 
 
 class IndexViewService:
