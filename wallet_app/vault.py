@@ -341,6 +341,17 @@ class VaultClient:
         })
         return [log for log in logs or [] if isinstance(log, dict)]
 
+    def owner_outcome_logs(self, owner: str, block: int) -> list[dict[str, Any]]:
+        """The pinned vault's settlement and refund logs for ``owner`` in one block (the
+        strike's), to check the balances the strike moved."""
+        topics = [[self._topic(n) for n in OUTCOME_EVENTS[:3]],
+                  None, "0x" + bytes.fromhex(to_checksum_address(owner)[2:]).rjust(32, b"\0")
+                  .hex()]
+        logs = self.client.rpc("eth_getLogs", {
+            "address": self.vault_address, "topics": topics,
+            "fromBlock": hex(block), "toBlock": hex(block)})
+        return [log for log in logs or [] if isinstance(log, dict)]
+
     def _topic(self, name: str) -> str:
         for topic, ev in self._events_by_topic().items():
             if ev.event_name == name:

@@ -138,18 +138,64 @@ class HistoryService:
                 expected=expected, decode_vault_log=vault.decode_vault_log)
             if outcome is None:
                 continue
+            if outcome.state in ("settled", "refunded"):
+                outcome = self._check_strike_balances(outcome, addr)
             results.append(self._record_settlement(rec.kind, rec.tx_hash, entry, outcome,
                                                    addr))
         if results:
             self.s.forget_snapshot()
         return results
 
+    def _check_strike_balances(self, out: Settlement, addr: str) -> Settlement:
+        """The balances read from the pinned contracts at the strike's block must have
+        moved by exactly what the pinned vault's outcome events for this owner in that
+        block say (settled buys add shares, settled sells add USDC, refunds give back);
+        otherwise the settlement is unverified (a node inventing or inflating events)."""
+        import dataclasses
+
+        from eth_utils import to_checksum_address
+
+        _, vault, _ = self.s.need()
+        rec = self.s.require_record()
+        block = out.block_number
+        if block is None:
+            return dataclasses.replace(out, state="unverified",
+                                       reason="the settlement has no block number")
+        want_shares = want_usdc = 0
+        for raw in vault.owner_outcome_logs(addr, block):
+            ev = vault.decode_vault_log(raw)
+            if ev is None or to_checksum_address(ev[1].get("owner", "0x" + "00" * 20)) != addr:
+                continue
+            name, a = ev
+            if name == "BuySettled":
+                want_shares += int(a["shares"])
+            elif name == "SellSettled":
+                want_usdc += int(a["usdcOut"])
+            elif name == "RequestRefunded":
+                if int(a["id"]) & 1:
+                    want_shares += int(a["amount"])
+                else:
+                    want_usdc += int(a["amount"])
+        try:
+            d_shares = (vault.erc20_balance(rec.vault, addr, block)
+                        - vault.erc20_balance(rec.vault, addr, block - 1))
+            d_usdc = (vault.erc20_balance(rec.usdc, addr, block)
+                      - vault.erc20_balance(rec.usdc, addr, block - 1))
+        except Exception:  # noqa: BLE001 - unreadable balances: cannot verify
+            return dataclasses.replace(out, state="unverified",
+                                       reason="your balances could not be read at the strike")
+        if (d_shares, d_usdc) != (want_shares, want_usdc):
+            return dataclasses.replace(out, state="unverified",
+                                       reason="your balances at the strike do not match the "
+                                              "vault's settlement event")
+        return out
+
     def _record_settlement(self, kind: str, tx_hash: str, entry: Any, out: Settlement,
                            addr: str) -> TradeResult:
         client, _, _ = self.s.need()
         gas_eth = to_decimal(entry.fee_paid_wei or 0, 18)
         self.s.journal.update_meta(tx_hash, request_state=out.state,
-                                   outcome="verified" if out.state == "settled" else out.state,
+                                   outcome={"settled": "verified"}.get(out.state, out.state),
                                    outcome_note=out.reason, settled_tx=out.tx_hash,
                                    settled_block=out.block_number)
         shares, usdc, fee = (to_decimal(out.shares, SHARE_DECIMALS), to_decimal(out.assets, 6),
