@@ -217,10 +217,31 @@ class HistoryService:
 
     # ------------------------------------------------------------------ position
 
+    def _settle_pending(self, addr: str) -> None:
+        """Pick up the outcome of requests still pending in the journal (one getLogs each;
+        nothing at all when none is pending), so every screen shows a settled trade as
+        soon as the strike happened. A failure here only delays it to the next refresh."""
+        if self.s.client is None or self.s.vault is None:
+            return
+        chain_id = self.s.client.chain_id
+        pending = [r for r in self.s.journal.transactions(sender=addr, chain_id=chain_id)
+                   if r.kind in ("buy", "sell") and r.status is TxStatus.CONFIRMED]
+        if not any((e := self.s.journal.entry(r.tx_hash)) is not None
+                   and e.meta.get("request_state") == "pending" for r in pending):
+            return
+        try:
+            self.settle_requests(addr)
+        except Exception:  # noqa: BLE001 - shown at the next refresh instead
+            import logging
+
+            logging.getLogger(__name__).warning("could not look up request outcomes",
+                                                exc_info=True)
+
     def position(self) -> Position | None:
         addr = self.s.active_address()
         if addr is None:
             return None
+        self._settle_pending(addr)
         # A refresh asks for the index and the position together: the lens read for the
         # index moments ago already holds the user's balances, so it is reused (a trade
         # clears it, so a position after a trade is always read fresh).
@@ -254,6 +275,7 @@ class HistoryService:
         addr = self.s.active_address()
         if addr is None:
             return []
+        self._settle_pending(addr)
         chain_id = self.s.client.chain_id if self.s.client else None
         return self.s.journal.transactions(sender=addr, chain_id=chain_id)
 
