@@ -742,7 +742,7 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         );
         uint256 used = _refilled(lim, budget);
         uint256 loss = valueIn > valueOut ? valueIn - valueOut : 0;
-        if (used + loss > budget) revert LossBudgetExceeded(loss, budget - used);
+        if (used + loss > budget) revert LossBudgetExceeded(loss, used < budget ? budget - used : 0);
         used += loss;
         _limits = OperatorLimits({
             lossUsed: used.toUint128(),
