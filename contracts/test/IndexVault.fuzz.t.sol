@@ -171,6 +171,8 @@ contract IndexVaultFuzzTest is IndexFixture {
             assertGe(vOut * 10_000, vIn * (10_000 - slip));
             assertGe(vault.totalAssets() + budget, navBefore);
         } catch (bytes memory reason) {
+            // casting is safe because the revert data starts with the error selector
+            // forge-lint: disable-next-line(unsafe-typecast)
             bytes4 sel = bytes4(reason);
             assertTrue(
                 sel == IndexVault.SlippageExceeded.selector || sel == IndexVault.LossBudgetExceeded.selector

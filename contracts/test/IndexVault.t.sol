@@ -116,6 +116,8 @@ contract IndexVaultTest is IndexFixture {
 
     function _moveAll(uint256 pctTimes100) internal {
         for (uint256 i; i < N; ++i) {
+            // casting is safe because test percentages are small positive constants
+            // forge-lint: disable-next-line(unsafe-typecast)
             _movePrice(i, _priceOf(i) * int256(pctTimes100) / 10_000);
         }
     }
@@ -564,6 +566,8 @@ contract IndexVaultTest is IndexFixture {
                 vm.prank(callers[k]);
                 (bool ok, bytes memory ret) = address(vault).call(calls[i]);
                 assertFalse(ok);
+                // casting is safe because ret carries at least a 4-byte selector
+                // forge-lint: disable-next-line(unsafe-typecast)
                 assertEq(bytes4(ret), Ownable.OwnableUnauthorizedAccount.selector);
             }
         }
@@ -575,18 +579,26 @@ contract IndexVaultTest is IndexFixture {
     function test_OwnerSettersValidateAndEmit() public {
         bytes memory fees = abi.encodeCall(IndexVault.setFees, (40, 60));
         vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.schedule(address(vault), 0, fees, bytes32(0), bytes32("f"), 0);
         vm.expectEmit(true, true, true, true, address(vault));
         emit IndexVault.FeesSet(40, 60);
         vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.execute(address(vault), 0, fees, bytes32(0), bytes32("f"));
         assertEq(vault.buyFeeBps(), 40);
         bytes memory role = abi.encodeCall(IndexVault.setRole, (IndexVault.Role.FeeRecipient, carol));
         vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.schedule(address(vault), 0, role, bytes32(0), bytes32("g"), 0);
         vm.expectEmit(true, true, true, true, address(vault));
         emit IndexVault.RoleSet(IndexVault.Role.FeeRecipient, feeRecipient, carol);
         vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.execute(address(vault), 0, role, bytes32(0), bytes32("g"));
         assertEq(vault.feeRecipient(), carol);
         _asOwner(abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Guardian, carol)));
@@ -628,16 +640,24 @@ contract IndexVaultTest is IndexFixture {
         hb[0] = 60;
         bytes memory dup = abi.encodeCall(IndexVault.addConstituents, (ta, fa, hb));
         vm.startPrank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.schedule(address(vault), 0, dup, bytes32(0), bytes32("d"), 0);
         vm.expectRevert(abi.encodeWithSelector(IndexVault.DuplicateConstituent.selector, address(tokens[0])));
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.execute(address(vault), 0, dup, bytes32(0), bytes32("d"));
         vm.stopPrank();
         // Removal needs weight 0; the write-off removes whatever it is worth.
         _invested();
         bytes memory rm = abi.encodeCall(IndexVault.removeConstituent, (address(tokens[0])));
         vm.startPrank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.schedule(address(vault), 0, rm, bytes32(0), bytes32("r"), 0);
         vm.expectRevert(abi.encodeWithSelector(IndexVault.ConstituentNotEmpty.selector, address(tokens[0])));
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.execute(address(vault), 0, rm, bytes32(0), bytes32("r"));
         vm.stopPrank();
         uint16[] memory w = new uint16[](N);
@@ -645,8 +665,12 @@ contract IndexVaultTest is IndexFixture {
         vm.prank(operator);
         vault.setTargetWeights(w);
         vm.startPrank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.schedule(address(vault), 0, rm, bytes32(0), bytes32("r2"), 0);
         vm.expectRevert(abi.encodeWithSelector(IndexVault.ConstituentNotEmpty.selector, address(tokens[0])));
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
         timelock.execute(address(vault), 0, rm, bytes32(0), bytes32("r2"));
         vm.stopPrank();
         uint256 navBefore = vault.totalAssets();
