@@ -312,6 +312,8 @@ library IndexBook {
         uint256 value = c.cachedValue;
         if (c.targetWeightBps != 0 || (!writeOff && value > dust)) revert ConstituentNotEmpty(token);
         uint256 slot = b.slotOf[token];
+        // casting is safe because value is a stored uint128 cachedValue
+        // forge-lint: disable-next-line(unsafe-typecast)
         b.holdingsValue -= uint128(value);
         uint256 last = b.list.length - 1;
         if (slot - 1 != last) {

@@ -588,6 +588,8 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         if (block.timestamp >= cutoff && block.timestamp <= r.deadline) revert CancelClosed(id, cutoff, r.deadline);
         uint256 amount = r.amount;
         r.status = CANCELLED;
+        // casting is safe because amount was stored as a uint128
+        // forge-lint: disable-next-line(unsafe-typecast)
         q.pending -= uint128(amount);
         emit RequestCancelled(id, msg.sender, amount);
         if (isSell) _transfer(address(this), msg.sender, amount);
@@ -1003,6 +1005,8 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
             amount: amount.toUint128(),
             minOut: minOut.toUint128()
         });
+        // casting is safe because the sequence number grows by one per request (2^48 requests are out of reach)
+        // forge-lint: disable-next-line(unsafe-typecast)
         q.nextSeq = uint48(seq + 1);
         q.pending = (uint256(q.pending) + amount).toUint128();
         qs.nextSeq = q.nextSeq;
@@ -1050,8 +1054,12 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
             qs.baseSeq = q.nextSeq;
             qs.head = 0;
         } else {
+            // casting is safe because slot < end, a difference of two uint48 sequence numbers within one drained span
+            // forge-lint: disable-next-line(unsafe-typecast)
             qs.head = uint32(slot);
         }
+        // casting is safe because done sums stored uint128 amounts, at most the queue's pending total
+        // forge-lint: disable-next-line(unsafe-typecast)
         if (done != 0) qs.pending = q.pending - uint128(done);
     }
 

@@ -45,6 +45,8 @@ contract ScenariosTest is IndexFixture {
 
     function _moveAll(uint256 pctTimes100) internal {
         for (uint256 i; i < N; ++i) {
+            // casting is safe because test percentages are small positive constants
+            // forge-lint: disable-next-line(unsafe-typecast)
             _movePrice(i, _priceOf(i) * int256(pctTimes100) / 10_000);
         }
     }
@@ -254,6 +256,8 @@ contract ScenariosTest is IndexFixture {
             vm.prank(operator);
             try vault.rebalance(legs, 100, block.timestamp) {}
             catch (bytes memory reason) {
+                // casting is safe because the revert data starts with the error selector
+                // forge-lint: disable-next-line(unsafe-typecast)
                 assertEq(bytes4(reason), IndexVault.LossBudgetExceeded.selector);
                 stopped = true;
                 break;
@@ -263,6 +267,8 @@ contract ScenariosTest is IndexFixture {
             vm.prank(operator);
             try vault.rebalance(legs, 100, block.timestamp) {}
             catch (bytes memory reason) {
+                // casting is safe because the revert data starts with the error selector
+                // forge-lint: disable-next-line(unsafe-typecast)
                 assertEq(bytes4(reason), IndexVault.LossBudgetExceeded.selector);
                 stopped = true;
                 break;
