@@ -105,3 +105,63 @@ def test_empty_and_unsorted_series(chart: NavChart) -> None:
     assert not chart.empty_text.isVisible()
     assert chart.change_label.text().startswith("\u25b2 100.00%")
     assert not chart.grab().isNull()
+
+
+# -- the vault's own history preceded by the methodology's backtest ------------------------
+
+def _vault_and_backtest(gap_days: int) -> tuple[list, list]:
+    """A 30-minute vault history ending at the live NAV, and a 400-day backtest that ends
+    ``gap_days`` before the vault's first point, scaled to join it."""
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    vault = [(start + timedelta(minutes=i), D("1") + D(i) / 1000) for i in range(31)]
+    end = (start - timedelta(days=gap_days)).replace(hour=0, minute=0)
+    bt = [(end - timedelta(days=399 - i), D("0.5") + D(i) / 800) for i in range(400)]
+    return vault, bt
+
+
+@pytest.mark.parametrize("gap_days", [1, 400])
+def test_backtest_is_drawn_and_labelled_in_1y_and_all_only(chart: NavChart,
+                                                           gap_days: int) -> None:
+    vault, bt = _vault_and_backtest(gap_days)
+    chart.set_series(vault)
+    chart.set_backtest(bt, "Backtest: the index's rules on real market data")
+    chart.set_range("1W")
+    assert not chart.backtest_shown() and chart.legend_label.isHidden()
+    x0, x1 = chart.visible_x_range()
+    assert x0 == pytest.approx(vault[0][0].timestamp())  # the vault's 30 minutes, all
+    assert x1 == pytest.approx(vault[-1][0].timestamp())  # ending at the live NAV
+    for key in ("1Y", "All"):
+        chart.set_range(key)
+        assert chart.backtest_shown()
+        assert (not chart.legend_label.isHidden())
+        assert "Backtest: the index's rules" in chart.legend_label.text()
+        assert "Vault (on-chain)" in chart.legend_label.text()
+        assert "(backtest)" in chart.change_label.text()
+        # Dashed, and not the vault's pen: drawn as a backtest.
+        assert chart.backtest_curve.opts["pen"].style() == Qt.PenStyle.DashLine
+        assert chart.curve.opts["pen"].style() == Qt.PenStyle.SolidLine
+        # The dashed line meets the vault's first point; the solid one ends at the NAV.
+        bx, by = chart.backtest_curve.getData()
+        assert by[-1] == pytest.approx(float(vault[0][1]))
+        assert bx[-1] == pytest.approx(vault[0][0].timestamp())
+        _, vy = chart.curve.getData()
+        assert vy[-1] == pytest.approx(float(vault[-1][1]))
+    x0, _ = chart.visible_x_range()
+    broken = gap_days > 3
+    assert ("Axis break" in chart.legend_label.text()) is broken
+    assert chart.break_line.isVisible() is broken
+    # All starts at the backtest's first day, drawn shifted when the axis is broken; the
+    # crosshair there reads the backtest's true date.
+    shift = chart.date_axis.shift
+    assert x0 == pytest.approx(bt[0][0].timestamp() + shift)
+    text = chart.show_crosshair_at(bt[10][0].timestamp() + shift)
+    assert text.startswith("Backtest \u00b7 " + bt[10][0].strftime("%d %b %Y"))
+    # Axis labels left of the break are the backtest's true dates; right of it, as is.
+    assert chart.date_axis.true_time(bt[0][0].timestamp() + shift) == bt[0][0].timestamp()
+    assert chart.date_axis.true_time(vault[0][0].timestamp()) == vault[0][0].timestamp()
+    chart.show()
+    assert not chart.grab().isNull()  # ticks and labels painted on both sides of the break
+    chart.set_backtest([])
+    chart.set_range("All")
+    assert not chart.backtest_shown() and chart.legend_label.isHidden()
+

@@ -305,11 +305,21 @@ class Controller(QObject):
         self._call("history", self.svc.nav_history, self._history_loaded)
 
     def _history_loaded(self, points: list[tuple[datetime, Any]]) -> None:
+        first = self.history_at is None
         self.history_at = self.clock()
         if points != self._last.get("history"):
             self._last["history"] = points
             self.window.update_view("index", "history", self.window.index_page.show_history,
                                     points)
+        if points and (first or self._last.get("backtest_for") != points[0]):
+            # The backtest joins the vault's first NAV: asked for once per first point
+            # (about 2 s of work on the worker the first time, cached after).
+            self._last["backtest_for"] = points[0]
+            backtest = getattr(self.svc, "nav_backtest", None)
+            if backtest is not None:
+                self._call("backtest", backtest,
+                           lambda bt: self._show("index", "backtest",
+                                                 self.window.index_page.show_backtest, bt))
 
     def refresh_position(self) -> None:
         if self.wallet is None:
@@ -363,11 +373,14 @@ class Controller(QObject):
         if not status.connected:
             return
         block = getattr(status, "block_number", None)
-        if was_offline or (block is not None and block != self.last_block):
+        new_block = was_offline or (block is not None and block != self.last_block)
+        if new_block:
             self.refresh_index()
             self.refresh_position()
             self.refresh_journal()
-        if self.history_at is None or \
+        # A new block may carry a NavUpdated: the chart ends at the current NAV, so it
+        # follows the chain (one eth_getLogs from the last scanned block).
+        if new_block or self.history_at is None or \
                 (self.clock() - self.history_at).total_seconds() > HISTORY_INTERVAL_S:
             self.refresh_history()
         self.last_block = block

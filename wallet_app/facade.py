@@ -186,6 +186,9 @@ class WalletService:
     def nav_history(self) -> list[tuple[Any, Decimal]]:
         return self.index.nav_history()
 
+    def nav_backtest(self) -> Any:
+        return self.index.nav_backtest()
+
     def index_events(self, limit: int = 200) -> list[IndexEvent]:
         return self.index.index_events(limit)
 
@@ -282,9 +285,13 @@ class WalletService:
     def ensure_devnet(self, progress: Callable[[str], None] | None = None) -> NetworkStatus:
         return self.devnet.ensure_devnet(progress)
 
-    def start_market(self, interval_s: float = 20.0,
-                     on_tick: Callable[[Any], None] | None = None) -> Any:
-        return self.devnet.start_market(interval_s, on_tick)
+    def start_market(self, day_s: float | None = None,
+                     on_tick: Callable[[Any], None] | None = None,
+                     steps: int | None = None) -> Any:
+        return self.devnet.start_market(day_s, on_tick, steps)
+
+    def market_speed(self) -> str | None:
+        return self.devnet.market_speed()
 
     def advance_market(self, days: int = 1,
                        progress: Callable[[str], None] | None = None) -> list[Any]:

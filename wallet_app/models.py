@@ -76,6 +76,8 @@ class IndexState:
     change_24h: Decimal | None = None
     change_7d: Decimal | None = None
     next_rebalance: datetime | None = None
+    #: The devnet's demo speed in words ("1 market day every 30 s"), else None.
+    demo_speed: str | None = None
 
 
 @dataclass(frozen=True)

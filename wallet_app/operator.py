@@ -147,6 +147,21 @@ class Operator:
         self._execute("sell", legs, slippage_bps, DEFAULT_BATCH, report, None)
         return len(legs)
 
+    def nav_age(self, now: int) -> tuple[int, int]:
+        """The NAV cache's age at chain time ``now`` and the keeper's strike interval (s):
+        v2 has no NAV age limit for trading (requests are priced at a strike), the keeper
+        keeps the displayed NAV fresh on the advertised strike cadence."""
+        fn = self._contract.functions
+        return now - int(fn.navUpdatedAt().call()), int(fn.strikeInterval().call())
+
+    def strike_if_due(self) -> bool:
+        """Strike when any request is waiting (the devnet keeper's tick); True if it did."""
+        snap = self.vault.snapshot()
+        if not (snap.pending_buy_assets or snap.pending_sell_shares) or snap.paused:
+            return False
+        self.strike()
+        return True
+
     def set_regime(self, regime: Regime) -> bool:
         snap = self.vault.snapshot()
         if snap.regime is regime:

@@ -7,6 +7,9 @@ preview (the Confirm button goes grey), a new quote is asked for after a short p
 typing, and a stale quote answer (older than the latest edit) is discarded by sequence
 number. A quote that has aged past :data:`QUOTE_MAX_AGE` is refreshed before signing
 rather than signed: prices move, and the minimum out must be computed from a fresh NAV.
+So that a person reading the preview at their own pace is never sent back by that rule,
+an open preview refreshes itself every :data:`QUOTE_REFRESH_S` (the figures on screen are
+always the ones that get signed; an answer that arrives after Confirm is discarded).
 
 Every core call goes through :func:`ui.worker.submit`; the dialog is its ``context``, so a
 closed dialog never receives a late result. While a transaction is being signed and sent
@@ -62,6 +65,7 @@ FEE_PRESETS = (("low", "Low"), ("market", "Market"), ("aggressive", "Aggressive"
 MAX_SLIPPAGE_PERCENT = Decimal(10)  # Settings.validate allows up to 1000 bps
 QUOTE_DEBOUNCE_MS = 350
 QUOTE_MAX_AGE = 45.0  # seconds; older previews are refreshed before signing
+QUOTE_REFRESH_S = 15.0  # an open, idle preview is simulated again this often
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
@@ -127,6 +131,9 @@ class TradeDialog(QDialog):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(QUOTE_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.request_quote)
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(int(QUOTE_REFRESH_S * 1000))
+        self._refresh.timeout.connect(self._refresh_quote)
 
     # -- building blocks for subclasses -----------------------------------------------
 
@@ -341,7 +348,18 @@ class TradeDialog(QDialog):
         self.confirm_button.setEnabled(True)
         self.quote_status.setText(
             f"Preview from a simulation just now \u00b7 {fmt.format_bps(quote.slippage_bps)} "
-            "max slippage")
+            f"max slippage \u00b7 refreshed every {QUOTE_REFRESH_S:g} s")
+        self._refresh.start()  # restarts the period: the next refresh is a full period away
+
+    def _refresh_quote(self) -> None:
+        """Simulate the open preview again (prices move); never while a trade is being
+        sent, the password is asked for, or the person is editing (the debounce runs)."""
+        if (self.quote is None or self.sending or self._debounce.isActive()
+                or self.pages.currentWidget() is not self.form_page
+                or (self.unlock_dialog is not None and shiboken6.isValid(self.unlock_dialog)
+                    and self.unlock_dialog.isVisible())):
+            return
+        self.request_quote()
 
     def _quote_failed(self, seq: int, exc: Exception) -> None:
         if seq != self._seq:
@@ -406,6 +424,8 @@ class TradeDialog(QDialog):
         if quote is None:
             return
         self.sending = True
+        self._seq += 1  # a refresh still in flight must not replace the quote being sent
+        self._refresh.stop()
         self._sent_seen = False
         self.tx_hash = ""
         self.hash_label.setText("")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
@@ -127,6 +128,8 @@ class IndexPage(QWidget):
             f"block {state.block_number:,}",
             f"vault {short_hex(state.vault)}",
         ]
+        if state.demo_speed:
+            parts.append(state.demo_speed)
         self.header.subtitle.setText(" \u00b7 ".join(parts))
         self.facts.set("value", fmt.format_usd(state.total_value_usd))
         self.facts.set("supply", fmt.format_token_amount(state.total_supply, "G100", 2))
@@ -141,6 +144,14 @@ class IndexPage(QWidget):
     def show_history(self, points: Sequence[tuple[datetime, Decimal]]) -> None:
         """The NAV per share series for the chart (any order)."""
         self.nav_chart.set_series(points)
+
+    def show_backtest(self, backtest: Any) -> None:
+        """The methodology's backtest before the vault's first day (an object with
+        ``points`` and ``label``, or None): the chart's dashed part in 1Y and All."""
+        if backtest is None:
+            self.nav_chart.set_backtest([])
+        else:
+            self.nav_chart.set_backtest(backtest.points, backtest.label)
 
     def set_offline(self, offline: bool) -> None:
         """Keep the figures and say they are not live (the tile shows their time)."""

@@ -14,6 +14,7 @@ import os
 import secrets
 from decimal import Decimal
 
+from ..devnet.driver import DAY_S, STEPS
 from ..devnet.embedded import ensure_devnet
 from ..facade import WalletService
 from .output import emit, progress
@@ -25,8 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=_gui)
     d = sub.add_parser("demo", help="start the devnet and open the app on it")
     d.add_argument("--cli", action="store_true", help="run the command-line demo instead")
-    d.add_argument("--tick", type=float, default=15.0,
-                   help="seconds per simulated market day in the app (0: frozen)")
+    d.add_argument("--tick", type=float, default=DAY_S,
+                   help="demo speed: wall-clock seconds per market day (0: paused; chain "
+                        "time is real time either way)")
+    d.add_argument("--steps", type=int, default=STEPS,
+                   help="price steps per market day (prices move smoothly)")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=_demo)
 
@@ -53,8 +57,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     svc = WalletService()
     svc.connect()
-    if args.tick > 0:
-        svc.start_market(args.tick)
+    svc.start_market(max(0.0, args.tick), steps=max(1, args.steps))  # 0: the keeper alone
     return gui_main([], service=svc)
 
 

@@ -1,9 +1,17 @@
-"""The devnet's simulated market clock: which replay day the chain is on.
+"""The devnet's market calendar: which replay day the market is on, and how far into it.
+
+The chain itself runs on real time (its block timestamps follow the wall clock; nothing
+warps them). The *market* runs on an accelerated calendar: a "market day" of the replay
+lasts ``day_s`` seconds of wall time (the demo speed), split into ``steps`` price steps, so
+that prices move smoothly and a weekly rebalance or a regime switch comes every few minutes.
+Market days are the replay's dates (the methodology's daily closes and Mondays); every
+time a person sees is the chain's.
 
 The state lives in ``<devnet_dir>/market.json`` (seed, anchor date, current day index and
-each constituent's anchor market cap), so that any process (the GUI, the CLI, a test) sees
-the same simulated day and the same gauge. The replay itself is recomputed from the seed:
-it is deterministic, so only the position needs storing.
+step, each constituent's anchor market cap, the demo speed and when the current market
+day began in chain time), so that any process (the GUI, the CLI, a test) sees the same
+market. The replay itself is recomputed from the seed: it is deterministic, so only the
+position needs storing.
 """
 
 from __future__ import annotations
@@ -33,6 +41,14 @@ class MarketClock:
     #: "" for the seeded synthetic market, else the path of a daily OHLCV file
     #: (``date,symbol,base,open,high,low,close,volume``) whose closes drive the replay.
     history_csv: str = ""
+    #: Price steps into the current market day (0 .. steps-1): prices are interpolated
+    #: between this day's close and the next one's.
+    step: int = 0
+    steps: int = 1
+    #: Demo speed: wall-clock seconds per market day (0: the market is not running).
+    day_s: float = 0.0
+    #: Chain time (POSIX seconds) at which the current market day began (0: unknown).
+    day_started: int = 0
 
     @property
     def today(self) -> date:
@@ -45,7 +61,32 @@ class MarketClock:
         return _paths(self.seed, self.anchor_day, start)
 
     def prices(self, k: int | None = None) -> dict[str, Decimal]:
+        """The replay's close prices on day ``k`` (default: the current market day)."""
         return self.paths().on(self.day_index if k is None else k)
+
+    def live_prices(self) -> dict[str, Decimal]:
+        """The prices now: this day's close moved ``step / steps`` of the way to the next
+        day's (linear, exact Decimal), so a market day's move arrives in small steps."""
+        p = self.paths()
+        today = p.on(self.day_index)
+        if self.step <= 0 or self.steps <= 1 or self.day_index + 1 >= len(p.days):
+            return today
+        nxt = p.on(self.day_index + 1)
+        f = Decimal(self.step) / Decimal(self.steps)
+        return {s: (v + (nxt[s] - v) * f).normalize() for s, v in today.items()}
+
+    def next_market_monday(self, now: int) -> int | None:
+        """Chain time of the next Monday close on the market calendar (None when the
+        market is not running): where the demo's next weekly rebalance falls."""
+        if self.day_s <= 0:
+            return None
+        p = self.paths()
+        started = self.day_started or now
+        for ahead in range(1, 8):
+            k = self.day_index + ahead
+            if k < len(p.days) and p.days[k].weekday() == 0:
+                return int(started + ahead * self.day_s)
+        return None
 
     def market_series(self, upto: int | None = None) -> list[MarketPoint]:
         p = self.paths()

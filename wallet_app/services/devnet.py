@@ -60,17 +60,35 @@ class DevnetService:
                                        self.s.devnet, hold=self.s.trade_lock)
         return self.driver
 
-    def start_market(self, interval_s: float = 20.0,
-                     on_tick: Callable[[Any], None] | None = None) -> Any:
-        """Devnet demo mode: move the market one simulated day every ``interval_s``.
+    def start_market(self, day_s: float | None = None,
+                     on_tick: Callable[[Any], None] | None = None,
+                     steps: int | None = None) -> Any:
+        """Devnet demo mode: one market day every ``day_s`` seconds of wall time, in
+        ``steps`` price steps (chain time stays real time; 0 runs the NAV keeper alone).
 
-        The driver shares the trade lock, so a day never passes between a trade's final
+        The driver shares the trade lock, so prices never move between a trade's final
         check and its transaction.
         """
+        from ..devnet.driver import DAY_S, STEPS
+
         self._require_devnet("The simulated market runs only on the local devnet.")
         driver = self._driver()
-        driver.start(interval_s, on_tick)
+        driver.start(DAY_S if day_s is None else day_s, on_tick,
+                     STEPS if steps is None else steps)
         return driver
+
+    def market_speed(self) -> str | None:
+        """The demo speed in words for the UI, or None off the devnet or when paused."""
+        if not self.s.is_devnet:
+            return None
+        from ..devnet.embedded import clock_path
+        from ..devnet.market_clock import MarketClock
+
+        clock = MarketClock.load(clock_path(self.s.paths))
+        if clock is None or clock.day_s <= 0:
+            return None
+        return (f"Demo speed: 1 market day every {clock.day_s:g} s "
+                f"(market calendar {clock.today:%a %d %b %Y})")
 
     def advance_market(self, days: int = 1,
                        progress: Callable[[str], None] | None = None) -> list[Any]:

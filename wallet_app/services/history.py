@@ -10,6 +10,7 @@ never counts in cost basis or P&L.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..trust.outcome import (
 )
 from ..vault import SHARE_DECIMALS, to_decimal
 from .session import Session
-from .types import SNAPSHOT_REUSE_S, TradeResult, TradeRow
+from .types import EVENT_SOURCE, SNAPSHOT_REUSE_S, TradeResult, TradeRow
 
 
 class HistoryService:
@@ -33,6 +34,7 @@ class HistoryService:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._times: dict[str, datetime] = {}  # tx hash -> block time (never changes)
         session.on_connect.append(self._after_connect)
 
     def _after_connect(self, addr: str) -> None:
@@ -262,12 +264,41 @@ class HistoryService:
         if addr is None or self.s.client is None:
             return []
         rows = []
-        for t in reversed(self.s.journal.trades(addr, self.s.client.chain_id)):
+        trades = list(reversed(self.s.journal.trades(addr, self.s.client.chain_id)))
+        times = self._block_times(trades)
+        for t in trades:
             gross = t.usdc - t.fee_usdc if t.kind == "buy" else t.usdc + t.fee_usdc
             nav = (gross / t.shares).quantize(Decimal("0.000001")) if t.shares else None
-            rows.append(TradeRow(t.kind, t.tx_hash, t.created_at, t.usdc, t.shares, t.fee_usdc,
+            when = times.get(t.tx_hash or "", t.created_at)
+            rows.append(TradeRow(t.kind, t.tx_hash, when, t.usdc, t.shares, t.fee_usdc,
                                  nav, verified=t.verified))
         return rows
+
+    def _block_times(self, trades: list[Any]) -> dict[str, datetime]:
+        """Each trade's time is its block's timestamp (chain time), the same moment the
+        index's log shows for it: from the cached vault events, else one block read per
+        trade not cached yet (remembered). Missing (offline): the journal's own time."""
+        client = self.s.client
+        assert client is not None
+        wanted = {t.tx_hash: t.block_number for t in trades if t.tx_hash}
+        out = {h: self._times[h] for h in wanted if h in self._times}
+        blocks = [b for h, b in wanted.items() if h not in out and b is not None]
+        if blocks:
+            for ev in self.s.journal.index_events(client.chain_id, EVENT_SOURCE,
+                                                  since_block=min(blocks),
+                                                  kinds=["buy", "sell"]):
+                if ev.tx_hash in wanted and ev.timestamp is not None:
+                    out[ev.tx_hash] = ev.timestamp
+        for h, b in wanted.items():
+            if h in out or b is None:
+                continue
+            try:
+                block = client.w3.eth.get_block(b)
+                out[h] = datetime.fromtimestamp(int(block["timestamp"]), UTC)
+            except Exception:  # noqa: BLE001 - offline: the journal's time is shown instead
+                break
+        self._times.update(out)
+        return out
 
     # ------------------------------------------------------------------ transactions
 

@@ -1,22 +1,29 @@
 """The Index screen's data: the lens snapshot turned into an :class:`IndexState`, the
 vault's event log (cached in the journal), NAV history and the strategy text.
 
+Every time here is chain time (block timestamps; on the devnet that is real time too).
+The devnet's accelerated market calendar shows only as the stated demo speed and as the
+real time at which its next market-calendar Monday (the demo's weekly rebalance) falls.
+
 Everything here is read-only: no key is touched, nothing is signed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ..errors import WalletError
 from ..index import next_rebalance
+from ..index.nav_backtest import NavBacktest, nav_backtest
 from ..journal import CachedEvent
 from ..models import Gauge, IndexEvent, IndexState
 from ..vault import to_index_state
 from .session import Session
-from .types import EVENT_SOURCE, StrategyInfo
+from .types import EVENT_SOURCE, SNAPSHOT_REUSE_S, StrategyInfo
 
 #: The kinds the index's transactions log shows (NAV points feed the chart instead).
 LOG_KINDS = ["rebalance", "regime", "fee", "weights", "constituent", "pause", "buy", "sell",
@@ -54,11 +61,19 @@ class IndexViewService:
             changes = {s: c for s in clock.prices() if (c := clock.change(s, 1)) is not None}
         chain_now = datetime.fromtimestamp(snap.timestamp, UTC)
         hist = self._nav_points()
-        return to_index_state(
+        state = to_index_state(
             snap, gauge=self._gauge(clock), price_changes=changes,
             change_24h=change_since(hist, snap.nav_per_share, chain_now, 1),
             change_7d=change_since(hist, snap.nav_per_share, chain_now, 7),
             next_rebalance=next_rebalance(chain_now))
+        if clock is not None and clock.day_s > 0:
+            # The demo's operator rebalances on market-calendar Mondays: say when that is
+            # in real (chain) time, and say how fast the demo market runs.
+            monday = clock.next_market_monday(snap.timestamp)
+            state = dataclasses.replace(
+                state, demo_speed=f"demo speed: 1 market day every {clock.day_s:g} s",
+                next_rebalance=None if monday is None else datetime.fromtimestamp(monday, UTC))
+        return state
 
     def sync_events(self) -> int:
         """Fetch new vault events into the journal's cache (one eth_getLogs)."""
@@ -93,9 +108,43 @@ class IndexViewService:
                 if r.timestamp and r.payload.get("usdc")]
 
     def nav_history(self) -> list[tuple[datetime, Decimal]]:
-        """NAV per share over (chain) time, from the vault's NavUpdated events."""
+        """NAV per share over (chain) time, from the vault's NavUpdated events, ending at
+        the current NAV (the lens's live value at the head block, appended when newer)."""
         self._sync_quietly()
-        return self._nav_points()
+        points = self._nav_points()
+        snap = self._live_snapshot()
+        if snap is not None and snap.total_supply:
+            now = datetime.fromtimestamp(snap.timestamp, UTC)
+            if not points or points[-1][0] < now:
+                points.append((now, snap.nav_per_share))
+            elif points[-1][0] == now:
+                points[-1] = (now, snap.nav_per_share)
+        return points
+
+    def _live_snapshot(self) -> Any:
+        """The lens read of the last moment (the index screen's, reused for 2 s), or a
+        fresh one; None offline (the chart then ends at the last cached event)."""
+        if self.s.client is None:
+            return None
+        snap = self.s.last_snapshot
+        if snap is not None and time.monotonic() - self.s.last_snapshot_at <= SNAPSHOT_REUSE_S:
+            return snap
+        try:
+            return self.s.snapshot(self.s.active_address())
+        except WalletError as exc:
+            self.s.rpc_guard(exc)
+            return None
+
+    def nav_backtest(self) -> NavBacktest | None:
+        """The methodology's backtest before the vault's first NAV (for 1Y and All),
+        scaled to join it; None without market history or before the first NAV."""
+        points = self._nav_points()
+        if not points:
+            self._sync_quietly()
+            points = self._nav_points()
+        if not points:
+            return None
+        return nav_backtest(points[0][0], points[0][1], self._clock())
 
     def index_events(self, limit: int = 200) -> list[IndexEvent]:
         """The index's transactions log: rebalances, regime switches, fee changes, trades."""
