@@ -24,14 +24,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 from ui import formatting as fmt
 from ui import worker
 from ui.dialogs.common import USDC_DECIMALS, AmountError, parse_amount
+from ui.dialogs.request_text import outcome_text, request_state_text, strike_text
 from ui.dialogs.trade_base import (
     TradeDialog,
     balance_changes_text,
     gas_text,
-    outcome_text,
-    request_state_text,
     short,
-    strike_text,
     usdc_text,
 )
 from ui.pages.common import Card, KeyValueGrid, button, label

@@ -32,14 +32,12 @@ from ui.dialogs.common import (
     parse_percent,
     shares_for_percent,
 )
+from ui.dialogs.request_text import outcome_text, request_state_text, strike_text
 from ui.dialogs.trade_base import (
     TradeDialog,
     balance_changes_text,
     gas_text,
-    outcome_text,
-    request_state_text,
     short,
-    strike_text,
     usdc_text,
 )
 from ui.pages.common import Card, KeyValueGrid, button, label, short_hex
