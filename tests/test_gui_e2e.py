@@ -583,3 +583,40 @@ def test_pending_buy_goes_to_background_and_is_sped_up(qtbot, devnet, tmp_path: 
     qtbot.waitUntil(lambda: ctl.position is not None and ctl.position.shares > 0,
                     timeout=WAIT)
     close_app(ctl, svc)
+
+
+def test_pending_request_listed_on_my_indices_and_cancelled_by_click(qtbot, devnet,
+                                                                     tmp_path: Path) -> None:
+    """With the keeper waiting, a buy request shows as requested; My Indices lists it with
+    a Cancel button; one click cancels it before its cut-off and the USDC is back."""
+    svc = funded_service(tmp_path, devnet, "", Decimal(1), Decimal(1000))
+    svc.trading.auto_strike = False  # the devnet keeper does not strike at once here
+    win, ctl = open_app(qtbot, svc, auto_onboard=False)
+    try:
+        dlg = open_buy(qtbot, win, ctl, "300")
+        wait_quote(qtbot, dlg)
+        click(qtbot, dlg.confirm_button)
+        wait_done(qtbot, dlg)
+        res = dlg.result
+        assert res.state == "requested" and res.request_id is not None
+        assert dlg.done_title.text() == "Requested: waiting for the next price strike"
+        click(qtbot, dlg.done_button)
+        page = win.my_page
+        click(qtbot, win.nav_buttons["my"])
+        qtbot.waitUntil(lambda: page.requests_table.rowCount() == 1, timeout=WAIT)
+        assert page.requests_card.isVisible()
+        assert page.requests_table.item(0, 0).text() == f"#{res.request_id}"
+        assert page.select_request(res.request_id) and page.cancel_request_button.isEnabled()
+        click(qtbot, page.cancel_request_button)
+        qtbot.waitUntil(lambda: "cancel" in win.notice.title.text().lower()
+                        and "\u2026" not in win.notice.title.text(), timeout=WAIT)
+        assert win.notice.title.text() == f"Request #{res.request_id} cancelled", (
+            win.notice.title.text(), win.notice.message.text())
+        qtbot.waitUntil(lambda: page.requests_table.rowCount() == 0
+                        and ctl.position is not None
+                        and ctl.position.usdc_balance == Decimal(1000), timeout=WAIT)
+        assert svc.requests() == [] and svc.my_trades() == []
+        assert ctl.position.shares == 0 and ctl.position.cost_basis_usdc == 0
+    finally:
+        svc.trading.auto_strike = True
+        close_app(ctl, svc)
