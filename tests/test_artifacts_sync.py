@@ -60,7 +60,23 @@ def test_loaded_artifacts_are_deployable() -> None:
     vault = artifacts.load("IndexVault")
     assert vault.bytecode.startswith("0x") and len(vault.bytecode) > 10_000
     names = {e.get("name") for e in vault.abi}
-    for fn in ("buy", "buyWithPermit", "sell", "redeemInKind", "rebalance", "updateNav"):
+    for fn in ("requestBuy", "requestBuyWithPermit", "requestSell", "cancel", "strike",
+               "claimUsdc", "claimInKind", "redeemInKind", "rebalance", "updateNav"):
         assert fn in names
+    for gone in ("buy", "buyWithPermit", "sell"):  # v1's instant trades at a cached NAV
+        assert gone not in names
+    # The vault calls its external library: the placeholder links to a deployed IndexBook.
+    assert "__$" in vault.bytecode
+    linked = artifacts.link(vault.bytecode, {"src/IndexBook.sol:IndexBook": "0x" + "ab" * 20})
+    assert "__$" not in linked and "ab" * 20 in linked
+    with pytest.raises(Exception, match="library"):
+        artifacts.link(vault.bytecode, {"src/Other.sol:Other": "0x" + "ab" * 20})
+    book = artifacts.load("IndexBook")
+    assert len(book.bytecode) > 10_000  # its functions take storage refs: not in the ABI
+    assert {"SwapExecuted", "StalePrice"} <= {e.get("name") for e in book.abi}
+    timelock = artifacts.load("TimelockController")  # OpenZeppelin's, unmodified
+    assert {"scheduleBatch", "executeBatch", "getMinDelay"} <= {e.get("name")
+                                                                for e in timelock.abi}
     lens = artifacts.load("IndexLens")
-    assert any(e.get("name") == "snapshot" for e in lens.abi)
+    assert {"snapshot", "quoteBuy", "quoteSell", "pendingRequests"} <= {
+        e.get("name") for e in lens.abi}

@@ -114,10 +114,15 @@ def test_trade_time_agrees_across_screens(svc) -> None:  # noqa: ANN001
 
     quote = svc.quote_buy(Decimal(300))
     result = svc.buy(quote)
+    assert result.state == "settled"
+    # v2: the trade is the settlement at the keeper's strike (its own transaction); my
+    # trades list it under the user's request transaction, the log names the request id.
     mine = {r.tx_hash: r.timestamp for r in svc.my_trades()}
-    log = {e.tx_hash: e.timestamp for e in svc.index_events() if e.kind == "buy"}
-    assert result.tx_hash in mine and result.tx_hash in log
-    a, b = mine[result.tx_hash], log[result.tx_hash]
+    log = {e.summary.split(":")[0]: e.timestamp for e in svc.index_events()
+           if e.kind == "buy"}
+    key = f"Buy settled #{result.request_id}"
+    assert result.tx_hash in mine and key in log
+    a, b = mine[result.tx_hash], log[key]
     assert a == b
     assert fmt.format_timestamp(a) == fmt.format_timestamp(b)
     assert abs((a - datetime.now(UTC)).total_seconds()) < 60

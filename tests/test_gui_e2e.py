@@ -283,10 +283,16 @@ def test_onboarding_buy_my_indices_sell_by_clicks(qtbot, devnet, tmp_path: Path)
     assert dlg.preview.text("pay") == "250.00 USDC"
     assert dlg.preview.text("min_shares").endswith("G100")
     assert "ETH" in dlg.preview.text("gas_expected") and "$" in dlg.preview.text("gas_max")
+    assert "cancellable for 5 s" in dlg.preview.text("strike")
+    assert dlg.confirm_button.text().startswith("Request buy")
     click(qtbot, dlg.confirm_button)
     wait_done(qtbot, dlg)
     result = dlg.result
+    # One transaction (the request), settled at the devnet keeper's strike.
     assert result.status is TxStatus.CONFIRMED and result.shares >= q.min_shares_out
+    assert result.state == "settled" and result.request_id is not None
+    assert dlg.done_title.text().startswith("\u2713 Settled: ")
+    assert dlg.done_grid.text("state") == f"#{result.request_id} settled"
     assert dlg.tx_hash == result.tx_hash
     qtbot.waitUntil(lambda: dlg.position_grid.text("shares") != "\u2014", timeout=WAIT)
     click(qtbot, dlg.view_button)  # "View My Indices"
@@ -322,7 +328,8 @@ def test_onboarding_buy_my_indices_sell_by_clicks(qtbot, devnet, tmp_path: Path)
     wait_done(qtbot, sdlg)
     sold = sdlg.result
     assert sold.status is TxStatus.CONFIRMED and sold.usdc >= sq.min_usdc_out
-    assert "Payout confirmed" in sdlg.done_title.text()
+    assert sold.state == "settled" and sold.request_id % 2 == 1
+    assert sdlg.done_title.text().startswith("\u2713 Settled: ")
     click(qtbot, sdlg.done_button)
     qtbot.waitUntil(lambda: ctl.position is not None
                     and ctl.position.shares == pos.shares - sq.shares_in
@@ -374,8 +381,11 @@ def open_buy(qtbot, win: MainWindow, ctl: Controller, amount: str) -> BuyDialog:
     return dlg
 
 
-def test_slippage_revert_says_what_to_do_and_retry_succeeds(qtbot, devnet,
-                                                           tmp_path: Path) -> None:
+def test_request_below_minimum_is_refunded_then_a_fresh_one_settles(qtbot, devnet,
+                                                                     tmp_path: Path) -> None:
+    """The market jumps between the preview and the strike: the request is refunded at the
+    strike (below the minimum), the dialog says so, the USDC is back and nothing counts;
+    a fresh request at the new NAV settles."""
     from web3 import Web3
 
     from wallet_app.devnet.deploy import pool_price, set_prices
@@ -386,26 +396,33 @@ def test_slippage_revert_says_what_to_do_and_retry_succeeds(qtbot, devnet,
     dlg = open_buy(qtbot, win, ctl, "400")
     click(qtbot, dlg.slippage_buttons["10"])  # 0.1%
     wait_quote(qtbot, dlg)
-    # The market moves between the preview and the click: the biggest holdings jump 20%,
-    # the keeper refreshes the NAV, and the quoted minimum of shares is no longer met.
+    # The biggest holdings jump 20% before the strike: the quoted minimum is not met.
     w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
     top = sorted(ctl.state.holdings, key=lambda h: -h.weight_bps)[:3]
-    set_prices(w3, dev.deployment, {h.symbol: pool_price(w3, dev.deployment, h.symbol)
-                                    * Decimal("1.2") for h in top if h.token},
-               refresh_nav=True)
-    click(qtbot, dlg.confirm_button)
-    qtbot.waitUntil(lambda: dlg.banner.isVisible() or dlg.progress_banner.isVisible(),
-                    timeout=WAIT)
-    assert dlg.pages.currentWidget() is dlg.form_page, dlg.progress_banner.message.text()
-    assert dlg.last_error is not None and dlg.last_error.kind == "slippage", (
-        dlg.banner.title.text(), dlg.banner.message.text())
-    assert "Nothing was signed or sent" in dlg.banner.message.text()
-    assert dlg.amount_edit.text() == "400"
-    click(qtbot, dlg.banner.primary)  # "Review and retry": a fresh quote at the new NAV
-    wait_quote(qtbot, dlg)
-    click(qtbot, dlg.confirm_button)
-    wait_done(qtbot, dlg)
-    close_app(ctl, svc)
+    moved = {h.symbol: pool_price(w3, dev.deployment, h.symbol) * Decimal("1.2")
+             for h in top if h.token}
+    set_prices(w3, dev.deployment, moved, refresh_nav=True)
+    try:
+        click(qtbot, dlg.confirm_button)
+        wait_done(qtbot, dlg)
+        res = dlg.result
+        assert res.state == "refunded" and res.shares == 0
+        assert dlg.done_title.text() == "Refunded: below your minimum"
+        assert "your USDC came back" in dlg.done_note.text()
+        click(qtbot, dlg.done_button)
+        qtbot.waitUntil(lambda: ctl.position is not None
+                        and ctl.position.usdc_balance == Decimal(1000), timeout=WAIT)
+        assert ctl.position.shares == 0 and ctl.position.cost_basis_usdc == 0
+        assert svc.my_trades() == []
+        dlg = open_buy(qtbot, win, ctl, "400")  # a fresh request at the new NAV
+        wait_quote(qtbot, dlg)
+        click(qtbot, dlg.confirm_button)
+        wait_done(qtbot, dlg)
+        assert dlg.result.state == "settled" and dlg.result.shares > 0
+    finally:
+        set_prices(w3, dev.deployment, {s: p / Decimal("1.2") for s, p in moved.items()},
+                   refresh_nav=True)
+        close_app(ctl, svc)
 
 
 def test_insufficient_funds_usdc_and_gas(qtbot, devnet, tmp_path: Path) -> None:
@@ -566,3 +583,40 @@ def test_pending_buy_goes_to_background_and_is_sped_up(qtbot, devnet, tmp_path: 
     qtbot.waitUntil(lambda: ctl.position is not None and ctl.position.shares > 0,
                     timeout=WAIT)
     close_app(ctl, svc)
+
+
+def test_pending_request_listed_on_my_indices_and_cancelled_by_click(qtbot, devnet,
+                                                                     tmp_path: Path) -> None:
+    """With the keeper waiting, a buy request shows as requested; My Indices lists it with
+    a Cancel button; one click cancels it before its cut-off and the USDC is back."""
+    svc = funded_service(tmp_path, devnet, "", Decimal(1), Decimal(1000))
+    svc.trading.auto_strike = False  # the devnet keeper does not strike at once here
+    win, ctl = open_app(qtbot, svc, auto_onboard=False)
+    try:
+        dlg = open_buy(qtbot, win, ctl, "300")
+        wait_quote(qtbot, dlg)
+        click(qtbot, dlg.confirm_button)
+        wait_done(qtbot, dlg)
+        res = dlg.result
+        assert res.state == "requested" and res.request_id is not None
+        assert dlg.done_title.text() == "Requested: waiting for the next price strike"
+        click(qtbot, dlg.done_button)
+        page = win.my_page
+        click(qtbot, win.nav_buttons["my"])
+        qtbot.waitUntil(lambda: page.requests_table.rowCount() == 1, timeout=WAIT)
+        assert page.requests_card.isVisible()
+        assert page.requests_table.item(0, 0).text() == f"#{res.request_id}"
+        assert page.select_request(res.request_id) and page.cancel_request_button.isEnabled()
+        click(qtbot, page.cancel_request_button)
+        qtbot.waitUntil(lambda: "cancel" in win.notice.title.text().lower()
+                        and "\u2026" not in win.notice.title.text(), timeout=WAIT)
+        assert win.notice.title.text() == f"Request #{res.request_id} cancelled", (
+            win.notice.title.text(), win.notice.message.text())
+        qtbot.waitUntil(lambda: page.requests_table.rowCount() == 0
+                        and ctl.position is not None
+                        and ctl.position.usdc_balance == Decimal(1000), timeout=WAIT)
+        assert svc.requests() == [] and svc.my_trades() == []
+        assert ctl.position.shares == 0 and ctl.position.cost_basis_usdc == 0
+    finally:
+        svc.trading.auto_strike = True
+        close_app(ctl, svc)

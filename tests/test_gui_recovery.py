@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring, pytest.ma
 
 PASSWORD = "orbit-Lantern-93-velvet"
 WAIT = 60_000
-DEPOSIT_TOPIC = Web3.keccak(text="Deposit(address,address,uint256,uint256)")
+REQUEST_TOPIC = Web3.keccak(text="BuyRequested(uint256,address,uint256,uint256,uint256)")
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,9 @@ def _app(qapp: QApplication) -> None:
     create_app(theme="light")
 
 
-def _deposits(w3: Web3, vault: str, owner: str) -> int:
-    logs = w3.eth.get_logs({"address": vault, "fromBlock": 0, "topics": [DEPOSIT_TOPIC]})
+def _requests(w3: Web3, vault: str, owner: str) -> int:
+    """BuyRequested events of the real vault for ``owner`` (one per user transaction)."""
+    logs = w3.eth.get_logs({"address": vault, "fromBlock": 0, "topics": [REQUEST_TOPIC]})
     return sum(1 for lg in logs if lg["topics"][2].hex().endswith(owner.lower()[2:]))
 
 
@@ -93,7 +94,7 @@ def _withheld_buy(devnet: tuple[AppPaths, Devnet], tmp_path: Path,
     svc.close()
     proxy.send_mode = "forward"
     return {"proxy": proxy, "home": home, "name": name, "addr": addr, "w3": w3,
-            "vault": dev.deployment.vault, "tx": tx.tx_hash}
+            "vault": dev.deployment.vault, "tx": tx.tx_hash, "dev": dev}
 
 
 def _start_app(qtbot: Any, ctx: dict[str, Any]) -> tuple[Any, Any, WalletService]:
@@ -112,11 +113,11 @@ def test_send_now_sends_the_same_bytes_once(qtbot, devnet, tmp_path: Path,  # no
     sends_before = proxy.count("eth_sendRawTransaction")
     win, ctl, svc = _start_app(qtbot, ctx)
     try:
-        assert "buy G100 for 300" in win.notice.message.text().lower() or \
+        assert "buy request: 300" in win.notice.message.text().lower() or \
             "300" in win.notice.message.text()
         qtbot.wait(1500)  # a reader reads the notice; the app must not act meanwhile
         assert proxy.count("eth_sendRawTransaction") == sends_before, "sent without asking"
-        assert _deposits(ctx["w3"], ctx["vault"], ctx["addr"]) == 0
+        assert _requests(ctx["w3"], ctx["vault"], ctx["addr"]) == 0
         click(qtbot, win.nav_buttons["transactions"])
         page = win.tx_page
         qtbot.waitUntil(lambda: page.select_hash(ctx["tx"]), timeout=WAIT)
@@ -126,13 +127,20 @@ def test_send_now_sends_the_same_bytes_once(qtbot, devnet, tmp_path: Path,  # no
                         and page.banner.title.text() == "Sent again", timeout=WAIT)
         sent = proxy.decoded()
         assert len(sent) == 2 and sent[0]["hash"] == sent[1]["hash"] == ctx["tx"]
-        assert _deposits(ctx["w3"], ctx["vault"], ctx["addr"]) == 1
+        assert _requests(ctx["w3"], ctx["vault"], ctx["addr"]) == 1
+        # The devnet keeper strikes after the request's cut-off; the app then records the
+        # settlement from the pinned vault's event when it refreshes the journal.
+        from wallet_app.operator import Operator
+
+        (row,) = svc.requests()
+        assert svc.session.vault is not None
+        Operator(ctx["w3"], ctx["dev"].deployment, svc.session.vault).strike(
+            not_before=int(row.eligible_at.timestamp()))
         ctl.refresh_journal()
         qtbot.waitUntil(lambda: any(r.tx_hash == ctx["tx"] and r.status is TxStatus.CONFIRMED
                                     for r in page.records), timeout=WAIT)
-        qtbot.waitUntil(lambda: ctl.position is not None and ctl.position.shares > 0,
-                        timeout=WAIT)
-        assert ctl.position.cost_basis_usdc == Decimal("300")
+        qtbot.waitUntil(lambda: ctl.position is not None and ctl.position.shares > 0
+                        and ctl.position.cost_basis_usdc == Decimal("300"), timeout=WAIT)
     finally:
         close_app(ctl, svc)
         WalletService(ctx["home"]).keys.delete(ctx["name"], ctx["name"])
@@ -155,7 +163,7 @@ def test_leave_sends_nothing_and_keeps_new_trades_refused(  # noqa: ANN001
         assert "Nothing was sent" in page.banner.message.text()
         qtbot.wait(1000)
         assert proxy.count("eth_sendRawTransaction") == sends_before
-        assert _deposits(ctx["w3"], ctx["vault"], ctx["addr"]) == 0
+        assert _requests(ctx["w3"], ctx["vault"], ctx["addr"]) == 0
         # Still before its deadline: it stays listed, so a new buy is refused plainly.
         assert [i.tx_hash for i in svc.pending_list()] == [ctx["tx"]]
     finally:

@@ -173,7 +173,7 @@ def test_buy_when_locked_asks_for_the_password_then_shows_the_new_position(qtbot
     qtbot.waitUntil(lambda: dlg.pages.currentWidget() is dlg.done_page, timeout=5_000)
     settle(qtbot)
     assert done and dlg.steps.state("confirm") == "done"
-    assert "You bought 194.297339 G100" in dlg.done_title.text()
+    assert dlg.done_title.text() == "\u2713 Settled: 194.297339 G100"
     assert dlg.tx_hash.startswith("0x") and len(dlg.tx_hash) == 66
     assert dlg.position_grid.text("shares").endswith("G100")
     assert dlg.position_grid.text("shares") != "\u2014"
@@ -269,10 +269,10 @@ def test_sell_by_percentage_is_exact_and_shows_the_payout(qtbot) -> None:
     click(qtbot, dlg.quick_buttons[50])
     qtbot.waitUntil(lambda: quoted(dlg), timeout=5_000)
     assert dlg.quote.shares_in == Decimal("973.906002255901183855")  # rounded down
-    assert dlg.preview.text("path").startswith("From the vault's cash")
+    assert dlg.preview.text("path").startswith("The vault's cash, at the next price strike")
     click(qtbot, dlg.quick_buttons[100])
     qtbot.waitUntil(lambda: quoted(dlg) and dlg.quote.shares_in == pos.shares, timeout=5_000)
-    assert dlg.preview.text("path").startswith("Liquidation")
+    assert dlg.preview.text("path").startswith("The operator first raises cash")
     click(qtbot, dlg.mode_buttons["shares"])
     qtbot.keyClicks(dlg.amount_edit, "1.0000000000000000001")
     settle(qtbot, 50)
@@ -281,7 +281,7 @@ def test_sell_by_percentage_is_exact_and_shows_the_payout(qtbot) -> None:
     qtbot.waitUntil(lambda: quoted(dlg), timeout=5_000)
     click(qtbot, dlg.confirm_button)
     qtbot.waitUntil(lambda: dlg.pages.currentWidget() is dlg.done_page, timeout=5_000)
-    assert dlg.done_title.text().startswith("\u2713 Payout confirmed: ")
+    assert dlg.done_title.text().startswith("\u2713 Settled: ")
     settle(qtbot)
 
 

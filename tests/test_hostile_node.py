@@ -46,9 +46,12 @@ ATTACKER = "0x000000000000000000000000000000000000dEaD"
 BALANCE_OF = "0x70a08231"
 _LENS_FN = next(f for f in artifacts.load("IndexLens").abi if f.get("name") == "snapshot")
 _LENS_TYPES = _types_of(_LENS_FN["outputs"])
+_SNAPSHOT_SEL = "0x" + Web3.keccak(text="snapshot(address,address)").hex().removeprefix("0x")[:8]
 _VAULT = Web3().eth.contract(abi=artifacts.load("IndexVault").abi)
-_DEPOSIT_TOPIC = "0x" + Web3.keccak(text="Deposit(address,address,uint256,uint256)").hex() \
-    .removeprefix("0x")
+_REQUEST_TOPIC = "0x" + Web3.keccak(
+    text="BuyRequested(uint256,address,uint256,uint256,uint256)").hex().removeprefix("0x")
+_SETTLED_TOPIC = "0x" + Web3.keccak(
+    text="BuySettled(uint256,address,uint256,uint256,uint256,uint256)").hex().removeprefix("0x")
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +83,11 @@ class Hostile:
     def shares(self) -> int:
         return _balance(self.w3, self.dev.deployment.vault, self.addr)
 
-    def deposits(self) -> list[Any]:
-        """Deposit events of the real vault for this owner (from Anvil, not the proxy)."""
+    def requests(self) -> list[Any]:
+        """BuyRequested events of the real vault for this owner (from Anvil, not the
+        proxy)."""
         logs = self.w3.eth.get_logs({"address": self.dev.deployment.vault, "fromBlock": 0,
-                                     "topics": [_DEPOSIT_TOPIC]})
+                                     "topics": [_REQUEST_TOPIC]})
         owner = self.addr.lower()[2:]
         return [lg for lg in logs if lg["topics"][2].hex().endswith(owner)]
 
@@ -129,7 +133,8 @@ def _rewrite_lens(h: Hostile, change: Any) -> None:
     lens = h.dev.deployment.lens.lower()
 
     def rw(params: list[Any], result: str) -> str:
-        if str(params[0].get("to", "")).lower() != lens:
+        data = str(params[0].get("data", params[0].get("input", "")))
+        if str(params[0].get("to", "")).lower() != lens or not data.startswith(_SNAPSHOT_SEL):
             return result
         (s,) = abi_decode(_LENS_TYPES, bytes.fromhex(result[2:]))
         s = [list(x) if isinstance(x, tuple) else x for x in s]
@@ -187,10 +192,10 @@ def test_lens_lies_about_permit_nonce_and_allowance(hostile: Hostile) -> None:
     _rewrite_lens(hostile, lie)
     q = hostile.svc.quote_buy(Decimal("200"))
     res = hostile.svc.buy(q)
-    assert res.verified and res.status is TxStatus.CONFIRMED
+    assert res.verified and res.status is TxStatus.CONFIRMED and res.state == "settled"
     (call,) = _calls(hostile)
-    assert call[0] == "buyWithPermit"  # the real allowance was 0: a permit was signed
-    assert call[1]["receiver"] == hostile.addr and call[1]["assets"] == 200 * 10**6
+    # The real allowance was 0: a permit was signed, in the one request transaction.
+    assert call[0] == "requestBuyWithPermit" and call[1]["assets"] == 200 * 10**6
     assert hostile.proxy.decoded()[0]["from"] == hostile.addr
     assert Decimal(hostile.shares()).scaleb(-18) == res.shares
 
@@ -246,58 +251,60 @@ def test_withheld_send_with_fake_receipt_is_unverified(hostile: Hostile) -> None
     hostile.proxy.send_mode = "withhold"
     _fake_success_receipt(hostile)
     res = hostile.svc.buy(q)
-    assert not res.verified and "Deposit" in (res.note or "")
-    assert len(hostile.proxy.sent) == 1 and _calls(hostile)[0][0] == "buyWithPermit"
+    assert not res.verified and "BuyRequested" in (res.note or "")
+    assert res.state == "unverified"
+    assert len(hostile.proxy.sent) == 1 and _calls(hostile)[0][0] == "requestBuyWithPermit"
     (rec,) = hostile.svc.transactions()
     assert rec.outcome == "unverified" and rec.status_text == "confirmed (unverified)"
     pos = hostile.svc.position()
     assert pos is not None and pos.cost_basis_usdc == 0 and hostile.shares() == 0
-    (row,) = hostile.svc.my_trades()
-    assert row.verified is False
+    assert hostile.svc.my_trades() == []  # an unverified request is never a trade
 
 
-def test_receipt_with_inflated_shares_is_unverified(hostile: Hostile) -> None:
-    """The real Deposit event with 10x the shares: the balances read afterwards disagree."""
+def test_settlement_with_inflated_shares_is_unverified(hostile: Hostile) -> None:
+    """The real BuySettled event with 10x the shares: the balances read at the strike's
+    block disagree, so the settlement is unverified and never counts."""
     hostile.svc.unlock(PASSWORD)
     vault = hostile.dev.deployment.vault.lower()
 
-    def inflate(params: list[Any], r: dict[str, Any]) -> dict[str, Any]:
-        if r:
-            for lg in r["logs"]:
-                if lg["address"].lower() == vault and lg["topics"][0] == _DEPOSIT_TOPIC:
-                    assets, shares = abi_decode(["uint256", "uint256"],
-                                                bytes.fromhex(lg["data"][2:]))
-                    lg["data"] = "0x" + abi_encode(["uint256", "uint256"],
-                                                   [assets, shares * 10]).hex()
+    def inflate(params: list[Any], r: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for lg in r or []:
+            if lg["address"].lower() == vault and lg["topics"][0] == _SETTLED_TOPIC:
+                assets, fee, shares = abi_decode(["uint256", "uint256", "uint256"],
+                                                 bytes.fromhex(lg["data"][2:]))
+                lg["data"] = "0x" + abi_encode(["uint256", "uint256", "uint256"],
+                                               [assets, fee, shares * 10]).hex()
         return r
 
-    hostile.proxy.rewrite["eth_getTransactionReceipt"] = inflate
+    hostile.proxy.rewrite["eth_getLogs"] = inflate
     res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("250")))
     assert not res.verified and "balances" in (res.note or "")
-    assert hostile.shares() > 0  # the buy really happened...
+    assert hostile.shares() > 0  # the buy really settled...
     pos = hostile.svc.position()
     assert pos is not None and pos.cost_basis_usdc == 0  # ...but nothing unverified counts
+    assert hostile.svc.my_trades() == []
 
 
-def test_receipt_deposit_for_another_owner_is_unverified(hostile: Hostile) -> None:
+def test_receipt_request_for_another_owner_is_unverified(hostile: Hostile) -> None:
     hostile.svc.unlock(PASSWORD)
     vault = hostile.dev.deployment.vault.lower()
 
     def steal(params: list[Any], r: dict[str, Any]) -> dict[str, Any]:
         if r:
             for lg in r["logs"]:
-                if lg["address"].lower() == vault and lg["topics"][0] == _DEPOSIT_TOPIC:
+                if lg["address"].lower() == vault and lg["topics"][0] == _REQUEST_TOPIC:
                     lg["topics"][2] = "0x" + ATTACKER.lower()[2:].rjust(64, "0")
         return r
 
     hostile.proxy.rewrite["eth_getTransactionReceipt"] = steal
     res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("120")))
-    assert not res.verified and "0 Deposit events" in (res.note or "")
+    assert not res.verified and "0 BuyRequested events" in (res.note or "")
     assert hostile.svc.transactions()[0].outcome == "unverified"
 
 
 def test_balance_reads_that_disagree_are_unverified(hostile: Hostile) -> None:
-    """The receipt is real but the balance read at its block is rewritten."""
+    """The receipt and the settlement are real but the share balance read at the strike's
+    block is rewritten."""
     hostile.svc.unlock(PASSWORD)
     vault = hostile.dev.deployment.vault.lower()
 
@@ -333,7 +340,8 @@ def test_withheld_send_is_listed_on_restart_and_sent_only_when_the_user_says(
     try:
         again.connect()
         (item,) = again.pending_list()
-        assert item.state == "unsent" and item.can_send and "buy G100 for 400" in item.what
+        assert item.state == "unsent" and item.can_send
+        assert "buy request: 400.00 usdc" in item.what.lower()
         assert hostile.proxy.count("eth_sendRawTransaction") == before  # nothing re-sent
         again.unlock(PASSWORD)
         again.session.receipt_timeout_s = 30.0
@@ -341,10 +349,19 @@ def test_withheld_send_is_listed_on_restart_and_sent_only_when_the_user_says(
             again.buy(again.quote_buy(Decimal("10")))
         assert hostile.proxy.count("eth_sendRawTransaction") == before
         rec = again.pending_send(item.tx_hash)
-        assert rec.status is TxStatus.CONFIRMED and rec.outcome == "verified"
+        assert rec.status is TxStatus.CONFIRMED and rec.outcome == "requested"
         sent = hostile.proxy.decoded()
         assert len(sent) == 2 and sent[0]["hash"] == sent[1]["hash"] == item.tx_hash
-        assert len(hostile.deposits()) == 1
+        assert len(hostile.requests()) == 1
+        pos = again.position()
+        assert pos is not None and pos.cost_basis_usdc == 0  # requested, not settled yet
+        (row,) = again.requests()
+        assert again.session.vault is not None
+        from wallet_app.operator import Operator
+
+        Operator(hostile.w3, hostile.dev.deployment, again.session.vault).strike(
+            not_before=int(row.eligible_at.timestamp()))
+        assert [r.state for r in again.settle_requests()] == ["settled"]
         pos = again.position()
         assert pos is not None and pos.cost_basis_usdc == Decimal("400")
     finally:
@@ -356,7 +373,7 @@ def test_duplicated_send_is_one_trade(hostile: Hostile) -> None:
     hostile.proxy.send_mode = "duplicate"
     res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("150")))
     assert res.verified
-    assert len(hostile.proxy.sent) == 1 and len(hostile.deposits()) == 1
+    assert len(hostile.proxy.sent) == 1 and len(hostile.requests()) == 1
     assert hostile.w3.eth.get_transaction_count(hostile.addr) == 1
 
 
@@ -367,7 +384,7 @@ def test_delayed_send_is_one_trade(hostile: Hostile) -> None:
     t0 = time.monotonic()
     res = hostile.svc.buy(hostile.svc.quote_buy(Decimal("175")))
     assert time.monotonic() - t0 >= 2.0 and res.verified
-    assert len(hostile.proxy.sent) == 1 and len(hostile.deposits()) == 1
+    assert len(hostile.proxy.sent) == 1 and len(hostile.requests()) == 1
 
 
 # --------------------------------------------------------------------------- 13-15: fees, nonce
@@ -400,10 +417,15 @@ def test_absurd_fee_history_is_refused_before_signing(hostile: Hostile) -> None:
 def test_under_reported_nonce_never_reuses_a_mined_nonce(hostile: Hostile) -> None:
     hostile.svc.unlock(PASSWORD)
     assert hostile.svc.buy(hostile.svc.quote_buy(Decimal("100"))).verified
-    hostile.proxy.answer["eth_getTransactionCount"] = lambda p: "0x0"  # "nothing sent yet"
     hostile.proxy.rewrite.clear()
+    # "Nothing sent yet" for the user's address (the devnet keeper's own account, which
+    # strikes through the same node, is answered truthfully).
+    me = hostile.addr.lower()
+    hostile.proxy.rewrite["eth_getTransactionCount"] = \
+        lambda p, r: "0x0" if str(p[0]).lower() == me else r
     res = hostile.svc.sell(hostile.svc.quote_sell(Decimal(hostile.shares()).scaleb(-18)))
     assert res.verified
     assert [tx["nonce"] for tx in hostile.proxy.decoded()] == [0, 1]
-    assert [c[0] for c in _calls(hostile)] == ["buyWithPermit", "sell"]
-    assert all(c[1]["receiver"] == hostile.addr for c in _calls(hostile))
+    assert [c[0] for c in _calls(hostile)] == ["requestBuyWithPermit", "requestSell"]
+    assert all(tx["from"] == hostile.addr for tx in hostile.proxy.decoded())
+    assert res.state == "settled" and hostile.shares() == 0

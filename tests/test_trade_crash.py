@@ -28,13 +28,14 @@ from wallet_app.devnet.deploy import fund
 from wallet_app.devnet.embedded import Devnet, ensure_devnet
 from wallet_app.facade import WalletService
 from wallet_app.models import TxStatus
+from wallet_app.operator import Operator
 from wallet_app.paths import AppPaths
 
 pytestmark = [pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
 PASSWORD = "orbit-Lantern-93-velvet"
-DEPOSIT = "0x" + Web3.keccak(text="Deposit(address,address,uint256,uint256)").hex() \
-    .removeprefix("0x")
+BUY_REQUESTED = "0x" + Web3.keccak(
+    text="BuyRequested(uint256,address,uint256,uint256,uint256)").hex().removeprefix("0x")
 
 #: A buy that SIGKILLs itself at one step: right before/after the journal write, right
 #: after the broadcast (before it is noted) or right after the receipt is recorded (before
@@ -111,9 +112,10 @@ def wallet(devnet: tuple[AppPaths, Devnet], monkeypatch: pytest.MonkeyPatch
         s.close()
 
 
-def _deposits(w3: Web3, dev: Devnet, addr: str) -> int:
+def _requests(w3: Web3, dev: Devnet, addr: str) -> int:
+    """BuyRequested events of the real vault for ``addr`` (one per user transaction)."""
     logs = w3.eth.get_logs({"address": dev.deployment.vault, "fromBlock": 0,
-                            "topics": [DEPOSIT]})
+                            "topics": [BUY_REQUESTED]})
     return sum(1 for lg in logs if lg["topics"][2].hex().endswith(addr.lower()[2:]))
 
 
@@ -149,18 +151,27 @@ def test_sigkill_at_each_step_then_user_retry_is_one_trade(
             assert item.state == "unsent" and item.can_send and "300" in item.what
             svc.unlock(PASSWORD)
             rec = svc.pending_send(item.tx_hash)
-            assert rec.status is TxStatus.CONFIRMED and rec.outcome == "verified"
+            assert rec.status is TxStatus.CONFIRMED and rec.outcome == "requested"
         else:
             assert items == []
-        pos = svc.position()
-        assert pos is not None
-        if pos.shares == 0:  # nothing was bought: the user buys again
+        if _requests(w3, dev, addr) == 0:  # nothing was requested: the user buys again
             assert step == "before_journal"
             svc.unlock(PASSWORD)
-            assert svc.buy(svc.quote_buy(Decimal("300"))).verified
+            again = svc.buy(svc.quote_buy(Decimal("300")))
+            assert again.verified and again.state == "settled"
+        else:
+            # Requested before the kill; the keeper's strike settles it and the wallet
+            # records the settlement from the pinned vault's event (no trade before it).
             pos = svc.position()
-            assert pos is not None
-        assert _deposits(w3, dev, addr) == 1  # exactly one trade on chain
+            assert pos is not None and pos.cost_basis_usdc == 0
+            (row,) = svc.requests()
+            assert svc.session.vault is not None
+            Operator(w3, dev.deployment, svc.session.vault).strike(
+                not_before=int(row.eligible_at.timestamp()))
+            assert [r.state for r in svc.settle_requests()] == ["settled"]
+        pos = svc.position()
+        assert pos is not None and pos.shares > 0
+        assert _requests(w3, dev, addr) == 1  # exactly one request on chain
         assert pos.cost_basis_usdc == Decimal("300")  # and it counts once
         statuses = [t.status for t in svc.transactions()]
         assert statuses.count(TxStatus.CONFIRMED) == 1
@@ -217,7 +228,7 @@ def test_two_processes_trading_at_once(devnet: tuple[AppPaths, Devnet],
     assert cli.returncode != 0
     assert f"Another trade is in progress (process {holder.pid})" in cli.stderr, cli.stderr
     assert "Traceback" not in cli.stderr
-    assert _deposits(w3, dev, addr) == 1 and w3.eth.get_transaction_count(addr) == 1
+    assert _requests(w3, dev, addr) == 1 and w3.eth.get_transaction_count(addr) == 1
     svc = WalletService(paths, Settings())
     try:
         svc.select_wallet(name)

@@ -91,8 +91,12 @@ def _data(fn: object) -> bytes:
 
 def test_guard_accepts_what_the_wallet_signs() -> None:
     g, v, u = _guard(), _vault(), _usdc()
-    assert g.check_transaction(_tx(VAULT, _data(v.functions.buy(1, 0, ME, 9)))) == "vault"
-    assert g.check_transaction(_tx(VAULT, _data(v.functions.sell(1, 0, ME, 9)))) == "vault"
+    assert g.check_transaction(_tx(VAULT, _data(v.functions.requestBuy(1, 0, 9)))) == "vault"
+    assert g.check_transaction(_tx(VAULT, _data(v.functions.requestBuyWithPermit(
+        1, 0, 9, 27, b"\x01" * 32, b"\x02" * 32)))) == "vault"
+    assert g.check_transaction(_tx(VAULT, _data(v.functions.requestSell(1, 0, 9)))) == "vault"
+    assert g.check_transaction(_tx(VAULT, _data(v.functions.cancel(2)))) == "vault"
+    assert g.check_transaction(_tx(VAULT, _data(v.functions.redeemInKind(1, ME)))) == "vault"
     assert g.check_transaction(_tx(USDC, _data(u.functions.approve(VAULT, 5)))) == "usdc"
     assert g.check_transaction(_tx(ME, b"")) == "self"  # a cancel
     typed = permit_typed_data(token_name="USD Coin", version="2", chain_id=31337,
@@ -102,12 +106,14 @@ def test_guard_accepts_what_the_wallet_signs() -> None:
 
 
 @pytest.mark.parametrize("tx,field", [
-    (lambda v, u: _tx(EVIL, _data(v.functions.buy(1, 0, ME, 9))), "recipient (to)"),
-    (lambda v, u: _tx(VAULT, _data(v.functions.buy(1, 0, EVIL, 9))), "receiver"),
-    (lambda v, u: _tx(VAULT, _data(v.functions.sell(1, 0, EVIL, 9))), "receiver"),
+    (lambda v, u: _tx(EVIL, _data(v.functions.requestBuy(1, 0, 9))), "recipient (to)"),
+    (lambda v, u: _tx(VAULT, _data(v.functions.redeemInKind(1, EVIL))), "receiver"),
+    (lambda v, u: _tx(VAULT, _data(v.functions.strike(10))), "function"),  # keeper's job
+    (lambda v, u: _tx(VAULT, _data(v.functions.transfer(EVIL, 5))), "function"),
+    (lambda v, u: _tx(VAULT, _data(v.functions.setFees(0, 0))), "function"),
     (lambda v, u: _tx(USDC, _data(u.functions.approve(EVIL, 5))), "spender"),
     (lambda v, u: _tx(USDC, _data(u.functions.transfer(EVIL, 5))), "function"),
-    (lambda v, u: _tx(VAULT, _data(v.functions.buy(1, 0, ME, 9)), value=1), "value"),
+    (lambda v, u: _tx(VAULT, _data(v.functions.requestSell(1, 0, 9)), value=1), "value"),
     (lambda v, u: _tx(LENS, b""), "recipient (to)"),
     (lambda v, u: _tx(ME, b"\x01"), "data"),
     (lambda v, u: {"to": None, "data": "0x", "value": 0}, "recipient (to)"),

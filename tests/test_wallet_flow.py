@@ -1,9 +1,10 @@
 """The wallet engine end to end on a real Anvil devnet with the real OS keyring.
 
-Create wallet -> fund -> quote -> buy -> holdings -> operator rebalance -> regime switch to
-Bear and back -> sell -> USDC payout at the user's address. Numbers are checked against
-the chain (balanceOf, USDC balances), not against the quote. Then the failure paths, each
-with nothing lost and a message a person can act on.
+Create wallet -> fund -> quote -> buy request (one transaction) -> keeper strike -> settled
+shares -> operator rebalance -> regime switch to Bear and back -> sell request -> strike ->
+USDC payout at the user's address; a request refunded below its minimum; a cancel.
+Numbers are checked against the chain (balanceOf, USDC balances), not against the quote.
+Then the failure paths, each with nothing lost and a message a person can act on.
 """
 
 from __future__ import annotations
@@ -125,11 +126,17 @@ def test_full_journey(svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: W
     assert sum(h.target_bps for h in state.holdings if h.token) == 10_000
 
     q = svc.quote_buy(Decimal("1500"))
-    assert q.uses_permit and q.simulated  # unlocked: the exact permit+buy was simulated
+    assert q.uses_permit and q.simulated  # unlocked: the exact permit+request was simulated
     assert q.fee_usdc == Decimal("3.75") and q.min_shares_out < q.expected_shares
     assert q.gas.expected_fee_eth <= q.gas.max_fee_eth
-    buy = svc.buy(q)
+    assert q.min_request_age == 5 and q.next_strike_at >= svc.session.snapshot().timestamp
+    steps: list[str] = []
+    buy = svc.buy(q, progress=steps.append)
     assert buy.status is TxStatus.CONFIRMED
+    # Requested, then settled at the devnet keeper's strike, verified from BuySettled.
+    assert any(m.startswith(f"Requested (#{buy.request_id})") for m in steps)
+    assert buy.state == "settled" and buy.verified and buy.request_id % 2 == 0
+    assert svc.requests() == []
     # Against the chain: exactly 1500 USDC left, the minted shares are in balanceOf.
     assert usdc0 - _usdc(w3, dev, addr) == 1500 * 10**6
     onchain = _shares(w3, dev, addr)
@@ -145,7 +152,7 @@ def test_full_journey(svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: W
     rep = op.rebalance()
     assert rep.regime is Regime.BULL
     events = svc.index_events()
-    assert {"buy", "rebalance"} <= {e.kind for e in events}
+    assert {"buy_request", "strike", "buy", "rebalance"} <= {e.kind for e in events}
     assert all(e.timestamp is not None for e in events)  # block times, one batched read
 
     bear = op.switch_regime(Regime.BEAR)
@@ -165,7 +172,9 @@ def test_full_journey(svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: W
     shares_now = _shares(w3, dev, addr)
     usdc_before = _usdc(w3, dev, addr)
     sq = svc.quote_sell(Decimal(shares_now).scaleb(-18))
+    assert sq.cash_sufficient is False  # Bull again: the cash is invested; the keeper raises it
     sell = svc.sell(sq)
+    assert sell.state == "settled" and sell.request_id % 2 == 1
     received = _usdc(w3, dev, addr) - usdc_before
     assert received > 0 and Decimal(received).scaleb(-6) == sell.usdc
     assert sell.usdc >= sq.min_usdc_out and sell.receiver == addr
@@ -179,7 +188,8 @@ def test_full_journey(svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: W
 
 def test_price_moves_past_slippage(svc: WalletService, devnet: tuple[AppPaths, Devnet],
                                    w3: Web3) -> None:
-    """Prices jump 3% between quote and signature: the buy is refused, USDC stays."""
+    """Prices jump 3% between quote and strike: the request is refunded at the strike
+    (below the minimum), the USDC comes back, nothing counts as a trade."""
     _, dev = devnet
     addr = svc.active_address()
     assert addr
@@ -190,16 +200,50 @@ def test_price_moves_past_slippage(svc: WalletService, devnet: tuple[AppPaths, D
              for c in snap.constituents}
     set_prices(w3, dev.deployment, moved, refresh_nav=True)
     try:
-        with pytest.raises(TransactionReverted) as err:
-            svc.buy(q)
-        assert "slippage" in str(err.value) and "USDC stayed in your wallet" in str(err.value)
+        res = svc.buy(q)
+        assert res.state == "refunded" and res.note == "below your minimum"
+        assert res.verified and res.shares == 0
         assert _usdc(w3, dev, addr) == before and _shares(w3, dev, addr) == 0
-        assert not [t for t in svc.transactions() if t.kind == "buy"]
-        # A fresh quote at the new NAV goes through.
-        assert svc.buy(svc.quote_buy(Decimal("800"))).status is TxStatus.CONFIRMED
+        assert svc.my_trades() == []  # not a trade: no cost basis, no P&L
+        pos = svc.position()
+        assert pos is not None and pos.cost_basis_usdc == 0 and pos.fees_paid_usdc == 0
+        assert [(t.kind, t.status) for t in svc.transactions()] == [("buy", TxStatus.CONFIRMED)]
+        assert any(e.kind == "refund" and f"#{res.request_id}" in e.summary
+                   for e in svc.index_events())
+        # A fresh quote at the new NAV settles.
+        again = svc.buy(svc.quote_buy(Decimal("800")))
+        assert again.state == "settled" and again.shares > 0
+        assert len(svc.my_trades()) == 1
     finally:
         back = {s: p / Decimal("1.03") for s, p in moved.items()}
         set_prices(w3, dev.deployment, back, refresh_nav=True)
+
+
+def test_cancel_before_cutoff(svc: WalletService, devnet: tuple[AppPaths, Devnet],
+                              w3: Web3) -> None:
+    """A request waits for the strike; cancelled before its cut-off, its USDC comes back."""
+    _, dev = devnet
+    addr = svc.active_address()
+    assert addr
+    before = _usdc(w3, dev, addr)
+    svc.trading.auto_strike = False
+    try:
+        res = svc.buy(svc.quote_buy(Decimal("400")))
+        assert res.state == "requested" and res.request_id is not None
+        assert _usdc(w3, dev, addr) == before - 400 * 10**6  # escrowed in the vault
+        rows = svc.requests()
+        assert [(r.request_id, r.kind, r.amount, r.cancellable) for r in rows] == [
+            (res.request_id, "buy", Decimal("400"), True)]
+        done = svc.cancel_request(res.request_id)
+        assert done.state == "cancelled" and done.verified
+        assert _usdc(w3, dev, addr) == before and svc.requests() == []
+        with pytest.raises(InvalidAmount, match="not pending"):
+            svc.cancel_request(res.request_id)
+        assert svc.my_trades() == []
+        kinds = sorted(t.kind for t in svc.transactions())
+        assert kinds == ["buy", "cancel_request"]
+    finally:
+        svc.trading.auto_strike = True
 
 
 def test_deadline_passed(svc: WalletService, devnet: tuple[AppPaths, Devnet],
@@ -216,8 +260,8 @@ def test_deadline_passed(svc: WalletService, devnet: tuple[AppPaths, Devnet],
         svc.buy(q)
     # The vault's own check, if a stale deadline ever reached it: a decoded, plain reason.
     assert svc.session.sender is not None and svc.session.vault is not None
-    data = svc.session.vault.buy_data(10**8, 0, addr, q.deadline)
-    with pytest.raises(TransactionReverted, match="after its deadline"):
+    data = svc.session.vault.request_buy_data(10**8, 0, q.deadline)
+    with pytest.raises(TransactionReverted, match="deadline is in the past"):
         svc.session.sender.prepare(TxRequest(sender=addr, to=dev.deployment.vault, data=data))
     assert _usdc(w3, dev, addr) == before
 
@@ -376,8 +420,18 @@ def test_killed_after_broadcast_then_restarted(svc: WalletService,
         txs = [t for t in restarted.transactions() if t.kind == "buy"]
         assert len(txs) == 1 and txs[0].status is TxStatus.CONFIRMED
         assert w3.eth.get_transaction_count(addr) == 1  # the same nonce, no second send
+        # Requested, not settled yet (the child died before the keeper's strike): no trade.
+        pos = restarted.position()
+        assert pos is not None and pos.shares == 0 and pos.cost_basis_usdc == 0
+        rows = restarted.requests()
+        assert [(r.kind, r.amount) for r in rows] == [("buy", Decimal("300"))]
+        assert restarted.session.vault is not None
+        Operator(w3, dev.deployment, restarted.session.vault).strike(
+            not_before=int(rows[0].eligible_at.timestamp()))
+        assert [r.state for r in restarted.settle_requests()] == ["settled"]
         pos = restarted.position()
         assert pos is not None and pos.shares == Decimal(_shares(w3, dev, addr)).scaleb(-18)
+        assert pos.shares > 0
         assert pos.cost_basis_usdc == Decimal("300")  # the trade entered the journal
     finally:
         restarted.close()

@@ -170,6 +170,7 @@ class Controller(QObject):
         mp.sellRequested.connect(self.open_sell)
         mp.onboardRequested.connect(self.open_onboarding)
         mp.faucetRequested.connect(self.faucet)
+        mp.cancelRequestRequested.connect(self.cancel_request)
         tp = w.tx_page
         tp.speedUpRequested.connect(lambda h: self.replace_tx("speed_up", h))
         tp.cancelRequested.connect(lambda h: self.replace_tx("cancel", h))
@@ -331,6 +332,10 @@ class Controller(QObject):
         self._call("trades", self.svc.my_trades,
                    lambda rows: self._show("my", "trades", self.window.my_page.show_trades,
                                            rows))
+        if callable(getattr(self.svc, "requests", None)):
+            self._call("requests", self.svc.requests,
+                       lambda rows: self._show("my", "requests",
+                                               self.window.my_page.show_requests, rows))
 
     def _position_loaded(self, position: Position | None) -> None:
         self.position = position
@@ -675,6 +680,24 @@ class Controller(QObject):
         self._call("faucet", self.svc.faucet, self._fauceted,
                    lambda exc: self.window.show_notice("error", "Test funds failed",
                                                        describe_error(exc).message))
+
+    def cancel_request(self, request_id: int) -> None:
+        """Cancel a pending request (one signed transaction), then refresh the position."""
+        self.window.show_notice("info", f"Cancelling request #{request_id}\u2026")
+        self._call(None, self.svc.cancel_request, self._request_cancelled,
+                   lambda exc: (self.window.show_notice("error", "The cancel did not go through",
+                                                        describe_error(exc).message),
+                                self.refresh_position()), request_id)
+
+    def _request_cancelled(self, result: Any) -> None:
+        rid = getattr(result, "request_id", None)
+        if getattr(result, "state", "") == "cancelled":
+            self.window.show_notice("ok", f"Request #{rid} cancelled",
+                                    "Its USDC or shares are back at your address.")
+        else:
+            self.window.show_notice("info", f"Request #{rid}: {getattr(result, 'state', '')}",
+                                    getattr(result, "note", None) or "")
+        self.refresh_position()
 
     def _fauceted(self, _r: object) -> None:
         self.window.show_notice("ok", "Test funds sent",

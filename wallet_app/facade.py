@@ -51,6 +51,7 @@ from .services.types import (
     NoWallet,
     PasswordVerdict,
     QuoteExpired,
+    RequestRow,
     StrategyInfo,
     TradeFailed,
     TradeResult,
@@ -219,6 +220,19 @@ class WalletService:
              progress: Callable[[str], None] | None = None) -> TradeResult:
         return self.trading.sell(quote, progress)
 
+    def requests(self) -> list[RequestRow]:
+        """The active address's requests waiting for a price strike."""
+        return self.trading.requests()
+
+    def cancel_request(self, request_id: int,
+                       progress: Callable[[str], None] | None = None) -> TradeResult:
+        return self.trading.cancel_request(request_id, progress)
+
+    def settle_requests(self) -> list[TradeResult]:
+        """Look up the outcome of every pending request (settled, refunded, cancelled)."""
+        addr = self.active_address()
+        return self.history.settle_requests(addr) if addr else []
+
     # ------------------------------------------------------------------ history
 
     def position(self) -> Position | None:
@@ -300,6 +314,7 @@ __all__ = [
     "DEADLINE_S", "FEE_PRESETS", "USDC_DECIMALS", "InsufficientBalance", "InvalidAmount",
     "NetworkStatus", "NoWallet", "NotConnected", "NotDeployed", "PasswordVerdict",
     "PendingItem", "UnresolvedTransactions",
-    "QuoteExpired", "Regime", "StrategyInfo", "TradeFailed", "TradeResult", "TradeRow",
+    "QuoteExpired", "Regime", "RequestRow", "StrategyInfo", "TradeFailed", "TradeResult",
+    "TradeRow",
     "TradingClosed", "WalletService", "describe_event", "parse_amount",
 ]

@@ -135,6 +135,12 @@ class BuyQuote:
     #: the vault's preview, and the exact transaction is simulated before signing.
     simulated: bool = True
     usdc_balance: Decimal = Decimal(0)
+    #: v2 forward pricing: the request is settled at the next NAV strike after its cut-off
+    #: (``min_request_age`` seconds), at that strike's NAV; ``expected_shares`` is an
+    #: estimate at today's NAV, ``min_shares_out`` the minimum the strike enforces.
+    next_strike_at: int = 0  # unix seconds (chain time); 0 when unknown
+    min_request_age: int = 0
+    strike_ready: bool = True
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,10 @@ class SellQuote:
     deadline: int = 0
     simulated: bool = True
     shares_balance: Decimal = Decimal(0)
+    next_strike_at: int = 0
+    min_request_age: int = 0
+    strike_ready: bool = True
+    cash_sufficient: bool = True  # False: the sell waits until the operator raises cash
 
 
 @dataclass(frozen=True)

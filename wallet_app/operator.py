@@ -114,10 +114,53 @@ class Operator:
                 300_000 + 60_000 * len(self.deployment.tokens))
         tx.wait()
 
+    def strike(self, *, not_before: int = 0) -> dict:
+        """The keeper's NAV strike. Sells are paid from cash: when the pending sells are
+        worth more than the free cash plus the pending buys, the operator first raises
+        the difference by selling a pro-rata slice of every holding (a rebalance, within
+        the vault's slippage and loss budget), so that the strike settles them."""
+        from .devnet.deploy import strike
+
+        snap = self.vault.snapshot()
+        if snap.pending_sell_shares:
+            sell_value = snap.pending_sell_shares * snap.share_price // 10**18
+            buys_net = snap.pending_buy_assets * (10_000 - snap.buy_fee_bps) // 10_000
+            short = sell_value - snap.cash - buys_net
+            if short > 0:
+                self.raise_cash(short * 103 // 100 + 10**snap.usdc_decimals, snap)
+        return dict(strike(self.w3, self.deployment, not_before=not_before))
+
+    def raise_cash(self, usdc: int, snap: VaultSnapshot | None = None,
+                   slippage_bps: int = DEFAULT_SLIPPAGE_BPS) -> int:
+        """Sell about ``usdc`` (base units) of holdings pro rata; returns the legs sent."""
+        snap = snap or self.vault.snapshot()
+        if snap.live_holdings_value <= 0:
+            return 0
+        frac = Decimal(min(usdc, snap.live_holdings_value)) / Decimal(snap.live_holdings_value)
+        dust = 10 ** snap.usdc_decimals // 100
+        legs = []
+        for c in snap.constituents:
+            if c.balance and c.value * frac >= dust:
+                amount = min(c.balance, int((Decimal(c.balance) * frac).to_integral_value()))
+                legs.append((c.token, False, amount, 0))
+        report = RebalanceReport(regime=snap.regime)
+        self._execute("sell", legs, slippage_bps, DEFAULT_BATCH, report, None)
+        return len(legs)
+
     def nav_age(self, now: int) -> tuple[int, int]:
-        """The NAV cache's age at chain time ``now`` and the vault's ``maxNavAge`` (s)."""
+        """The NAV cache's age at chain time ``now`` and the keeper's strike interval (s):
+        v2 has no NAV age limit for trading (requests are priced at a strike), the keeper
+        keeps the displayed NAV fresh on the advertised strike cadence."""
         fn = self._contract.functions
-        return now - int(fn.navUpdatedAt().call()), int(fn.maxNavAge().call())
+        return now - int(fn.navUpdatedAt().call()), int(fn.strikeInterval().call())
+
+    def strike_if_due(self) -> bool:
+        """Strike when any request is waiting (the devnet keeper's tick); True if it did."""
+        snap = self.vault.snapshot()
+        if not (snap.pending_buy_assets or snap.pending_sell_shares) or snap.paused:
+            return False
+        self.strike()
+        return True
 
     def set_regime(self, regime: Regime) -> bool:
         snap = self.vault.snapshot()

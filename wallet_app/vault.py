@@ -21,54 +21,16 @@ from .chain.provider import ChainClient
 from .chain.simulate import RevertDecoder
 from .devnet import artifacts
 from .models import Holding, IndexEvent, IndexState, Regime
-from .text import counted
+from .vault_events import VAULT_ERROR_MESSAGES, describe_event, request_kind  # noqa: F401
 
 SHARE_DECIMALS = 18
+#: The vault functions the wallet signs for its user; nothing else.
+USER_FUNCTIONS = frozenset({"requestBuy", "requestBuyWithPermit", "requestSell", "cancel",
+                            "claimUsdc", "claimInKind", "redeemInKind", "deposit", "redeem"})
+#: The events that end a request (its outcome).
+OUTCOME_EVENTS = ("BuySettled", "SellSettled", "RequestRefunded", "RequestCancelled")
 PRICE_DECIMALS = 18  # lens and vault prices: USD with 18 decimals
 INDEX_NAME = "TM Global 100"
-
-#: Plain-language text for the vault's custom errors (the decoder fills ``{arg}`` names).
-VAULT_ERROR_MESSAGES: dict[str, str] = {
-    "InsufficientSharesOut": (
-        "The price moved past your slippage limit before the buy executed, so it was "
-        "cancelled on-chain and your USDC stayed in your wallet. Review the new quote and "
-        "try again, or allow more slippage."),
-    "InsufficientAssetsOut": (
-        "The payout would have been below your minimum (the price moved past your slippage "
-        "limit), so the sell was cancelled and you keep your shares. Try again with a fresh "
-        "quote or allow more slippage."),
-    "DeadlineExpired": (
-        "The transaction was mined after its deadline, so it was cancelled and nothing "
-        "changed. Request a fresh quote and try again."),
-    "NavStale": (
-        "The index's prices have not been refreshed recently enough, so buys and sells at "
-        "NAV are paused for safety. Try again in a few minutes; in-kind exits stay open."),
-    "StalePrice": (
-        "A constituent's price feed is out of date, so trading at NAV is paused for safety. "
-        "Try again later; in-kind exits stay open."),
-    "PriceUnavailable": (
-        "A constituent has no price, so trading at NAV is paused for safety. Try again later."),
-    "InvalidPrice": (
-        "A constituent's price feed reported an invalid price, so trading at NAV is paused."),
-    "EnforcedPause": (
-        "Buying is paused by the index guardian. You can still sell and redeem in kind."),
-    "ZeroAmount": "Enter an amount greater than zero.",
-    "SlippageExceeded": (
-        "A swap inside the sell would have received less than the slippage limit allows, "
-        "so the sell was cancelled and you keep your shares. Try a smaller amount or allow "
-        "more slippage."),
-    "InsufficientCash": (
-        "The index does not hold enough cash to pay this out right now. Try a smaller "
-        "amount."),
-    "ERC20InsufficientBalance": "Your token balance is too low for this amount.",
-    "ERC20InsufficientAllowance": (
-        "The vault is not approved to take this much USDC. Approve the amount and retry."),
-    "ERC4626ExceededMaxRedeem": "You are trying to sell more shares than you hold.",
-    "ERC4626ExceededMaxDeposit": "Buying is closed right now (paused or prices stale).",
-    "ERC2612ExpiredSignature": "The permit signature has expired. Request a fresh quote.",
-    "ERC2612InvalidSigner": "The permit signature is not valid for this account.",
-}
-
 
 def to_decimal(raw: int, decimals: int) -> Decimal:
     """Integer base units to a ``Decimal`` of whole units, exactly."""
@@ -98,8 +60,26 @@ class ConstituentRaw:
 
 
 @dataclass(frozen=True)
+class PendingRequest:
+    """One of the user's requests waiting for a strike (from the lens)."""
+
+    id: int
+    is_sell: bool
+    amount: int  # buy: USDC paid in (fee included); sell: shares escrowed
+    min_out: int  # buy: fewest shares; sell: least USDC after the fee
+    requested_at: int
+    deadline: int
+    eligible_at: int  # first time a strike may settle it (its cut-off)
+    cancellable: bool
+
+    @property
+    def kind(self) -> str:
+        return "sell" if self.is_sell else "buy"
+
+
+@dataclass(frozen=True)
 class VaultSnapshot:
-    """The lens snapshot, integers as the chain returned them."""
+    """The v2 lens snapshot, integers as the chain returned them."""
 
     chain_id: int
     block_number: int
@@ -114,7 +94,8 @@ class VaultSnapshot:
     cash: int
     holdings_value: int
     live_holdings_value: int
-    nav_fresh: bool
+    instant_open: bool  # all cash: the synchronous ERC-4626 paths are open
+    strike_ready: bool  # a strike would go through now (fresh, in-band prices, unpaused)
     nav_updated_at: int
     buy_fee_bps: int
     sell_fee_bps: int
@@ -123,21 +104,38 @@ class VaultSnapshot:
     fee_recipient: str
     regime: Regime
     paused: bool
+    owner: str
+    timelock_min_delay: int
     operator: str
-    liquidation_slippage_bps: int
+    keeper: str
+    guardian: str
+    min_request_age: int
+    strike_interval: int
+    last_strike_at: int
+    next_strike_at: int
+    strike_count: int
+    pending_buy_assets: int
+    pending_sell_shares: int
     account: str
     shares: int
     share_value: int
-    max_redeem_from_cash: int
+    max_redeem_instant: int
     usdc_balance: int
     usdc_allowance: int
     usdc_permit_nonce: int
     eth_balance: int
+    claimable_usdc: int
+    requests: tuple[PendingRequest, ...]
     constituents: tuple[ConstituentRaw, ...]
 
     @property
     def nav_per_share(self) -> Decimal:
         return to_decimal(self.share_price, self.usdc_decimals)
+
+    @property
+    def nav_fresh(self) -> bool:
+        """Whether the next strike can price requests now (kept under the v1 name)."""
+        return self.strike_ready
 
 
 class VaultClient:
@@ -156,15 +154,16 @@ class VaultClient:
 
     @staticmethod
     def signing_policies() -> dict[str, Any]:
-        """What the v1 wallet may sign, per pinned role (see :mod:`wallet_app.trust.guard`):
-        the vault's four user trades, USDC's ``approve`` (spender: the vault) and its
-        EIP-2612 ``Permit``. Nothing else is ever signed for these contracts."""
+        """What the v2 wallet may sign, per pinned role (see :mod:`wallet_app.trust.guard`):
+        the vault's user calls (requests, cancel, claims, the in-kind exit and the all-cash
+        instant paths), USDC's ``approve`` (spender: the vault) and its EIP-2612
+        ``Permit``. Nothing else is ever signed for these contracts: no ``strike``, no
+        owner or operator function, no ``transfer`` of shares."""
         from .trust.guard import CallPolicy
 
         return {
             "vault": CallPolicy(abi=artifacts.load("IndexVault").abi,
-                                functions=frozenset({"buy", "buyWithPermit", "sell",
-                                                     "redeemInKind"})),
+                                functions=USER_FUNCTIONS),
             "usdc": CallPolicy(abi=artifacts.load("DevUSDC").abi,
                                functions=frozenset({"approve"}), spender_role="vault",
                                typed_data=frozenset({"Permit"})),
@@ -219,49 +218,84 @@ class VaultClient:
             ConstituentRaw(
                 token=c.token, symbol=c.symbol, name=c.name, decimals=c.decimals, feed=c.feed,
                 target_bps=c.targetWeightBps, balance=c.balance, price18=c.price,
-                price_fresh=c.priceFresh, value=c.value)
+                price_fresh=c.priceFresh and c.withinBand, value=c.value)
             for c in s.constituents
+        )
+        reqs = tuple(
+            PendingRequest(id=int(r.id), is_sell=bool(r.isSell), amount=int(r.amount),
+                           min_out=int(r.minOut), requested_at=int(r.requestedAt),
+                           deadline=int(r.deadline), eligible_at=int(r.eligibleAt),
+                           cancellable=bool(r.cancellable))
+            for r in u.requests
         )
         return VaultSnapshot(
             chain_id=s.chainId, block_number=s.blockNumber, timestamp=s.timestamp,
             vault=v.vault, usdc=v.asset, usdc_decimals=v.assetDecimals, share_symbol=v.symbol,
             total_assets=v.totalAssets, total_supply=v.totalSupply, share_price=v.sharePrice,
             cash=v.cash, holdings_value=v.holdingsValue,
-            live_holdings_value=v.liveHoldingsValue, nav_fresh=v.navFresh,
-            nav_updated_at=v.navUpdatedAt, buy_fee_bps=v.buyFeeBps, sell_fee_bps=v.sellFeeBps,
+            live_holdings_value=v.liveHoldingsValue, instant_open=v.instantOpen,
+            strike_ready=v.strikeReady, nav_updated_at=v.navUpdatedAt,
+            buy_fee_bps=v.buyFeeBps, sell_fee_bps=v.sellFeeBps,
             max_buy_fee_bps=v.maxBuyFeeBps, max_sell_fee_bps=v.maxSellFeeBps,
             fee_recipient=v.feeRecipient, regime=Regime.BEAR if v.regime == 1 else Regime.BULL,
-            paused=v.paused, operator=v.operator,
-            liquidation_slippage_bps=v.liquidationSlippageBps,
+            paused=v.paused, owner=v.owner, timelock_min_delay=v.timelockMinDelay,
+            operator=v.operator, keeper=v.keeper, guardian=v.guardian,
+            min_request_age=v.minRequestAge, strike_interval=v.strikeInterval,
+            last_strike_at=v.lastStrikeAt, next_strike_at=v.nextStrikeAt,
+            strike_count=v.strikeCount, pending_buy_assets=v.pendingBuyAssets,
+            pending_sell_shares=v.pendingSellShares,
             account=u.account, shares=u.shares, share_value=u.shareValue,
-            max_redeem_from_cash=u.maxRedeemFromCash, usdc_balance=u.usdcBalance,
+            max_redeem_instant=u.maxRedeemInstant, usdc_balance=u.usdcBalance,
             usdc_allowance=u.usdcAllowance, usdc_permit_nonce=u.usdcPermitNonce,
-            eth_balance=u.ethBalance, constituents=cons,
+            eth_balance=u.ethBalance, claimable_usdc=u.claimableUsdc, requests=reqs,
+            constituents=cons,
         )
 
-    def preview_deposit(self, assets: int, block: str | int = "latest") -> int:
-        return int(self.vault.functions.previewDeposit(assets).call(block_identifier=block))
+    def quote_buy(self, assets: int, block: str | int = "latest") -> tuple[int, int, bool]:
+        """(fee, shares, strike ready) of a buy request of ``assets`` struck now, at live
+        prices: the estimate shown before the user signs (the strike decides)."""
+        fee, shares, ready = self.lens.functions.quoteBuy(self.vault_address, assets).call(
+            block_identifier=block)
+        return int(fee), int(shares), bool(ready)
 
-    def preview_redeem(self, shares: int, block: str | int = "latest") -> int:
-        return int(self.vault.functions.previewRedeem(shares).call(block_identifier=block))
+    def quote_sell(self, shares: int, block: str | int = "latest"
+                   ) -> tuple[int, int, bool, bool]:
+        """(fee, USDC out, cash sufficient, strike ready) of a sell request struck now."""
+        fee, out, cash_ok, ready = self.lens.functions.quoteSell(
+            self.vault_address, shares).call(block_identifier=block)
+        return int(fee), int(out), bool(cash_ok), bool(ready)
+
+    def request_state(self, request_id: int, block: str | int = "latest"
+                      ) -> tuple[str, bool]:
+        """(owner, still pending) of a request, read from the pinned vault."""
+        r, pending = self.vault.functions.requestOf(int(request_id)).call(
+            block_identifier=block)
+        return to_checksum_address(r[0]), bool(pending)
 
     # ------------------------------------------------------------------ calldata
 
     def _data(self, fn: Any) -> bytes:
         return bytes.fromhex(fn._encode_transaction_data()[2:])
 
-    def buy_data(self, assets: int, min_shares: int, receiver: str, deadline: int) -> bytes:
-        return self._data(self.vault.functions.buy(assets, min_shares,
-                                                   to_checksum_address(receiver), deadline))
+    def request_buy_data(self, assets: int, min_shares: int, deadline: int) -> bytes:
+        return self._data(self.vault.functions.requestBuy(assets, min_shares, deadline))
 
-    def buy_with_permit_data(self, assets: int, min_shares: int, receiver: str, deadline: int,
-                             v: int, r: bytes, s: bytes) -> bytes:
-        return self._data(self.vault.functions.buyWithPermit(
-            assets, min_shares, to_checksum_address(receiver), deadline, v, r, s))
+    def request_buy_with_permit_data(self, assets: int, min_shares: int, deadline: int,
+                                     v: int, r: bytes, s: bytes) -> bytes:
+        return self._data(self.vault.functions.requestBuyWithPermit(
+            assets, min_shares, deadline, v, r, s))
 
-    def sell_data(self, shares: int, min_usdc: int, receiver: str, deadline: int) -> bytes:
-        return self._data(self.vault.functions.sell(shares, min_usdc,
-                                                    to_checksum_address(receiver), deadline))
+    def request_sell_data(self, shares: int, min_usdc: int, deadline: int) -> bytes:
+        return self._data(self.vault.functions.requestSell(shares, min_usdc, deadline))
+
+    def cancel_data(self, request_id: int) -> bytes:
+        return self._data(self.vault.functions.cancel(int(request_id)))
+
+    def claim_usdc_data(self) -> bytes:
+        return self._data(self.vault.functions.claimUsdc())
+
+    def claim_in_kind_data(self, token: str) -> bytes:
+        return self._data(self.vault.functions.claimInKind(to_checksum_address(token)))
 
     def redeem_in_kind_data(self, shares: int, receiver: str) -> bytes:
         return self._data(self.vault.functions.redeemInKind(shares,
@@ -281,28 +315,48 @@ class VaultClient:
 
     # ------------------------------------------------------------------ receipts and logs
 
-    def decode_receipt(self, receipt: dict[str, Any]) -> dict[str, int]:
-        """Shares minted/burned and USDC moved by this vault in ``receipt``."""
-        out = {"shares_minted": 0, "shares_burned": 0, "assets_in": 0, "assets_out": 0,
-               "fee": 0}
+    def decode_receipt(self, receipt: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """This vault's events in ``receipt``, decoded, in log order."""
+        out = []
         for log in receipt.get("logs", []):
             if to_checksum_address(log["address"]) != self.vault_address:
                 continue
             if isinstance(log.get("blockNumber"), str):  # raw JSON-RPC form
                 log = _normalise_log(log)
             ev = self._decode_log(log)
-            if ev is None:
-                continue
-            name, args = ev
-            if name == "Deposit":
-                out["shares_minted"] += args["shares"]
-                out["assets_in"] += args["assets"]
-            elif name == "Withdraw":
-                out["shares_burned"] += args["shares"]
-                out["assets_out"] += args["assets"]
-            elif name == "FeeCharged":
-                out["fee"] += args["amount"]
+            if ev is not None:
+                out.append(ev)
         return out
+
+    def request_outcome_logs(self, request_id: int, from_block: int,
+                             to_block: int | str = "latest") -> list[dict[str, Any]]:
+        """The pinned vault's logs that end request ``request_id`` (settled, refunded or
+        cancelled), raw, from one ``eth_getLogs`` filtered by the indexed id."""
+        topics = [[self._topic(n) for n in OUTCOME_EVENTS],
+                  "0x" + int(request_id).to_bytes(32, "big").hex()]
+        logs = self.client.rpc("eth_getLogs", {
+            "address": self.vault_address, "topics": topics,
+            "fromBlock": hex(from_block),
+            "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+        })
+        return [log for log in logs or [] if isinstance(log, dict)]
+
+    def owner_outcome_logs(self, owner: str, block: int) -> list[dict[str, Any]]:
+        """The pinned vault's settlement and refund logs for ``owner`` in one block (the
+        strike's), to check the balances the strike moved."""
+        topics = [[self._topic(n) for n in OUTCOME_EVENTS[:3]],
+                  None, "0x" + bytes.fromhex(to_checksum_address(owner)[2:]).rjust(32, b"\0")
+                  .hex()]
+        logs = self.client.rpc("eth_getLogs", {
+            "address": self.vault_address, "topics": topics,
+            "fromBlock": hex(block), "toBlock": hex(block)})
+        return [log for log in logs or [] if isinstance(log, dict)]
+
+    def _topic(self, name: str) -> str:
+        for topic, ev in self._events_by_topic().items():
+            if ev.event_name == name:
+                return "0x" + topic.hex()
+        raise KeyError(name)
 
     def _decode_log(self, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         topics = log.get("topics") or []
@@ -380,67 +434,6 @@ def _normalise_log(raw: dict[str, Any]) -> dict[str, Any]:
         "logIndex": int(raw["logIndex"], 16),
         "removed": raw.get("removed", False),
     }
-
-
-def _usdc(v: int) -> Decimal:
-    return to_decimal(v, 6)
-
-
-def _shares(v: int) -> Decimal:
-    return to_decimal(v, SHARE_DECIMALS)
-
-
-def describe_event(name: str, a: dict[str, Any], log: dict[str, Any]) -> IndexEvent | None:
-    """One vault event as a line of the transactions log (None for internal bookkeeping)."""
-    base = {"block_number": log["blockNumber"], "tx_hash": "0x" + bytes(
-        log["transactionHash"]).hex(), "log_index": log["logIndex"]}
-    if name == "Deposit":
-        return IndexEvent(**base, kind="buy", account=a["owner"], usdc=_usdc(a["assets"]),
-                          shares=_shares(a["shares"]),
-                          summary=f"Buy: {_usdc(a['assets']):,.2f} USDC for "
-                                  f"{_shares(a['shares']):,.4f} G100")
-    if name == "Withdraw":
-        return IndexEvent(**base, kind="sell", account=a["owner"], usdc=_usdc(a["assets"]),
-                          shares=_shares(a["shares"]),
-                          summary=f"Sell: {_shares(a['shares']):,.4f} G100 for "
-                                  f"{_usdc(a['assets']):,.2f} USDC")
-    if name == "RedeemedInKind":
-        return IndexEvent(**base, kind="redeem_in_kind", account=a.get("owner"),
-                          shares=_shares(a.get("shares", 0)),
-                          summary="In-kind redemption")
-    if name == "Rebalanced":
-        return IndexEvent(**base, kind="rebalance", account=a["operator"],
-                          usdc=_usdc(a["valueIn"]),
-                          summary=f"Rebalance: {counted(a['legs'], 'trade')}, "
-                                  f"{_usdc(a['valueIn']):,.2f} USDC traded")
-    if name == "RegimeChanged":
-        new = "Bear (100% USDC)" if a["current"] == 1 else "Bull (constituents)"
-        return IndexEvent(**base, kind="regime", summary=f"Regime switch to {new}")
-    if name == "FeesSet":
-        return IndexEvent(**base, kind="fee",
-                          summary=f"Fees set: buy {a['buyFeeBps'] / 100}%, "
-                                  f"sell {a['sellFeeBps'] / 100}%")
-    if name == "FeeRecipientSet":
-        return IndexEvent(**base, kind="fee", summary=f"Fee recipient set to {a['current']}")
-    if name == "TargetWeightsSet":
-        return IndexEvent(**base, kind="weights",
-                          summary=f"Target weights set for {len(a['tokens'])} constituents")
-    if name == "ConstituentAdded":
-        return IndexEvent(**base, kind="constituent", summary=f"Constituent added {a['token']}")
-    if name == "ConstituentRemoved":
-        return IndexEvent(**base, kind="constituent",
-                          summary=f"Constituent removed {a['token']}")
-    if name == "NavUpdated":
-        supply = a["totalSupply"]
-        nav = (Decimal(a["holdingsValue"] + a["cash"]) / Decimal(supply) * Decimal(10**12)
-               if supply else None)
-        return IndexEvent(**base, kind="nav",
-                          timestamp=datetime.fromtimestamp(a["timestamp"], UTC),
-                          usdc=None if nav is None else nav.quantize(Decimal("0.000001")),
-                          summary="NAV refreshed")
-    if name in ("Paused", "Unpaused"):
-        return IndexEvent(**base, kind="pause", summary=f"Buys {name.lower()}")
-    return None
 
 
 def to_index_state(s: VaultSnapshot, *, gauge: Any = None, change_24h: Decimal | None = None,

@@ -16,43 +16,27 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAggregatorV3} from "./interfaces/IAggregatorV3.sol";
 import {IUniswapV2Router02} from "./interfaces/IUniswapV2.sol";
+import {IndexBook} from "./IndexBook.sol";
 
-/// @title IndexVault: the Global 100 index as an ERC-4626 vault over USDC
-/// @notice Shares ("G100") are issued and redeemed at the oracle-priced NAV:
-///         `totalAssets = USDC cash + holdings value`. A buy only moves USDC (it waits as cash
-///         until the operator's batched {rebalance} invests it); a sell is paid from cash, and
-///         past the cash on hand it liquidates the seller's pro-rata slice of every holding
-///         through the Uniswap V2 router. {redeemInKind} always works: paused, stale oracle or not.
-///
-/// @dev **Cached holdings value (why a buy is flat in N).** Valuing 100 holdings costs 100
-///      oracle reads and 100 `balanceOf` calls (~2.5M gas), far beyond a 150k-gas buy. The vault
-///      therefore keeps `holdingsValue = sum(cachedValue_i)` where
-///      `cachedValue_i = balance_i * cachedPrice_i` (rounded down). The cache is:
-///      - refreshed for every constituent by the permissionless {updateNav} (fresh feeds only);
-///      - kept exact on every balance change the vault makes itself ({rebalance}, liquidation on
-///        a sell past cash, {redeemInKind}): the touched entry is recomputed, and rebalance and
-///        liquidation re-price it from the fresh feed they already read.
-///      Safety: buys and NAV sells require the cache to be younger than `maxNavAge`
-///      (owner-set, never above {MAX_NAV_AGE_LIMIT}), else they revert with {NavStale}; in-kind
-///      exits need no price and are never blocked. When `holdingsValue == 0` (all cash, e.g.
-///      in the Bear regime) NAV is exact and no freshness is needed. A stale or missing feed
-///      cannot be written into the cache, so it stops buys and NAV sells once the cache
-///      expires: the prices behind a buy are at most `heartbeat + maxNavAge` old.
-///      The residual risk is that a price moves between two refreshes: whoever trades against
-///      a cache up to `maxNavAge` old trades at a price that is off by at most that move (on
-///      top of the feeds' own deviation threshold). The owner bounds it by choosing `maxNavAge` so that the typical index move in
-///      that time stays below the round-trip fee; a keeper refreshes at least that often, and
-///      a price jump larger than `maxPriceDeviationBps` cannot be pushed into the cache by an
-///      arbitrary caller (only by the operator or owner), so a sudden oracle glitch freezes NAV
-///      trading instead of being arbitraged. See contracts/README.md.
-///
-///      Roles: `owner` (Ownable2Step: fees, recipient, constituents, feeds, limits, roles),
-///      `operator` (rebalance, target weights, regime), `guardian` (pause buys; owner unpauses).
-///      Fees are in basis points of the USDC amount, capped by constants of 1%.
+/// @title IndexVault v2: the Global 100 index as a forward-priced ERC-4626 vault over USDC
+/// @notice Shares ("G100") are bought and sold by **request** (ERC-7540 style): a request is
+///         made before its price is known and settled by the keeper's next {strike}, which
+///         re-reads every oracle price (deviation-checked), computes one NAV and settles every
+///         eligible request at it. The shares or the USDC land in the requester's address in
+///         the strike; a request that would settle below its minimum, or after its deadline,
+///         is refunded in the strike instead. Synchronous ERC-4626 buys and sells exist only
+///         while NAV is exact (no holdings: all cash, e.g. the Bear regime). {redeemInKind}
+///         always works: paused or not, no oracle, and a token whose transfer fails stays
+///         claimable instead of blocking the exit.
+/// @dev Roles: `owner` is an OpenZeppelin `TimelockController` (every setter that can move
+///      value or custody waits for its delay); `operator` rebalances within a rolling loss
+///      budget and sets weights and the regime; `keeper` strikes; `guardian` pauses at once.
+///      See contracts/README.md for the exact mechanics and the residual risks.
 contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using Math for uint256;
     using SafeCast for uint256;
+    using IndexBook for IndexBook.Book;
 
     // ------------------------------------------------------------------ types
 
@@ -62,36 +46,78 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         Bear
     }
 
-    /// @notice One constituent as stored (three storage slots).
-    /// @param token The ERC-20 held.
-    /// @param targetWeightBps Target weight in basis points (set by the operator).
-    /// @param decimals The token's decimals (read once when added).
-    /// @param feedDecimals The feed's decimals (read once when the feed is set).
-    /// @param heartbeat Maximum age of a feed answer, in seconds.
-    /// @param feed The Chainlink-style USD price feed of `token`.
-    /// @param cachedPrice USD per whole token, 18 decimals, as of the last refresh of this entry.
-    /// @param cachedValue `balance * cachedPrice` in USDC base units, as of the last refresh.
-    struct Constituent {
-        address token;
-        uint16 targetWeightBps;
-        uint8 decimals;
-        uint8 feedDecimals;
-        uint32 heartbeat;
-        address feed;
-        uint128 cachedPrice;
-        uint128 cachedValue;
+    /// @notice Why a request was refunded at a strike.
+    enum RefundReason {
+        BelowMinimum,
+        DeadlinePassed
     }
 
-    /// @notice One trade of a {rebalance}.
-    /// @param token The constituent traded against USDC.
-    /// @param isBuy True: spend `amountIn` USDC on `token`. False: sell `amountIn` of `token`.
-    /// @param amountIn Exact input; `type(uint256).max` on a sell means the whole balance.
-    /// @param minAmountOut Operator's own floor; the vault also applies its oracle floor.
-    struct Leg {
-        address token;
-        bool isBuy;
-        uint256 amountIn;
-        uint256 minAmountOut;
+    /// @notice A pending buy or sell request (two storage slots, reused between strikes).
+    /// @param owner Who made it; receives the shares, the USDC or the refund.
+    /// @param requestedAt Block timestamp of the request (its cut-off is this + `minRequestAge`).
+    /// @param deadline Latest strike timestamp the owner accepts; later strikes refund it.
+    /// @param status 1 = pending, 2 = cancelled (settled requests are behind the queue head).
+    /// @param amount USDC paid in (buy, fee included) or shares escrowed (sell).
+    /// @param minOut Fewest shares (buy) or least USDC after the fee (sell) accepted.
+    struct Request {
+        address owner;
+        uint40 requestedAt;
+        uint40 deadline;
+        uint8 status;
+        uint128 amount;
+        uint128 minOut;
+    }
+
+    /// @dev A FIFO queue in one slot. Request `seq` lives at slot index `seq - baseSeq`; pending
+    ///      sequence numbers are `[baseSeq + head, nextSeq)`. When a strike drains the queue the
+    ///      indices restart at 0, so the next requests rewrite warm, non-zero slots.
+    struct Queue {
+        uint48 nextSeq;
+        uint48 baseSeq;
+        uint32 head;
+        uint128 pending;
+    }
+
+    /// @dev The rebalance guard in one slot.
+    struct OperatorLimits {
+        uint128 lossUsed;
+        uint40 lossUpdatedAt;
+        uint40 lastRebalanceAt;
+        uint32 cooldown;
+        uint16 lossBudgetBps;
+    }
+
+    /// @notice The roles {setRole} can replace.
+    enum Role {
+        Operator,
+        Keeper,
+        Guardian,
+        FeeRecipient
+    }
+
+    /// @notice The tunable limits (see {setLimits}).
+    struct Limits {
+        uint16 maxRebalanceSlippageBps;
+        uint16 lossBudgetBps;
+        uint32 rebalanceCooldown;
+        uint16 maxPriceDeviationBps;
+        uint32 minRequestAge;
+        uint32 strikeInterval;
+    }
+
+    /// @dev Working state of one strike (memory, to keep the stack small).
+    struct StrikeCtx {
+        uint256 navAssets;
+        uint256 navSupply;
+        uint256 buyFeeBps;
+        uint256 sellFeeBps;
+        uint256 left;
+        uint256 cashLeft;
+        uint256 fees;
+        uint256 burn;
+        uint256 settled;
+        uint256 refunded;
+        uint256 minAge;
     }
 
     // -------------------------------------------------------------- constants
@@ -102,14 +128,22 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     uint16 public constant MAX_BUY_FEE_BPS = 100;
     /// @notice Immutable maximum of the sell fee: 1%.
     uint16 public constant MAX_SELL_FEE_BPS = 100;
-    /// @notice Upper bound of any slippage budget (rebalance or liquidation): 10%.
+    /// @notice Upper bound of the per-leg rebalance slippage: 10%.
     uint16 public constant MAX_SLIPPAGE_BPS = 1_000;
-    /// @notice Upper bound of `maxNavAge`.
-    uint32 public constant MAX_NAV_AGE_LIMIT = 1 days;
-    /// @notice Most constituents the vault accepts (bounds every loop).
-    uint256 public constant MAX_CONSTITUENTS = 128;
+    /// @notice Upper bound of the operator's rolling daily loss budget: 2% of NAV.
+    uint16 public constant MAX_LOSS_BUDGET_BPS = 200;
+    /// @notice Upper bound of the price deviation a refresh may accept: 50%.
+    uint16 public constant MAX_DEVIATION_LIMIT_BPS = 5_000;
+    /// @notice Upper bound of the timing parameters (cut-off, cooldown, strike interval, grace).
+    uint32 public constant MAX_TIMING = 1 days;
+    /// @notice Longest deadline a request may carry, counted from the request.
+    uint256 public constant MAX_REQUEST_TTL = 30 days;
+    /// @notice The window over which the loss budget refills.
+    uint256 public constant LOSS_WINDOW = 1 days;
     /// @dev Share decimals = USDC decimals + 12 = 18; defeats the donation/inflation attack.
     uint8 private constant DECIMALS_OFFSET = 12;
+    uint8 private constant PENDING = 1;
+    uint8 private constant CANCELLED = 2;
 
     // -------------------------------------------------------------- immutables
 
@@ -117,48 +151,101 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     IUniswapV2Router02 public immutable router;
     /// @dev 10 ** (18 - USDC decimals): converts `token * price18 / 10**tokenDecimals` to USDC units.
     uint256 private immutable _priceToAssetScale;
-    /// @dev Liquidation legs worth less than this (USDC units, 0.001 USDC) are skipped.
+    /// @dev Rebalance legs worth less than this (USDC units, 0.001 USDC) revert.
     uint256 private immutable _dustValue;
+    /// @dev A constituent worth at most this (1 USDC) at its cached price may be removed.
+    uint256 private immutable _removalDust;
 
     // ----------------------------------------------------------------- storage
 
-    /// @dev Sum of `cachedValue` over all constituents (USDC units). Packed with the next four.
-    uint128 private _holdingsValue;
-    /// @notice Timestamp of the last full refresh ({updateNav}).
-    uint64 public navUpdatedAt;
-    /// @notice Maximum age of the cache for buys and NAV sells, in seconds.
-    uint32 public maxNavAge;
     /// @notice Buy fee in basis points of the USDC paid.
     uint16 public buyFeeBps;
     /// @notice Sell fee in basis points of the USDC value redeemed.
     uint16 public sellFeeBps;
-
-    /// @notice Receives the buy and sell fees in USDC.
-    address public feeRecipient;
-    /// @notice Slippage budget cap of a {rebalance} (bps against oracle value).
-    uint16 public maxRebalanceSlippageBps;
-    /// @notice Per-leg slippage allowed when a sell past cash liquidates holdings (bps).
-    uint16 public liquidationSlippageBps;
-    /// @notice Largest price move an arbitrary caller of {updateNav} may write (bps; 0 = no limit).
+    /// @notice Largest per-constituent price move a refresh accepts against the cached price (bps).
     uint16 public maxPriceDeviationBps;
     /// @notice Current regime.
     Regime public regime;
 
+    /// @notice Receives the buy and sell fees in USDC.
+    address public feeRecipient;
+    /// @notice Per-leg slippage cap of a {rebalance} (bps against oracle value).
+    uint16 public maxRebalanceSlippageBps;
+    /// @notice Cut-off: a request is settled only by a strike at least this many seconds later
+    ///         (and never in its own second); it can be cancelled only before then.
+    uint32 public minRequestAge;
+    /// @notice The keeper's advertised strike cadence in seconds (informs wallets; not enforced).
+    uint32 public strikeInterval;
+
     /// @notice Executes rebalances, sets target weights and the regime.
     address public operator;
-    /// @notice May pause buys.
-    address public guardian;
+    /// @notice Timestamp of the last {strike}.
+    uint64 public lastStrikeAt;
+    /// @notice Number of strikes so far (the id of the last one).
+    uint32 public strikeCount;
 
-    Constituent[] private _constituents;
-    /// @dev token => index + 1 (0 = not a constituent).
-    mapping(address token => uint256) private _slotOf;
+    /// @notice Calls {strike}.
+    address public keeper;
+    /// @notice May pause and unpause.
+    address public guardian;
+    /// @notice L2 sequencer-uptime feed (Chainlink format: 0 = up); zero address = none.
+    address public sequencerFeed;
+    /// @notice Seconds after the sequencer comes back before prices are trusted again.
+    uint32 public sequencerGracePeriod;
+
+    OperatorLimits private _limits;
+    Queue private _buyQueue;
+    Queue private _sellQueue;
+    mapping(uint256 slot => Request) private _buys;
+    mapping(uint256 slot => Request) private _sells;
+
+    /// @dev USDC owed to accounts whose transfer failed (a blacklisted address), in total.
+    uint256 private _claimableTotal;
+    mapping(address account => uint256) private _claimable;
+    /// @dev Constituents, the oracle cache and in-kind amounts owed ({IndexBook}).
+    IndexBook.Book private _book;
 
     // ------------------------------------------------------------------ events
 
-    /// @notice A fee was paid in USDC.
+    /// @notice A buy request was queued; `id` is even (`id >> 1` is its sequence number).
+    event BuyRequested(uint256 indexed id, address indexed owner, uint256 assets, uint256 minSharesOut, uint256 deadline);
+    /// @notice A sell request was queued; `id` is odd. The shares are escrowed in the vault.
+    event SellRequested(uint256 indexed id, address indexed owner, uint256 shares, uint256 minUsdcOut, uint256 deadline);
+    /// @notice A request was cancelled by its owner; its USDC or shares went back.
+    event RequestCancelled(uint256 indexed id, address indexed owner, uint256 amount);
+    /// @notice A buy request settled at strike `strikeId`: `shares` minted to `owner`.
+    event BuySettled(
+        uint256 indexed id, address indexed owner, uint256 indexed strikeId, uint256 assets, uint256 fee, uint256 shares
+    );
+    /// @notice A sell request settled at strike `strikeId`: `usdcOut` paid to `owner`.
+    event SellSettled(
+        uint256 indexed id, address indexed owner, uint256 indexed strikeId, uint256 shares, uint256 fee, uint256 usdcOut
+    );
+    /// @notice A request was refunded at strike `strikeId` (USDC for a buy, shares for a sell).
+    event RequestRefunded(
+        uint256 indexed id, address indexed owner, uint256 indexed strikeId, uint256 amount, RefundReason reason
+    );
+    /// @notice A NAV strike: every price refreshed, eligible requests settled at this NAV.
+    event Struck(
+        uint256 indexed strikeId,
+        uint256 totalAssets,
+        uint256 totalSupply,
+        uint256 settled,
+        uint256 refunded,
+        uint256 buysPending,
+        uint256 sellsPending
+    );
+    /// @notice A synchronous trade paid a fee in USDC.
     event FeeCharged(address indexed payer, address indexed recipient, uint256 amount, bool onBuy);
-    /// @notice A sell went past the cash on hand and liquidated a pro-rata slice of holdings.
-    event Liquidated(address indexed owner, uint256 shares, uint256 cashPart, uint256 swapProceeds);
+    /// @notice The fees of every request settled at strike `strikeId`, paid once (each request's
+    ///         own fee is in its settlement event).
+    event StrikeFeesPaid(uint256 indexed strikeId, address indexed recipient, uint256 amount);
+    /// @notice A USDC payment failed and is kept for `account` to {claimUsdc}.
+    event UsdcClaimable(address indexed account, uint256 amount);
+    /// @notice Owed USDC was claimed.
+    event UsdcClaimed(address indexed account, uint256 amount);
+    /// @notice Owed in-kind tokens were claimed.
+    event InKindClaimed(address indexed account, address indexed token, uint256 amount);
     /// @notice Shares were redeemed for a pro-rata slice of cash and every holding.
     event RedeemedInKind(
         address indexed caller,
@@ -168,120 +255,130 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         address[] tokens,
         uint256[] amounts
     );
-    /// @notice One swap through the router (rebalance leg or liquidation leg).
+    /// @notice A rebalance batch completed; values in USDC units at oracle prices.
+    event Rebalanced(
+        address indexed operator, uint256 legs, uint256 valueIn, uint256 valueOut, uint256 lossUsed, uint256 lossBudget
+    );
+    /// @notice Every price was refreshed (deviation-checked).
+    event NavUpdated(uint256 holdingsValue, uint256 cash, uint256 totalSupply, uint256 timestamp);
+    // The book's events and errors, declared again so that they are part of this contract's
+    // ABI: {IndexBook} runs in the vault's context, so they are logged by (and revert from) the vault.
+
+    /// @notice One rebalance swap (amounts measured as balance changes).
     event SwapExecuted(
         address indexed tokenIn, address indexed tokenOut, uint256 amountIn, uint256 amountOut, uint256 minAmountOut
     );
-    /// @notice A rebalance batch completed; values in USDC units at oracle prices.
-    event Rebalanced(address indexed operator, uint256 legs, uint256 valueIn, uint256 valueOut, uint16 slippageBps);
-    /// @notice The holdings cache was refreshed from the feeds.
-    event NavUpdated(uint256 holdingsValue, uint256 cash, uint256 totalSupply, uint256 timestamp);
+    /// @notice An in-kind transfer of `token` failed; the amount is kept for {claimInKind}.
+    event InKindOwed(address indexed account, address indexed token, uint256 amount);
+    /// @notice A constituent was added.
+    event ConstituentAdded(address indexed token, address indexed feed, uint32 heartbeat, uint8 decimals);
+    /// @notice A constituent was removed; `balance` and `cachedValue` are what it still held.
+    event ConstituentRemoved(address indexed token, uint256 balance, uint256 cachedValue, bool writtenOff);
+    /// @notice A constituent's feed or heartbeat changed.
+    event FeedSet(address indexed token, address indexed feed, uint32 heartbeat);
+
+    /// @notice See {IndexBook}.
+    error StalePrice(address token, uint256 updatedAt);
+    /// @notice See {IndexBook}.
+    error InvalidPrice(address token, int256 answer);
+    /// @notice See {IndexBook}.
+    error PriceUnavailable(address token);
+    /// @notice See {IndexBook}: a refresh outside the band freezes trading.
+    error PriceDeviationTooLarge(address token, uint256 cachedPrice, uint256 newPrice);
+    /// @notice See {IndexBook}.
+    error SlippageExceeded(address tokenIn, uint256 amountOut, uint256 minAmountOut);
+    /// @notice See {IndexBook}.
+    error UnknownConstituent(address token);
+    /// @notice See {IndexBook}.
+    error DuplicateConstituent(address token);
+    /// @notice See {IndexBook}.
+    error TooManyConstituents();
+    /// @notice See {IndexBook}.
+    error ConstituentNotEmpty(address token);
+    /// @notice See {IndexBook}.
+    error LegTooSmall(address token, uint256 value);
+    /// @notice See {IndexBook}.
+    error ExceedsHoldings(address token, uint256 amountIn, uint256 held);
+    /// @notice See {IndexBook}.
+    error BuyLegInBear();
+    /// @notice See {IndexBook}.
+    error UnsupportedFeedDecimals(uint8 decimals);
+    /// @notice See {IndexBook}.
+    error ZeroAddressArg();
+    /// @notice See {IndexBook}.
+    error ZeroAmountArg();
+    /// @notice See {IndexBook}.
+    error InsufficientFreeCash(uint256 needed, uint256 cash);
+
     /// @notice The regime changed.
     event RegimeChanged(Regime previous, Regime current);
     /// @notice Fees changed.
     event FeesSet(uint16 buyFeeBps, uint16 sellFeeBps);
-    /// @notice The fee recipient changed.
-    event FeeRecipientSet(address indexed previous, address indexed current);
-    /// @notice The operator changed.
-    event OperatorSet(address indexed previous, address indexed current);
-    /// @notice The guardian changed.
-    event GuardianSet(address indexed previous, address indexed current);
-    /// @notice `maxNavAge` changed.
-    event MaxNavAgeSet(uint32 maxNavAge);
-    /// @notice Slippage limits changed.
-    event SlippageLimitsSet(uint16 maxRebalanceSlippageBps, uint16 liquidationSlippageBps);
-    /// @notice `maxPriceDeviationBps` changed.
-    event MaxPriceDeviationSet(uint16 maxPriceDeviationBps);
-    /// @notice A constituent was added.
-    event ConstituentAdded(address indexed token, address indexed feed, uint32 heartbeat, uint8 decimals);
-    /// @notice A constituent was removed.
-    event ConstituentRemoved(address indexed token);
-    /// @notice A constituent's feed or heartbeat changed.
-    event FeedSet(address indexed token, address indexed feed, uint32 heartbeat);
+    /// @notice A role changed hands (also emitted for each role at deployment).
+    event RoleSet(Role indexed role, address indexed previous, address indexed current);
+    /// @notice The limits changed (also emitted at deployment).
+    event LimitsSet(Limits limits);
+    /// @notice The sequencer-uptime feed changed (zero address: none).
+    event SequencerFeedSet(address indexed feed, uint32 gracePeriod);
     /// @notice Target weights were set (in constituent order).
     event TargetWeightsSet(address[] tokens, uint16[] weightsBps);
 
     // ------------------------------------------------------------------ errors
 
-    /// @notice The caller is not the operator.
-    error NotOperator(address caller);
-    /// @notice The caller is neither guardian nor owner.
-    error NotGuardian(address caller);
+    /// @notice The caller lacks the role the function needs.
+    error Unauthorized(address caller);
     /// @notice An address argument was zero.
     error ZeroAddress();
-    /// @notice An amount argument (or the shares it buys) was zero.
+    /// @notice An amount argument (or what it buys) was zero.
     error ZeroAmount();
-    /// @notice `block.timestamp` is past the caller's deadline.
-    error DeadlineExpired(uint256 deadline, uint256 nowTs);
-    /// @notice Fewer shares than `minShares` would be minted.
-    error InsufficientSharesOut(uint256 shares, uint256 minShares);
-    /// @notice More USDC than `maxAssets` would be charged.
-    error ExcessiveAssetsIn(uint256 assets, uint256 maxAssets);
-    /// @notice Less USDC than `minAssets` would be paid.
-    error InsufficientAssetsOut(uint256 assets, uint256 minAssets);
-    /// @notice More shares than `maxShares` would be burned.
-    error ExcessiveSharesIn(uint256 shares, uint256 maxShares);
-    /// @notice The holdings cache is older than `maxNavAge`: call {updateNav} first.
-    error NavStale(uint256 updatedAt, uint256 maxAge);
-    /// @notice A feed answer is older than its heartbeat (or incomplete).
-    error StalePrice(address token, uint256 updatedAt);
-    /// @notice A feed answered zero or a negative number.
-    error InvalidPrice(address token, int256 answer);
-    /// @notice A feed could not be read at all.
-    error PriceUnavailable(address token);
-    /// @notice A non-privileged refresh would move a price more than `maxPriceDeviationBps`.
-    error PriceDeviationTooLarge(address token, uint256 cachedPrice, uint256 newPrice);
-    /// @notice A swap returned less than its oracle-derived minimum.
-    error SlippageExceeded(address tokenIn, uint256 amountOut, uint256 minAmountOut);
+    /// @notice `block.timestamp` is past the deadline (or the deadline is too far out).
+    error InvalidDeadline(uint256 deadline, uint256 nowTs);
+    /// @notice The id is not a pending request (settled, cancelled or never made).
+    error RequestNotPending(uint256 id);
+    /// @notice Only the request's owner may cancel it.
+    error NotRequestOwner(uint256 id, address caller);
+    /// @notice Past its cut-off a request can be cancelled only after its deadline.
+    error CancelClosed(uint256 id, uint256 cutoff, uint256 deadline);
+    /// @notice Nothing to claim.
+    error NothingToClaim();
+    /// @notice The L2 sequencer is down, or came back less than the grace period ago.
+    error SequencerDown(uint256 startedAt);
+    /// @notice A rebalance inside the cooldown of the previous one.
+    error RebalanceCooldown(uint256 nextAllowedAt);
+    /// @notice A rebalance would lose more against the oracle than the rolling budget has left.
+    error LossBudgetExceeded(uint256 loss, uint256 remaining);
     /// @notice A fee above its immutable maximum was requested.
     error FeeTooHigh(uint256 feeBps, uint256 maxBps);
-    /// @notice A slippage budget above its limit was requested.
-    error SlippageTooHigh(uint256 slippageBps, uint256 maxBps);
-    /// @notice `maxNavAge` of zero or above {MAX_NAV_AGE_LIMIT}.
-    error InvalidNavAge(uint256 maxNavAge);
-    /// @notice The token is not a constituent.
-    error UnknownConstituent(address token);
-    /// @notice The token is already a constituent (or is USDC).
-    error DuplicateConstituent(address token);
-    /// @notice Adding would exceed {MAX_CONSTITUENTS}.
-    error TooManyConstituents();
+    /// @notice A limit outside its allowed range was requested.
+    error LimitOutOfRange(uint256 value, uint256 maxValue);
     /// @notice Array arguments differ in length.
     error LengthMismatch();
     /// @notice Target weights do not sum to 10,000 bps.
     error WeightsSumInvalid(uint256 sum);
-    /// @notice A constituent still has a balance or a target weight and cannot be removed.
-    error ConstituentNotEmpty(address token);
-    /// @notice A rebalance leg is worth less than 0.001 USDC (or buys less than one token unit).
-    error LegTooSmall(address token, uint256 value);
-    /// @notice Buy legs are not allowed in the Bear regime (100% USDC).
-    error BuyLegInBear();
-    /// @notice A feed reports more than 18 decimals.
-    error UnsupportedFeedDecimals(uint8 decimals);
-    /// @notice Withdraw paths that pay an exact amount cannot go past the cash on hand.
+    /// @notice More USDC is needed than the free cash (pending buys are not spendable).
     error InsufficientCash(uint256 needed, uint256 cash);
+    /// @notice The owner is a timelock and is never renounced.
+    error RenounceDisabled();
 
     // --------------------------------------------------------------- modifiers
 
-    modifier onlyOperator() {
-        if (msg.sender != operator) revert NotOperator(msg.sender);
-        _;
-    }
-
-    modifier beforeDeadline(uint256 deadline) {
-        if (block.timestamp > deadline) revert DeadlineExpired(deadline, block.timestamp);
+    modifier only(address role) {
+        if (msg.sender != role) revert Unauthorized(msg.sender);
         _;
     }
 
     // ------------------------------------------------------------- constructor
 
-    /// @notice Deploys the vault.
+    /// @notice Deploys the vault. `owner_` should be a `TimelockController`; the keeper starts
+    ///         as the operator. Mints one share unit to the vault itself, never redeemable, so
+    ///         the escrow balance slot stays warm (flat sell-request gas).
     /// @param usdc_ The asset (USDC).
     /// @param router_ The Uniswap V2 Router02.
     /// @param name_ Share name, e.g. "TM Global 100".
     /// @param symbol_ Share symbol, e.g. "G100".
-    /// @param owner_ Owner (admin).
-    /// @param operator_ Operator (rebalances).
-    /// @param guardian_ Guardian (pauses buys).
+    /// @param owner_ Owner (the timelock).
+    /// @param operator_ Operator (rebalances) and first keeper (strikes).
+    /// @param guardian_ Guardian (pauses).
     /// @param feeRecipient_ Receives fees.
     /// @param buyFeeBps_ Initial buy fee (<= 100).
     /// @param sellFeeBps_ Initial sell fee (<= 100).
@@ -305,225 +402,279 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         uint8 assetDecimals = IERC20Metadata(address(usdc_)).decimals();
         _priceToAssetScale = 10 ** (18 - assetDecimals);
         _dustValue = 10 ** assetDecimals / 1000;
+        _removalDust = 10 ** assetDecimals;
         operator = operator_;
+        keeper = operator_;
         guardian = guardian_;
         feeRecipient = feeRecipient_;
         _setFees(buyFeeBps_, sellFeeBps_);
-        maxNavAge = 1 hours;
-        maxRebalanceSlippageBps = 100;
-        liquidationSlippageBps = 200;
-        maxPriceDeviationBps = 2_500;
-        navUpdatedAt = uint64(block.timestamp);
+        _setLimits(
+            Limits({
+                maxRebalanceSlippageBps: 100,
+                lossBudgetBps: 50,
+                rebalanceCooldown: 300,
+                maxPriceDeviationBps: 2_500,
+                minRequestAge: 300,
+                strikeInterval: 3_600
+            })
+        );
+        _book.navUpdatedAt = uint64(block.timestamp);
+        _buyQueue = Queue({nextSeq: 1, baseSeq: 1, head: 0, pending: 0});
+        _sellQueue = Queue({nextSeq: 1, baseSeq: 1, head: 0, pending: 0});
+        _mint(address(this), 1);
         usdc_.forceApprove(address(router_), type(uint256).max);
-        emit OperatorSet(address(0), operator_);
-        emit GuardianSet(address(0), guardian_);
-        emit FeeRecipientSet(address(0), feeRecipient_);
-        emit MaxNavAgeSet(1 hours);
-        emit SlippageLimitsSet(100, 200);
-        emit MaxPriceDeviationSet(2_500);
+        emit RoleSet(Role.Operator, address(0), operator_);
+        emit RoleSet(Role.Keeper, address(0), operator_);
+        emit RoleSet(Role.Guardian, address(0), guardian_);
+        emit RoleSet(Role.FeeRecipient, address(0), feeRecipient_);
     }
 
     // ======================================================== ERC-4626 views
 
-    /// @notice USDC cash plus the cached holdings value. Never reverts.
+    /// @notice Free USDC cash plus the cached holdings value. Never reverts.
     function totalAssets() public view override returns (uint256) {
-        return _cash() + _holdingsValue;
+        return _cash() + _book.holdingsValue;
     }
 
-    /// @notice USDC held by the vault.
+    /// @notice Free USDC: the vault's balance less pending buys and USDC owed to claimants.
     function cash() external view returns (uint256) {
         return _cash();
     }
 
     /// @notice The cached value of all holdings (USDC units).
     function holdingsValue() external view returns (uint256) {
-        return _holdingsValue;
+        return _book.holdingsValue;
     }
 
-    /// @notice Whether buys and NAV sells may use the cached NAV now.
-    function navFresh() public view returns (bool) {
-        return _holdingsValue == 0 || block.timestamp <= uint256(navUpdatedAt) + maxNavAge;
+    /// @notice Timestamp of the last full price refresh ({strike} or {updateNav}).
+    function navUpdatedAt() external view returns (uint64) {
+        return _book.navUpdatedAt;
     }
 
-    /// @notice 0 while paused or while the NAV cache is stale, else unlimited.
+    /// @notice Whether NAV is exact (no holdings value), so the synchronous ERC-4626 paths are open.
+    function instantOpen() public view returns (bool) {
+        return _book.holdingsValue == 0;
+    }
+
+    /// @notice Unlimited while NAV is exact and not paused, else 0 (use {requestBuy}).
     function maxDeposit(address) public view override returns (uint256) {
-        return (paused() || !navFresh()) ? 0 : type(uint256).max;
+        return (paused() || !instantOpen()) ? 0 : type(uint256).max;
     }
 
-    /// @notice 0 while paused or while the NAV cache is stale, else unlimited.
+    /// @notice Unlimited while NAV is exact and not paused, else 0 (use {requestBuy}).
     function maxMint(address) public view override returns (uint256) {
-        return (paused() || !navFresh()) ? 0 : type(uint256).max;
+        return (paused() || !instantOpen()) ? 0 : type(uint256).max;
     }
 
-    /// @notice Shares `owner` can redeem through the plain ERC-4626 {redeem}: bounded by the
-    ///         owner's balance and by the cash on hand (the plain path never swaps).
+    /// @notice Shares `owner` can redeem synchronously: 0 unless NAV is exact, then bounded
+    ///         by the owner's balance and the free cash.
     function maxRedeem(address owner) public view override returns (uint256) {
-        if (!navFresh()) return 0;
+        if (!instantOpen()) return 0;
         uint256 fromCash = _convertToShares(_cash(), Math.Rounding.Floor);
         uint256 bal = balanceOf(owner);
         return bal < fromCash ? bal : fromCash;
     }
 
-    /// @notice Shares minted for `assets` USDC paid, after the buy fee.
+    /// @notice USDC `owner` can withdraw synchronously (after the fee): 0 unless NAV is exact.
+    function maxWithdraw(address owner) public view override returns (uint256) {
+        return previewRedeem(maxRedeem(owner));
+    }
+
+    /// @notice Shares for `assets` USDC paid, after the buy fee, at the cached NAV (exact while
+    ///         {instantOpen}; otherwise an estimate of what a request would get).
     function previewDeposit(uint256 assets) public view override returns (uint256) {
         return _convertToShares(assets - _feeOn(assets, buyFeeBps), Math.Rounding.Floor);
     }
 
-    /// @notice USDC to pay (fee included) to mint exactly `shares`.
+    /// @notice USDC to pay (fee included) to mint exactly `shares` at the cached NAV.
     function previewMint(uint256 shares) public view override returns (uint256) {
         return _grossUp(_convertToAssets(shares, Math.Rounding.Ceil), buyFeeBps);
     }
 
-    /// @notice Shares burned to receive exactly `assets` USDC after the sell fee.
+    /// @notice Shares burned to receive exactly `assets` USDC after the sell fee, at the cached NAV.
     function previewWithdraw(uint256 assets) public view override returns (uint256) {
         return _convertToShares(_grossUp(assets, sellFeeBps), Math.Rounding.Ceil);
     }
 
-    /// @notice USDC received for `shares` after the sell fee, when paid from cash.
+    /// @notice USDC received for `shares` after the sell fee, at the cached NAV.
     function previewRedeem(uint256 shares) public view override returns (uint256) {
         uint256 gross = _convertToAssets(shares, Math.Rounding.Floor);
         return gross - _feeOn(gross, sellFeeBps);
     }
 
-    // ================================================== buys (ERC-4626 + EIP-5143)
+    // ============================================= synchronous paths (exact NAV only)
 
-    /// @notice Buys shares with exactly `assets` USDC (fee included), no slippage guard.
-    /// @return shares Shares minted to `receiver`.
-    function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256 shares) {
-        shares = _buy(assets, receiver, 0);
+    /// @dev OpenZeppelin's `deposit`/`mint` (bounded by {maxDeposit}/{maxMint}: 0 unless NAV is
+    ///      exact and not paused) land here: pull the USDC, forward the buy fee, mint.
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares)
+        internal
+        override
+        nonReentrant
+    {
+        _collect(assets, _feeOn(assets, buyFeeBps));
+        _mint(receiver, shares);
+        emit Deposit(caller, receiver, assets, shares);
     }
 
-    /// @notice Buys shares with exactly `assets` USDC; reverts below `minShares` or after `deadline`.
-    /// @return shares Shares minted to `receiver`.
-    function deposit(uint256 assets, address receiver, uint256 minShares, uint256 deadline)
+    /// @dev OpenZeppelin's `withdraw`/`redeem` (bounded by {maxWithdraw}/{maxRedeem}: 0 unless NAV
+    ///      is exact, then by the free cash) land here: burn, pay `assets`, forward the sell fee.
+    function _withdraw(address, address receiver, address owner, uint256 assets, uint256 shares)
+        internal
+        override
+        nonReentrant
+    {
+        _payFromCash(receiver, owner, shares, assets, _grossUp(assets, sellFeeBps) - assets);
+    }
+
+    // ================================================================ requests
+
+    /// @notice Requests a buy with `assets` USDC (fee included), settled at the next strike
+    ///         after the cut-off. The USDC is pulled now; the shares are minted to the caller at
+    ///         the strike, or the USDC is refunded if fewer than `minSharesOut` shares would be
+    ///         minted or the strike comes after `deadline`.
+    /// @return id The request id (even).
+    function requestBuy(uint256 assets, uint256 minSharesOut, uint256 deadline)
         external
         nonReentrant
-        beforeDeadline(deadline)
-        returns (uint256 shares)
+        returns (uint256 id)
     {
-        shares = _buy(assets, receiver, minShares);
+        id = _requestBuy(assets, minSharesOut, deadline);
     }
 
-    /// @notice Wallet-facing buy: `assets` USDC in, at least `minSharesOut` shares out, before `deadline`.
-    /// @param assets USDC paid, fee included (base units).
-    /// @param minSharesOut Fewest shares accepted.
-    /// @param receiver Who gets the shares.
-    /// @param deadline Latest block timestamp accepted.
-    /// @return shares Shares minted.
-    function buy(uint256 assets, uint256 minSharesOut, address receiver, uint256 deadline)
-        external
-        nonReentrant
-        beforeDeadline(deadline)
-        returns (uint256 shares)
-    {
-        shares = _buy(assets, receiver, minSharesOut);
-    }
-
-    /// @notice {buy} with an EIP-2612 permit of USDC for `assets` to this vault, signed by the
-    ///         caller with the same `deadline`: one signature and one transaction. A permit that
-    ///         fails (e.g. front-run and already used) is ignored when the allowance suffices.
-    /// @return shares Shares minted.
-    function buyWithPermit(
+    /// @notice {requestBuy} with an EIP-2612 permit of USDC for `assets` to this vault, signed
+    ///         with the same `deadline`: one signature, one transaction. A permit that fails
+    ///         (e.g. front-run and already used) is ignored when the allowance suffices.
+    /// @return id The request id (even).
+    function requestBuyWithPermit(
         uint256 assets,
         uint256 minSharesOut,
-        address receiver,
         uint256 deadline,
         uint8 v,
         bytes32 r,
         bytes32 s
-    ) external nonReentrant beforeDeadline(deadline) returns (uint256 shares) {
+    ) external nonReentrant returns (uint256 id) {
         try IERC20Permit(asset()).permit(msg.sender, address(this), assets, deadline, v, r, s) {} catch {}
-        shares = _buy(assets, receiver, minSharesOut);
+        id = _requestBuy(assets, minSharesOut, deadline);
     }
 
-    /// @notice Mints exactly `shares` for at most the previewed USDC, no slippage guard.
-    /// @return assets USDC charged, fee included.
-    function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256 assets) {
-        assets = _mintExact(shares, receiver, type(uint256).max);
-    }
-
-    /// @notice Mints exactly `shares`; reverts above `maxAssets` USDC or after `deadline`.
-    /// @return assets USDC charged, fee included.
-    function mint(uint256 shares, address receiver, uint256 maxAssets, uint256 deadline)
+    /// @notice Requests a sell of `shares`, settled at the next strike after the cut-off. The
+    ///         shares are escrowed in the vault now; the USDC (after fee) is paid to the caller at
+    ///         the strike, or the shares come back if less than `minUsdcOut` would be paid or the
+    ///         strike comes after `deadline`. Any size costs the same gas: the seller never swaps.
+    ///         Accepted while paused (it waits for the strike).
+    /// @return id The request id (odd).
+    function requestSell(uint256 shares, uint256 minUsdcOut, uint256 deadline)
         external
         nonReentrant
-        beforeDeadline(deadline)
-        returns (uint256 assets)
+        returns (uint256 id)
     {
-        assets = _mintExact(shares, receiver, maxAssets);
+        if (shares == 0) revert ZeroAmount();
+        _checkDeadline(deadline);
+        _transfer(msg.sender, address(this), shares);
+        uint256 seq = _enqueue(_sellQueue, _sells, shares, minUsdcOut, deadline);
+        id = (seq << 1) | 1;
+        emit SellRequested(id, msg.sender, shares, minUsdcOut, deadline);
     }
 
-    // ================================================= sells (ERC-4626 + EIP-5143)
-
-    /// @notice Pays exactly `assets` USDC (after fee) from cash; no swaps.
-    /// @return shares Shares burned from `owner`.
-    function withdraw(uint256 assets, address receiver, address owner)
-        public
-        override
-        nonReentrant
-        returns (uint256 shares)
-    {
-        shares = _withdrawExact(assets, receiver, owner, type(uint256).max);
+    /// @notice Cancels a pending request and returns its USDC or shares to the owner. Allowed
+    ///         before the request's cut-off (`requestedAt + minRequestAge`) and after its
+    ///         deadline; in between it is committed to the next strike.
+    function cancel(uint256 id) external nonReentrant {
+        bool isSell = id & 1 == 1;
+        Queue storage q = isSell ? _sellQueue : _buyQueue;
+        Request storage r = _pendingAt(q, isSell ? _sells : _buys, id);
+        if (r.owner != msg.sender) revert NotRequestOwner(id, msg.sender);
+        uint256 cutoff = uint256(r.requestedAt) + minRequestAge;
+        if (block.timestamp >= cutoff && block.timestamp <= r.deadline) revert CancelClosed(id, cutoff, r.deadline);
+        uint256 amount = r.amount;
+        r.status = CANCELLED;
+        // casting is safe because amount was stored as a uint128
+        // forge-lint: disable-next-line(unsafe-typecast)
+        q.pending -= uint128(amount);
+        emit RequestCancelled(id, msg.sender, amount);
+        if (isSell) _transfer(address(this), msg.sender, amount);
+        else _payUsdc(msg.sender, amount);
     }
 
-    /// @notice Pays exactly `assets` USDC from cash; reverts above `maxShares` or after `deadline`.
-    /// @return shares Shares burned from `owner`.
-    function withdraw(uint256 assets, address receiver, address owner, uint256 maxShares, uint256 deadline)
+    /// @notice Pays the caller the USDC kept for them after a failed transfer.
+    function claimUsdc() external nonReentrant {
+        uint256 amount = _claimable[msg.sender];
+        if (amount == 0) revert NothingToClaim();
+        _claimable[msg.sender] = 0;
+        _claimableTotal -= amount;
+        emit UsdcClaimed(msg.sender, amount);
+        IERC20(asset()).safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Sends the caller the `token` an in-kind exit could not deliver.
+    function claimInKind(address token) external nonReentrant {
+        uint256 amount = _book.owed[msg.sender][token];
+        if (amount == 0) revert NothingToClaim();
+        _book.owed[msg.sender][token] = 0;
+        _book.owedTotal[token] -= amount;
+        emit InKindClaimed(msg.sender, token, amount);
+        IERC20(token).safeTransfer(msg.sender, amount);
+    }
+
+    // ================================================================ strike
+
+    /// @notice The NAV strike (keeper only): refreshes every price (sequencer- and
+    ///         deviation-checked; any failure reverts, which freezes trading), computes NAV once
+    ///         and settles up to `maxRequests` requests at it, buys first (their USDC then pays
+    ///         sells), in queue order. Only requests past their cut-off are eligible. A sell that
+    ///         the free cash cannot pay stays queued (with everything behind it) until the
+    ///         operator raises cash; it is then priced at a later strike.
+    /// @return settled Requests settled.
+    /// @return refunded Requests refunded.
+    function strike(uint256 maxRequests)
         external
+        only(keeper)
         nonReentrant
-        beforeDeadline(deadline)
-        returns (uint256 shares)
+        whenNotPaused
+        returns (uint256 settled, uint256 refunded)
     {
-        shares = _withdrawExact(assets, receiver, owner, maxShares);
+        uint256 holdings = _refreshAll();
+        StrikeCtx memory ctx;
+        uint256 cashBefore = _cash();
+        ctx.navAssets = cashBefore + holdings + 1;
+        ctx.navSupply = totalSupply() + 10 ** DECIMALS_OFFSET;
+        ctx.buyFeeBps = buyFeeBps;
+        ctx.sellFeeBps = sellFeeBps;
+        ctx.left = maxRequests;
+        ctx.cashLeft = cashBefore;
+        ctx.minAge = minRequestAge;
+        uint256 strikeId = ++strikeCount;
+        lastStrikeAt = uint64(block.timestamp);
+
+        _settleQueue(ctx, strikeId, false);
+        _settleQueue(ctx, strikeId, true);
+        if (ctx.burn != 0) _burn(address(this), ctx.burn);
+        if (ctx.fees != 0) {
+            address recipient = feeRecipient;
+            emit StrikeFeesPaid(strikeId, recipient, ctx.fees);
+            _payUsdc(recipient, ctx.fees);
+        }
+        settled = ctx.settled;
+        refunded = ctx.refunded;
+        emit Struck(
+            strikeId,
+            ctx.navAssets - 1,
+            ctx.navSupply - 10 ** DECIMALS_OFFSET,
+            settled,
+            refunded,
+            _queued(_buyQueue),
+            _queued(_sellQueue)
+        );
     }
 
-    /// @notice Redeems `shares` for USDC from cash only (up to {maxRedeem}); no swaps.
-    /// @return assets USDC paid after the fee.
-    function redeem(uint256 shares, address receiver, address owner)
-        public
-        override
-        nonReentrant
-        returns (uint256 assets)
-    {
-        _requireNavFresh();
-        uint256 maxShares = maxRedeem(owner);
-        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
-        assets = _sell(shares, receiver, owner, 0);
-    }
+    // =============================================================== in kind
 
-    /// @notice Redeems `shares`; past the cash on hand it liquidates a pro-rata slice of each
-    ///         holding. Reverts below `minAssets` USDC or after `deadline`.
-    /// @return assets USDC paid after the fee.
-    function redeem(uint256 shares, address receiver, address owner, uint256 minAssets, uint256 deadline)
-        external
-        nonReentrant
-        beforeDeadline(deadline)
-        returns (uint256 assets)
-    {
-        assets = _sell(shares, receiver, owner, minAssets);
-    }
-
-    /// @notice Wallet-facing sell of the caller's `shares`: paid from cash, past the cash it
-    ///         liquidates the caller's pro-rata slice of each holding through the DEX.
-    /// @param shares Shares to sell.
-    /// @param minUsdcOut Least USDC accepted (after fee).
-    /// @param receiver Who gets the USDC.
-    /// @param deadline Latest block timestamp accepted.
-    /// @return usdcOut USDC paid to `receiver`.
-    function sell(uint256 shares, uint256 minUsdcOut, address receiver, uint256 deadline)
-        external
-        nonReentrant
-        beforeDeadline(deadline)
-        returns (uint256 usdcOut)
-    {
-        usdcOut = _sell(shares, receiver, msg.sender, minUsdcOut);
-    }
-
-    /// @notice Burns the caller's `shares` for the same fraction of the USDC cash and of every
-    ///         holding, sent to `receiver`. Needs no price: works paused, with stale or missing
-    ///         feeds. Charges no fee (it is the exit of last resort).
-    /// @return usdcOut USDC sent.
-    /// @return amounts Amount of each constituent sent, in {getConstituents} order.
+    /// @notice Burns the caller's `shares` for the same fraction of the free cash and of every
+    ///         holding, sent to `receiver`. Reads no price: works paused, with stale or missing
+    ///         feeds. A token whose transfer fails is kept for `receiver` ({claimInKind}) instead
+    ///         of reverting. Charges no fee (it is the exit of last resort).
+    /// @return usdcOut USDC sent (or kept claimable).
+    /// @return amounts Amount of each constituent, in {getConstituents} order.
     function redeemInKind(uint256 shares, address receiver)
         external
         nonReentrant
@@ -535,105 +686,87 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         usdcOut = _cash().mulDiv(shares, supply);
         _burn(msg.sender, shares);
 
-        uint256 n = _constituents.length;
-        amounts = new uint256[](n);
-        address[] memory tokens = new address[](n);
-        uint256 holdings = _holdingsValue;
-        for (uint256 i; i < n; ++i) {
-            Constituent storage c = _constituents[i];
-            address token = c.token;
-            tokens[i] = token;
-            uint256 bal = IERC20(token).balanceOf(address(this));
-            uint256 amt = bal.mulDiv(shares, supply);
-            if (amt == 0) continue;
-            amounts[i] = amt;
-            uint256 newValue = _valueOf(bal - amt, c.cachedPrice, c.decimals);
-            holdings = holdings - c.cachedValue + newValue;
-            // casting to 'uint128' is safe because newValue <= the previous cachedValue (a uint128)
-            // forge-lint: disable-next-line(unsafe-typecast)
-            c.cachedValue = uint128(newValue);
-        }
-        // casting to 'uint128' is safe because holdings only decreased from a uint128 value
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _holdingsValue = uint128(holdings);
+        address[] memory tokens;
+        (tokens, amounts) = _book.payInKind(shares, supply, receiver, _priceToAssetScale);
         emit RedeemedInKind(msg.sender, receiver, shares, usdcOut, tokens, amounts);
-
-        for (uint256 i; i < n; ++i) {
-            if (amounts[i] != 0) IERC20(tokens[i]).safeTransfer(receiver, amounts[i]);
-        }
-        if (usdcOut != 0) IERC20(asset()).safeTransfer(receiver, usdcOut);
+        if (usdcOut != 0) _payUsdc(receiver, usdcOut);
     }
 
     // ============================================================ NAV refresh
 
-    /// @notice Re-reads every feed and balance and rewrites the holdings cache. Anyone may call
-    ///         it (a keeper does); a price move above `maxPriceDeviationBps` against the cached
-    ///         price is accepted only from the operator or the owner.
+    /// @notice Re-reads every feed and balance and rewrites the holdings cache, with the same
+    ///         sequencer and deviation checks as a strike (for everyone: no caller is trusted
+    ///         to skip them). Settles nothing.
     /// @return holdings The new holdings value (USDC units).
     function updateNav() external nonReentrant returns (uint256 holdings) {
-        bool trusted = msg.sender == operator || msg.sender == owner();
-        uint256 maxDev = maxPriceDeviationBps;
-        uint256 n = _constituents.length;
-        for (uint256 i; i < n; ++i) {
-            Constituent storage c = _constituents[i];
-            uint256 price = _freshPrice(c);
-            uint256 old = c.cachedPrice;
-            if (!trusted && maxDev != 0 && old != 0) {
-                uint256 diff = price > old ? price - old : old - price;
-                if (diff * BPS > old * maxDev) revert PriceDeviationTooLarge(c.token, old, price);
-            }
-            uint256 value = _valueOf(IERC20(c.token).balanceOf(address(this)), price, c.decimals);
-            c.cachedPrice = price.toUint128();
-            c.cachedValue = value.toUint128();
-            holdings += value;
-        }
-        _holdingsValue = holdings.toUint128();
-        navUpdatedAt = uint64(block.timestamp);
-        emit NavUpdated(holdings, _cash(), totalSupply(), block.timestamp);
+        holdings = _refreshAll();
     }
 
     // ============================================================== operator
 
-    /// @notice Executes trades against USDC through the router. Each leg's minimum output is
-    ///         the larger of the operator's `minAmountOut` and the oracle value of the input less
-    ///         `slippageBps`, so the batch never loses more than `slippageBps` of the value
-    ///         traded against the oracle. In the Bear regime only sells are allowed (run the exit
-    ///         to 100% USDC over as many calls as blocks need).
-    /// @param legs The trades.
-    /// @param slippageBps This batch's budget, at most `maxRebalanceSlippageBps`.
-    /// @param deadline Latest block timestamp accepted.
+    /// @notice Executes trades against USDC through the router, at most one call per
+    ///         cooldown. Each leg is priced from a fresh, deviation-checked feed; its minimum
+    ///         output is the larger of the operator's `minAmountOut` and the oracle value of the
+    ///         input less `slippageBps` (<= `maxRebalanceSlippageBps`). The batch's loss against
+    ///         the oracle is charged to a budget of `lossBudgetBps` of NAV that refills linearly
+    ///         over {LOSS_WINDOW}; a batch that would overdraw it reverts. Amounts received are
+    ///         measured as balance changes (fee-on-transfer tokens are valued at what arrived).
+    ///         Buy legs never spend pending buys' USDC; in the Bear regime only sells are allowed.
     /// @return valueIn Oracle value of all inputs (USDC units).
     /// @return valueOut Oracle value of all outputs (USDC units).
-    function rebalance(Leg[] calldata legs, uint16 slippageBps, uint256 deadline)
+    function rebalance(IndexBook.Leg[] calldata legs, uint16 slippageBps, uint256 deadline)
         external
-        onlyOperator
+        only(operator)
         nonReentrant
-        beforeDeadline(deadline)
+        whenNotPaused
         returns (uint256 valueIn, uint256 valueOut)
     {
-        if (slippageBps > maxRebalanceSlippageBps) {
-            revert SlippageTooHigh(slippageBps, maxRebalanceSlippageBps);
+        if (block.timestamp > deadline) revert InvalidDeadline(deadline, block.timestamp);
+        if (slippageBps > maxRebalanceSlippageBps) revert LimitOutOfRange(slippageBps, maxRebalanceSlippageBps);
+        OperatorLimits memory lim = _limits;
+        if (lim.lastRebalanceAt != 0 && block.timestamp < uint256(lim.lastRebalanceAt) + lim.cooldown) {
+            revert RebalanceCooldown(uint256(lim.lastRebalanceAt) + lim.cooldown);
         }
-        address usdc = asset();
-        bool bear = regime == Regime.Bear;
-        for (uint256 k; k < legs.length; ++k) {
-            (uint256 vIn, uint256 vOut) = _rebalanceLeg(legs[k], usdc, bear, slippageBps);
-            valueIn += vIn;
-            valueOut += vOut;
-        }
-        emit Rebalanced(msg.sender, legs.length, valueIn, valueOut, slippageBps);
+        _requireSequencerUp();
+        uint256 budget = totalAssets().mulDiv(lim.lossBudgetBps, BPS);
+        (valueIn, valueOut) = _book.trade(
+            legs,
+            IndexBook.TradeEnv({
+                router: router,
+                usdc: asset(),
+                bear: regime == Regime.Bear,
+                slippageBps: slippageBps,
+                freeCash: _cash(),
+                maxDev: maxPriceDeviationBps,
+                scale: _priceToAssetScale,
+                dust: _dustValue
+            })
+        );
+        uint256 used = _refilled(lim, budget);
+        uint256 loss = valueIn > valueOut ? valueIn - valueOut : 0;
+        if (used + loss > budget) revert LossBudgetExceeded(loss, used < budget ? budget - used : 0);
+        used += loss;
+        _limits = OperatorLimits({
+            lossUsed: used.toUint128(),
+            lossUpdatedAt: uint40(block.timestamp),
+            lastRebalanceAt: uint40(block.timestamp),
+            cooldown: lim.cooldown,
+            lossBudgetBps: lim.lossBudgetBps
+        });
+        emit Rebalanced(msg.sender, legs.length, valueIn, valueOut, used, budget);
     }
 
     /// @notice Sets the target weights, in {getConstituents} order; they must sum to 10,000.
-    function setTargetWeights(uint16[] calldata weightsBps) external onlyOperator {
-        uint256 n = _constituents.length;
+    function setTargetWeights(uint16[] calldata weightsBps) external only(operator) {
+        IndexBook.Constituent[] storage list = _book.list;
+        uint256 n = list.length;
         if (weightsBps.length != n) revert LengthMismatch();
         uint256 sum;
         address[] memory tokens = new address[](n);
         for (uint256 i; i < n; ++i) {
             sum += weightsBps[i];
-            _constituents[i].targetWeightBps = weightsBps[i];
-            tokens[i] = _constituents[i].token;
+            list[i].targetWeightBps = weightsBps[i];
+            tokens[i] = list[i].token;
         }
         if (n != 0 && sum != BPS) revert WeightsSumInvalid(sum);
         emit TargetWeightsSet(tokens, weightsBps);
@@ -641,7 +774,7 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
 
     /// @notice Switches the regime. Bear means the target is 100% USDC: the operator then sells
     ///         the holdings with {rebalance} over as many transactions as needed.
-    function setRegime(Regime newRegime) external onlyOperator {
+    function setRegime(Regime newRegime) external only(operator) {
         Regime old = regime;
         regime = newRegime;
         emit RegimeChanged(old, newRegime);
@@ -649,15 +782,22 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
 
     // ======================================================== guardian / owner
 
-    /// @notice Pauses buys (guardian or owner). Sells and in-kind exits keep working.
+    /// @notice Pauses buy requests, synchronous buys, strikes and rebalances at once (guardian
+    ///         or owner). Sell requests, cancels, synchronous redeems and in-kind exits keep working.
     function pause() external {
-        if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
+        _requireGuardianOrOwner();
         _pause();
     }
 
-    /// @notice Resumes buys (owner only).
-    function unpause() external onlyOwner {
+    /// @notice Resumes (guardian or owner).
+    function unpause() external {
+        _requireGuardianOrOwner();
         _unpause();
+    }
+
+    /// @notice Disabled: the vault always has its timelock owner.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
     }
 
     /// @notice Sets both fees; each at most 1% (the immutable maxima).
@@ -665,47 +805,37 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         _setFees(newBuyFeeBps, newSellFeeBps);
     }
 
-    /// @notice Sets who receives the fees.
-    function setFeeRecipient(address recipient) external onlyOwner {
-        if (recipient == address(0)) revert ZeroAddress();
-        emit FeeRecipientSet(feeRecipient, recipient);
-        feeRecipient = recipient;
+    /// @notice Replaces the holder of `role` (operator, keeper, guardian or fee recipient).
+    function setRole(Role role, address account) external onlyOwner {
+        _nonZero(account);
+        address previous;
+        if (role == Role.Operator) (previous, operator) = (operator, account);
+        else if (role == Role.Keeper) (previous, keeper) = (keeper, account);
+        else if (role == Role.Guardian) (previous, guardian) = (guardian, account);
+        else (previous, feeRecipient) = (feeRecipient, account);
+        emit RoleSet(role, previous, account);
     }
 
-    /// @notice Sets the operator.
-    function setOperator(address newOperator) external onlyOwner {
-        if (newOperator == address(0)) revert ZeroAddress();
-        emit OperatorSet(operator, newOperator);
-        operator = newOperator;
+    /// @notice Sets the operator's, the oracle's and the queue's limits at once: per-leg
+    ///         slippage (<= 10%), rolling daily loss budget (<= 2% of NAV), rebalance cooldown,
+    ///         price deviation band (1 bp .. 50%), cut-off and advertised strike cadence (<= 1 day).
+    function setLimits(Limits calldata l) external onlyOwner {
+        _inRange(l.maxRebalanceSlippageBps, MAX_SLIPPAGE_BPS);
+        _inRange(l.lossBudgetBps, MAX_LOSS_BUDGET_BPS);
+        _inRange(l.rebalanceCooldown, MAX_TIMING);
+        _inRange(l.maxPriceDeviationBps, MAX_DEVIATION_LIMIT_BPS);
+        if (l.maxPriceDeviationBps == 0) revert LimitOutOfRange(0, MAX_DEVIATION_LIMIT_BPS);
+        _inRange(l.minRequestAge, MAX_TIMING);
+        _inRange(l.strikeInterval, MAX_TIMING);
+        _setLimits(l);
     }
 
-    /// @notice Sets the guardian.
-    function setGuardian(address newGuardian) external onlyOwner {
-        if (newGuardian == address(0)) revert ZeroAddress();
-        emit GuardianSet(guardian, newGuardian);
-        guardian = newGuardian;
-    }
-
-    /// @notice Sets the largest cache age buys and NAV sells accept (1 s .. 1 day).
-    function setMaxNavAge(uint32 newMaxNavAge) external onlyOwner {
-        if (newMaxNavAge == 0 || newMaxNavAge > MAX_NAV_AGE_LIMIT) revert InvalidNavAge(newMaxNavAge);
-        maxNavAge = newMaxNavAge;
-        emit MaxNavAgeSet(newMaxNavAge);
-    }
-
-    /// @notice Sets the rebalance budget cap and the liquidation per-leg slippage (each <= 10%).
-    function setSlippageLimits(uint16 rebalanceBps, uint16 liquidationBps) external onlyOwner {
-        if (rebalanceBps > MAX_SLIPPAGE_BPS) revert SlippageTooHigh(rebalanceBps, MAX_SLIPPAGE_BPS);
-        if (liquidationBps > MAX_SLIPPAGE_BPS) revert SlippageTooHigh(liquidationBps, MAX_SLIPPAGE_BPS);
-        maxRebalanceSlippageBps = rebalanceBps;
-        liquidationSlippageBps = liquidationBps;
-        emit SlippageLimitsSet(rebalanceBps, liquidationBps);
-    }
-
-    /// @notice Sets the largest price move an arbitrary {updateNav} caller may write (0 = off).
-    function setMaxPriceDeviation(uint16 bps) external onlyOwner {
-        maxPriceDeviationBps = bps;
-        emit MaxPriceDeviationSet(bps);
+    /// @notice Sets the L2 sequencer-uptime feed and its grace period (zero address: no check).
+    function setSequencerFeed(address feed, uint32 gracePeriod) external onlyOwner {
+        _inRange(gracePeriod, MAX_TIMING);
+        sequencerFeed = feed;
+        sequencerGracePeriod = gracePeriod;
+        emit SequencerFeedSet(feed, gracePeriod);
     }
 
     /// @notice Adds constituents with their feeds and heartbeats (target weight 0 until set).
@@ -714,89 +844,91 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         external
         onlyOwner
     {
-        uint256 m = tokens.length;
-        if (feeds.length != m || heartbeats.length != m) revert LengthMismatch();
-        if (_constituents.length + m > MAX_CONSTITUENTS) revert TooManyConstituents();
-        address usdc = asset();
-        for (uint256 i; i < m; ++i) {
-            address token = tokens[i];
-            if (token == address(0) || feeds[i] == address(0)) revert ZeroAddress();
-            if (token == usdc || _slotOf[token] != 0) revert DuplicateConstituent(token);
-            uint8 dec = IERC20Metadata(token).decimals();
-            _constituents.push(
-                Constituent({
-                    token: token,
-                    targetWeightBps: 0,
-                    decimals: dec,
-                    feedDecimals: _feedDecimals(feeds[i]),
-                    heartbeat: heartbeats[i],
-                    feed: feeds[i],
-                    cachedPrice: 0,
-                    cachedValue: 0
-                })
-            );
-            _slotOf[token] = _constituents.length;
-            IERC20(token).forceApprove(address(router), type(uint256).max);
-            emit ConstituentAdded(token, feeds[i], heartbeats[i], dec);
-        }
+        _book.add(tokens, feeds, heartbeats, asset(), address(router));
     }
 
-    /// @notice Removes a constituent whose balance and target weight are both zero.
+    /// @notice Removes a constituent with no target weight whose cached value is at most dust
+    ///         (1 USDC): a donated wei cannot block a removal. What is left stays in the vault,
+    ///         and amounts owed to in-kind redeemers stay claimable.
     function removeConstituent(address token) external onlyOwner {
-        uint256 slot = _slotOf[token];
-        if (slot == 0) revert UnknownConstituent(token);
-        Constituent storage c = _constituents[slot - 1];
-        if (c.targetWeightBps != 0 || IERC20(token).balanceOf(address(this)) != 0) revert ConstituentNotEmpty(token);
-        _holdingsValue -= c.cachedValue;
-        uint256 last = _constituents.length - 1;
-        if (slot - 1 != last) {
-            Constituent memory moved = _constituents[last];
-            _constituents[slot - 1] = moved;
-            _slotOf[moved.token] = slot;
-        }
-        _constituents.pop();
-        delete _slotOf[token];
-        IERC20(token).forceApprove(address(router), 0);
-        emit ConstituentRemoved(token);
+        _book.remove(token, false, _removalDust, address(router));
     }
 
-    /// @notice Replaces a constituent's feed and heartbeat.
+    /// @notice Removes a constituent with no target weight whatever it is worth: the way out for a
+    ///         token that can no longer be sold or priced. Its value leaves the NAV (holders could
+    ///         take it in kind during the timelock's delay); owed amounts stay claimable.
+    function writeOffConstituent(address token) external onlyOwner {
+        _book.remove(token, true, _removalDust, address(router));
+    }
+
+    /// @notice Replaces a constituent's feed and heartbeat. The cached price stays the anchor of
+    ///         the deviation check (re-anchor with {setLimits} and {updateNav} in the
+    ///         same timelock batch if the new feed differs more than the band).
     function setFeed(address token, address feed, uint32 heartbeat) external onlyOwner {
-        uint256 slot = _slotOf[token];
-        if (slot == 0) revert UnknownConstituent(token);
-        if (feed == address(0)) revert ZeroAddress();
-        Constituent storage c = _constituents[slot - 1];
-        c.feed = feed;
-        c.feedDecimals = _feedDecimals(feed);
-        c.heartbeat = heartbeat;
-        emit FeedSet(token, feed, heartbeat);
+        _book.setFeed(token, feed, heartbeat);
     }
 
     // ================================================================== views
 
     /// @notice Number of constituents.
     function constituentCount() external view returns (uint256) {
-        return _constituents.length;
+        return _book.list.length;
     }
 
     /// @notice All constituents as stored (cached prices and values included).
-    function getConstituents() external view returns (Constituent[] memory) {
-        return _constituents;
+    function getConstituents() external view returns (IndexBook.Constituent[] memory) {
+        return _book.list;
     }
 
-    /// @notice The constituent entry of `token` (reverts if unknown).
-    function constituentOf(address token) external view returns (Constituent memory) {
-        uint256 slot = _slotOf[token];
-        if (slot == 0) revert UnknownConstituent(token);
-        return _constituents[slot - 1];
+    /// @notice The state of one queue: next sequence number, slot base, head slot, and the
+    ///         total pending (USDC for buys, shares for sells). Pending ids are
+    ///         `(seq << 1) | isSell` for `seq` in `[baseSeq + head, nextSeq)`.
+    function queueState(bool isSell)
+        external
+        view
+        returns (uint256 nextSeq, uint256 baseSeq, uint256 head, uint256 pending)
+    {
+        Queue memory q = isSell ? _sellQueue : _buyQueue;
+        return (q.nextSeq, q.baseSeq, q.head, q.pending);
     }
 
-    /// @notice The feed price of `token` in USD with 18 decimals, checked like a trade would
-    ///         (reverts with {StalePrice}, {InvalidPrice} or {PriceUnavailable}).
-    function priceOf(address token) external view returns (uint256) {
-        uint256 slot = _slotOf[token];
-        if (slot == 0) revert UnknownConstituent(token);
-        return _freshPrice(_constituents[slot - 1]);
+    /// @notice A request by id, and whether it is still pending (settled, refunded and
+    ///         cancelled ones are not; their outcome is in the events).
+    function requestOf(uint256 id) external view returns (Request memory r, bool pending) {
+        bool isSell = id & 1 == 1;
+        Queue memory q = isSell ? _sellQueue : _buyQueue;
+        uint256 seq = id >> 1;
+        if (seq < uint256(q.baseSeq) + q.head || seq >= q.nextSeq) return (r, false);
+        r = (isSell ? _sells : _buys)[seq - q.baseSeq];
+        pending = r.status == PENDING;
+    }
+
+    /// @notice The rolling loss budget: its size now, what is used after the refill, the
+    ///         cooldown and when the last rebalance ran.
+    function operatorLimits()
+        external
+        view
+        returns (uint256 budget, uint256 used, uint256 lossBudgetBps, uint256 cooldown, uint256 lastRebalanceAt)
+    {
+        OperatorLimits memory lim = _limits;
+        budget = totalAssets().mulDiv(lim.lossBudgetBps, BPS);
+        used = _refilled(lim, budget);
+        return (budget, used, lim.lossBudgetBps, lim.cooldown, lim.lastRebalanceAt);
+    }
+
+    /// @notice USDC kept for `account` after a failed transfer.
+    function claimableUsdc(address account) external view returns (uint256) {
+        return _claimable[account];
+    }
+
+    /// @notice All of `token` the vault keeps for in-kind claimants (not part of the NAV).
+    function owedTotal(address token) external view returns (uint256) {
+        return _book.owedTotal[token];
+    }
+
+    /// @notice `token` kept for `account` after a failed in-kind transfer.
+    function owedInKind(address account, address token) external view returns (uint256) {
+        return _book.owed[account][token];
     }
 
     // ============================================================== internals
@@ -805,12 +937,33 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         return DECIMALS_OFFSET;
     }
 
+    /// @dev Free USDC: balance less pending buys and claimable USDC (saturating: never reverts).
     function _cash() private view returns (uint256) {
-        return IERC20(asset()).balanceOf(address(this));
+        uint256 bal = IERC20(asset()).balanceOf(address(this));
+        uint256 reserved = uint256(_buyQueue.pending) + _claimableTotal;
+        return bal > reserved ? bal - reserved : 0;
     }
 
-    function _requireNavFresh() private view {
-        if (!navFresh()) revert NavStale(navUpdatedAt, maxNavAge);
+    function _queued(Queue storage q) private view returns (uint256) {
+        return uint256(q.nextSeq) - q.baseSeq - q.head;
+    }
+
+    function _requireGuardianOrOwner() private view {
+        if (msg.sender != guardian && msg.sender != owner()) revert Unauthorized(msg.sender);
+    }
+
+    function _nonZero(address a) private pure {
+        if (a == address(0)) revert ZeroAddress();
+    }
+
+    function _inRange(uint256 value, uint256 maxValue) private pure {
+        if (value > maxValue) revert LimitOutOfRange(value, maxValue);
+    }
+
+    function _checkDeadline(uint256 deadline) private view {
+        if (deadline < block.timestamp || deadline > block.timestamp + MAX_REQUEST_TTL) {
+            revert InvalidDeadline(deadline, block.timestamp);
+        }
     }
 
     /// @dev Fee charged on a gross USDC amount, rounded up (in the vault's favour).
@@ -823,242 +976,215 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         return net.mulDiv(BPS, BPS - feeBps, Math.Rounding.Ceil);
     }
 
-    function _buy(uint256 assets, address receiver, uint256 minShares) private returns (uint256 shares) {
+    function _requestBuy(uint256 assets, uint256 minSharesOut, uint256 deadline) private returns (uint256 id) {
         _requireNotPaused();
-        _requireNavFresh();
         if (assets == 0) revert ZeroAmount();
-        uint256 fee = _feeOn(assets, buyFeeBps);
-        shares = _convertToShares(assets - fee, Math.Rounding.Floor);
-        if (shares == 0) revert ZeroAmount();
-        if (shares < minShares) revert InsufficientSharesOut(shares, minShares);
-        _collect(assets, fee);
-        _mint(receiver, shares);
-        emit Deposit(msg.sender, receiver, assets, shares);
+        _checkDeadline(deadline);
+        IERC20(asset()).safeTransferFrom(msg.sender, address(this), assets);
+        uint256 seq = _enqueue(_buyQueue, _buys, assets, minSharesOut, deadline);
+        id = seq << 1;
+        emit BuyRequested(id, msg.sender, assets, minSharesOut, deadline);
     }
 
-    function _mintExact(uint256 shares, address receiver, uint256 maxAssets) private returns (uint256 assets) {
-        _requireNotPaused();
-        _requireNavFresh();
-        if (shares == 0) revert ZeroAmount();
-        uint256 net = _convertToAssets(shares, Math.Rounding.Ceil);
-        assets = _grossUp(net, buyFeeBps);
-        if (assets > maxAssets) revert ExcessiveAssetsIn(assets, maxAssets);
-        _collect(assets, assets - net);
-        _mint(receiver, shares);
-        emit Deposit(msg.sender, receiver, assets, shares);
+    function _enqueue(
+        Queue storage qs,
+        mapping(uint256 => Request) storage reqs,
+        uint256 amount,
+        uint256 minOut,
+        uint256 deadline
+    ) private returns (uint256 seq) {
+        Queue memory q = qs;
+        seq = q.nextSeq;
+        reqs[seq - q.baseSeq] = Request({
+            owner: msg.sender,
+            requestedAt: uint40(block.timestamp),
+            // casting to 'uint40' is safe because _checkDeadline bounded it by now + 30 days
+            // forge-lint: disable-next-line(unsafe-typecast)
+            deadline: uint40(deadline),
+            status: PENDING,
+            amount: amount.toUint128(),
+            minOut: minOut.toUint128()
+        });
+        // casting is safe because the sequence number grows by one per request (2^48 requests are out of reach)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        q.nextSeq = uint48(seq + 1);
+        q.pending = (uint256(q.pending) + amount).toUint128();
+        qs.nextSeq = q.nextSeq;
+        qs.pending = q.pending;
+    }
+
+    function _pendingAt(Queue storage q, mapping(uint256 => Request) storage reqs, uint256 id)
+        private
+        view
+        returns (Request storage r)
+    {
+        uint256 seq = id >> 1;
+        uint256 base = q.baseSeq;
+        if (seq < base + q.head || seq >= q.nextSeq) revert RequestNotPending(id);
+        r = reqs[seq - base];
+        if (r.status != PENDING) revert RequestNotPending(id);
+    }
+
+    /// @dev Settles one queue from its head: stops at the first request before its cut-off,
+    ///      when the request budget is spent, or (sells) at the first one the cash cannot pay.
+    function _settleQueue(StrikeCtx memory ctx, uint256 strikeId, bool isSell) private {
+        Queue storage qs = isSell ? _sellQueue : _buyQueue;
+        mapping(uint256 => Request) storage reqs = isSell ? _sells : _buys;
+        Queue memory q = qs;
+        uint256 slot = q.head;
+        uint256 end = uint256(q.nextSeq) - q.baseSeq;
+        uint256 done;
+        while (slot < end && ctx.left != 0) {
+            Request memory r = reqs[slot];
+            if (r.status == PENDING) {
+                uint256 reqAt = r.requestedAt;
+                if (reqAt + ctx.minAge > block.timestamp || reqAt == block.timestamp) break;
+                uint256 id = ((uint256(q.baseSeq) + slot) << 1) | (isSell ? 1 : 0);
+                if (isSell) {
+                    if (!_settleSell(ctx, strikeId, id, r)) break;
+                } else {
+                    _settleBuy(ctx, strikeId, id, r);
+                }
+                done += r.amount;
+            }
+            --ctx.left;
+            ++slot;
+        }
+        if (slot == end) {
+            qs.baseSeq = q.nextSeq;
+            qs.head = 0;
+        } else {
+            // casting is safe because slot < end, a difference of two uint48 sequence numbers within one drained span
+            // forge-lint: disable-next-line(unsafe-typecast)
+            qs.head = uint32(slot);
+        }
+        // casting is safe because done sums stored uint128 amounts, at most the queue's pending total
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (done != 0) qs.pending = q.pending - uint128(done);
+    }
+
+    function _settleBuy(StrikeCtx memory ctx, uint256 strikeId, uint256 id, Request memory r) private {
+        uint256 amount = r.amount;
+        RefundReason reason = RefundReason.DeadlinePassed;
+        if (block.timestamp <= r.deadline) {
+            uint256 fee = _feeOn(amount, ctx.buyFeeBps);
+            uint256 shares = (amount - fee).mulDiv(ctx.navSupply, ctx.navAssets);
+            if (shares != 0 && shares >= r.minOut) {
+                ctx.fees += fee;
+                ctx.cashLeft += amount - fee;
+                ++ctx.settled;
+                _mint(r.owner, shares);
+                emit BuySettled(id, r.owner, strikeId, amount, fee, shares);
+                return;
+            }
+            reason = RefundReason.BelowMinimum;
+        }
+        ++ctx.refunded;
+        emit RequestRefunded(id, r.owner, strikeId, amount, reason);
+        _payUsdc(r.owner, amount);
+    }
+
+    /// @dev Returns false (and changes nothing) when the free cash cannot pay this sell.
+    function _settleSell(StrikeCtx memory ctx, uint256 strikeId, uint256 id, Request memory r)
+        private
+        returns (bool)
+    {
+        uint256 shares = r.amount;
+        RefundReason reason = RefundReason.DeadlinePassed;
+        if (block.timestamp <= r.deadline) {
+            uint256 gross = shares.mulDiv(ctx.navAssets, ctx.navSupply);
+            uint256 fee = _feeOn(gross, ctx.sellFeeBps);
+            uint256 out = gross - fee;
+            if (out != 0 && out >= r.minOut) {
+                if (gross > ctx.cashLeft) return false;
+                ctx.cashLeft -= gross;
+                ctx.fees += fee;
+                ctx.burn += shares;
+                ++ctx.settled;
+                emit SellSettled(id, r.owner, strikeId, shares, fee, out);
+                _payUsdc(r.owner, out);
+                return true;
+            }
+            reason = RefundReason.BelowMinimum;
+        }
+        ++ctx.refunded;
+        emit RequestRefunded(id, r.owner, strikeId, shares, reason);
+        _transfer(address(this), r.owner, shares);
+        return true;
+    }
+
+    /// @dev Pays USDC; if the transfer fails (e.g. a blacklisted address) the amount is kept
+    ///      for `to` to {claimUsdc}, so one account can never block a strike or an exit.
+    function _payUsdc(address to, uint256 amount) private {
+        if (!IERC20(asset()).trySafeTransfer(to, amount)) {
+            _claimable[to] += amount;
+            _claimableTotal += amount;
+            emit UsdcClaimable(to, amount);
+        }
     }
 
     /// @dev Pulls `assets` USDC from the caller and forwards `fee` of it to the fee recipient.
     function _collect(uint256 assets, uint256 fee) private {
-        IERC20 usdc = IERC20(asset());
-        usdc.safeTransferFrom(msg.sender, address(this), assets);
+        IERC20(asset()).safeTransferFrom(msg.sender, address(this), assets);
         if (fee != 0) {
             address recipient = feeRecipient;
-            usdc.safeTransfer(recipient, fee);
+            _payUsdc(recipient, fee);
             emit FeeCharged(msg.sender, recipient, fee, true);
         }
     }
 
-    function _withdrawExact(uint256 assets, address receiver, address owner, uint256 maxShares)
-        private
-        returns (uint256 shares)
-    {
-        _requireNavFresh();
-        if (assets == 0) revert ZeroAmount();
-        uint256 gross = _grossUp(assets, sellFeeBps);
-        uint256 available = _cash();
-        if (gross > available) revert InsufficientCash(gross, available);
-        shares = _convertToShares(gross, Math.Rounding.Ceil);
-        if (shares > maxShares) revert ExcessiveSharesIn(shares, maxShares);
-        _payFromCash(receiver, owner, shares, assets, gross - assets);
-    }
-
-    function _sell(uint256 shares, address receiver, address owner, uint256 minAssets)
-        private
-        returns (uint256 assets)
-    {
-        _requireNavFresh();
-        if (shares == 0) revert ZeroAmount();
-        if (receiver == address(0)) revert ZeroAddress();
-        uint256 gross = _convertToAssets(shares, Math.Rounding.Floor);
-        if (gross <= _cash()) {
-            uint256 fee = _feeOn(gross, sellFeeBps);
-            assets = gross - fee;
-            if (assets < minAssets) revert InsufficientAssetsOut(assets, minAssets);
-            _payFromCash(receiver, owner, shares, assets, fee);
-        } else {
-            assets = _sellPastCash(shares, receiver, owner, minAssets);
-        }
-    }
-
     function _payFromCash(address receiver, address owner, uint256 shares, uint256 assets, uint256 fee) private {
+        _nonZero(receiver);
+        uint256 available = _cash();
+        if (assets + fee > available) revert InsufficientCash(assets + fee, available);
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         _burn(owner, shares);
-        IERC20 usdc = IERC20(asset());
-        usdc.safeTransfer(receiver, assets);
+        _payUsdc(receiver, assets);
         if (fee != 0) {
             address recipient = feeRecipient;
-            usdc.safeTransfer(recipient, fee);
+            _payUsdc(recipient, fee);
             emit FeeCharged(owner, recipient, fee, false);
         }
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
     }
 
-    /// @dev Sell beyond the cash on hand: the seller gets `shares/supply` of the cash plus the
-    ///      DEX proceeds of `shares/supply` of every holding (each leg floored at the oracle
-    ///      value less `liquidationSlippageBps`), minus the sell fee. Shares are burned before
-    ///      any external call. Legs worth less than 0.001 USDC are left to the vault.
-    function _sellPastCash(uint256 shares, address receiver, address owner, uint256 minAssets)
-        private
-        returns (uint256 assets)
-    {
-        if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
-        uint256 supply = totalSupply();
-        uint256 cashPart = _cash().mulDiv(shares, supply);
-        _burn(owner, shares);
-
-        address usdc = asset();
-        uint256 proceeds = _liquidateSlice(shares, supply, usdc);
-
-        uint256 gross = cashPart + proceeds;
-        uint256 fee = _feeOn(gross, sellFeeBps);
-        assets = gross - fee;
-        if (assets < minAssets) revert InsufficientAssetsOut(assets, minAssets);
-        IERC20(usdc).safeTransfer(receiver, assets);
-        if (fee != 0) {
-            address recipient = feeRecipient;
-            IERC20(usdc).safeTransfer(recipient, fee);
-            emit FeeCharged(owner, recipient, fee, false);
-        }
-        emit Liquidated(owner, shares, cashPart, proceeds);
-        emit Withdraw(msg.sender, receiver, owner, assets, shares);
+    /// @dev Refreshes every price (sequencer- and deviation-checked) and balance; returns holdings.
+    function _refreshAll() private returns (uint256 holdings) {
+        _requireSequencerUp();
+        holdings = _book.refreshAll(maxPriceDeviationBps, _priceToAssetScale);
+        emit NavUpdated(holdings, _cash(), totalSupply(), block.timestamp);
     }
 
-    /// @dev One rebalance leg: oracle-floored swap, then re-cache the constituent at the fresh price.
-    function _rebalanceLeg(Leg calldata leg, address usdc, bool bear, uint256 slippageBps)
-        private
-        returns (uint256 valueIn, uint256 valueOut)
-    {
-        uint256 slot = _slotOf[leg.token];
-        if (slot == 0) revert UnknownConstituent(leg.token);
-        Constituent storage c = _constituents[slot - 1];
-        uint256 price = _freshPrice(c);
-        if (leg.isBuy) {
-            if (bear) revert BuyLegInBear();
-            (valueIn, valueOut) = _legBuy(c, leg, usdc, price, slippageBps);
-        } else {
-            (valueIn, valueOut) = _legSell(c, leg, usdc, price, slippageBps);
-        }
+    /// @dev The loss used after the linear refill since the last rebalance.
+    function _refilled(OperatorLimits memory lim, uint256 budget) private view returns (uint256) {
+        uint256 refill = (block.timestamp - lim.lossUpdatedAt).mulDiv(budget, LOSS_WINDOW);
+        return lim.lossUsed > refill ? lim.lossUsed - refill : 0;
     }
 
-    function _legBuy(Constituent storage c, Leg calldata leg, address usdc, uint256 price, uint256 slippageBps)
-        private
-        returns (uint256 valueIn, uint256 valueOut)
-    {
-        valueIn = leg.amountIn;
-        if (valueIn == 0) revert ZeroAmount();
-        address token = c.token;
-        uint256 oracleOut = _amountFor(valueIn, price, c.decimals);
-        if (valueIn < _dustValue || oracleOut == 0) revert LegTooSmall(token, valueIn);
-        uint256 bal = IERC20(token).balanceOf(address(this));
-        uint256 minOut = _minOut(oracleOut, slippageBps, leg.minAmountOut);
-        uint256 got = _swapChecked(usdc, token, valueIn, minOut);
-        valueOut = _valueOf(got, price, c.decimals);
-        _recache(c, bal + got, price);
-    }
-
-    function _legSell(Constituent storage c, Leg calldata leg, address usdc, uint256 price, uint256 slippageBps)
-        private
-        returns (uint256 valueIn, uint256 valueOut)
-    {
-        address token = c.token;
-        uint256 bal = IERC20(token).balanceOf(address(this));
-        uint256 amountIn = leg.amountIn == type(uint256).max ? bal : leg.amountIn;
-        if (amountIn == 0) revert ZeroAmount();
-        valueIn = _valueOf(amountIn, price, c.decimals);
-        if (valueIn < _dustValue) revert LegTooSmall(token, valueIn);
-        valueOut = _swapChecked(token, usdc, amountIn, _minOut(valueIn, slippageBps, leg.minAmountOut));
-        _recache(c, bal - amountIn, price);
-    }
-
-    /// @dev Rewrites one constituent's cache entry (and the running total) for a new balance
-    ///      valued at a freshly read price.
-    function _recache(Constituent storage c, uint256 newBal, uint256 price) private {
-        uint256 newValue = _valueOf(newBal, price, c.decimals);
-        _holdingsValue = (_holdingsValue - c.cachedValue + newValue).toUint128();
-        c.cachedPrice = price.toUint128();
-        c.cachedValue = newValue.toUint128();
-    }
-
-    /// @dev Sells `shares/supply` of every holding for USDC; returns the proceeds.
-    function _liquidateSlice(uint256 shares, uint256 supply, address usdc) private returns (uint256 proceeds) {
-        uint256 slip = liquidationSlippageBps;
-        uint256 dust = _dustValue;
-        uint256 n = _constituents.length;
-        for (uint256 i; i < n; ++i) {
-            Constituent storage c = _constituents[i];
-            address token = c.token;
-            uint256 bal = IERC20(token).balanceOf(address(this));
-            uint256 amt = bal.mulDiv(shares, supply);
-            if (amt == 0) continue;
-            uint256 price = _freshPrice(c);
-            uint256 oracleOut = _valueOf(amt, price, c.decimals);
-            if (oracleOut < dust) continue;
-            proceeds += _swapChecked(token, usdc, amt, _minOut(oracleOut, slip, 0));
-            _recache(c, bal - amt, price);
-        }
-    }
-
-    function _minOut(uint256 oracleOut, uint256 slippageBps, uint256 floor) private pure returns (uint256 m) {
-        m = oracleOut.mulDiv(BPS - slippageBps, BPS, Math.Rounding.Ceil);
-        if (floor > m) m = floor;
-    }
-
-    /// @dev Swaps through the router and reverts with {SlippageExceeded} below `minOut`.
-    function _swapChecked(address tokenIn, address tokenOut, uint256 amountIn, uint256 minOut)
-        private
-        returns (uint256 out)
-    {
-        address[] memory path = new address[](2);
-        path[0] = tokenIn;
-        path[1] = tokenOut;
-        out = router.swapExactTokensForTokens(amountIn, 0, path, address(this), block.timestamp)[1];
-        if (out < minOut) revert SlippageExceeded(tokenIn, out, minOut);
-        emit SwapExecuted(tokenIn, tokenOut, amountIn, out, minOut);
-    }
-
-    /// @dev USDC value (floored) of `amount` token units at `price18` USD per whole token.
-    function _valueOf(uint256 amount, uint256 price18, uint8 tokenDecimals) private view returns (uint256) {
-        return amount.mulDiv(price18, 10 ** tokenDecimals * _priceToAssetScale);
-    }
-
-    /// @dev Token units (floored) worth `assets` USDC at `price18`.
-    function _amountFor(uint256 assets, uint256 price18, uint8 tokenDecimals) private view returns (uint256) {
-        return assets.mulDiv(10 ** tokenDecimals * _priceToAssetScale, price18);
-    }
-
-    function _feedDecimals(address feed) private view returns (uint8 dec) {
-        dec = IAggregatorV3(feed).decimals();
-        if (dec > 18) revert UnsupportedFeedDecimals(dec);
-    }
-
-    /// @dev Reads a feed and applies the heartbeat and sanity checks; USD price with 18 decimals.
-    function _freshPrice(Constituent storage c) private view returns (uint256) {
-        address token = c.token;
-        try IAggregatorV3(c.feed).latestRoundData() returns (
-            uint80 roundId, int256 answer, uint256, uint256 updatedAt, uint80 answeredInRound
-        ) {
-            if (answer <= 0) revert InvalidPrice(token, answer);
+    /// @dev Reverts unless the sequencer (if configured) is up and past its grace period.
+    function _requireSequencerUp() private view {
+        address feed = sequencerFeed;
+        if (feed == address(0)) return;
+        try IAggregatorV3(feed).latestRoundData() returns (uint80, int256 answer, uint256 startedAt, uint256, uint80) {
             if (
-                updatedAt == 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > c.heartbeat
-                    || answeredInRound < roundId
-            ) revert StalePrice(token, updatedAt);
-            // casting to 'uint256' is safe because answer > 0 was checked above
-            // forge-lint: disable-next-line(unsafe-typecast)
-            return uint256(answer) * 10 ** (18 - c.feedDecimals);
+                answer != 0 || startedAt == 0 || startedAt > block.timestamp
+                    || block.timestamp - startedAt <= sequencerGracePeriod
+            ) {
+                revert SequencerDown(startedAt);
+            }
         } catch {
-            revert PriceUnavailable(token);
+            revert SequencerDown(0);
         }
+    }
+
+    function _setLimits(Limits memory l) private {
+        maxRebalanceSlippageBps = l.maxRebalanceSlippageBps;
+        _limits.lossBudgetBps = l.lossBudgetBps;
+        _limits.cooldown = l.rebalanceCooldown;
+        maxPriceDeviationBps = l.maxPriceDeviationBps;
+        minRequestAge = l.minRequestAge;
+        strikeInterval = l.strikeInterval;
+        emit LimitsSet(l);
     }
 
     function _setFees(uint16 newBuy, uint16 newSell) private {

@@ -2,931 +2,821 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {IAggregatorV3} from "../src/interfaces/IAggregatorV3.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 import {IndexVault} from "../src/IndexVault.sol";
+import {IndexBook} from "../src/IndexBook.sol";
 import {IndexLens} from "../src/IndexLens.sol";
 import {IndexFixture} from "./utils/IndexFixture.sol";
+import {FreezableToken} from "./utils/HostileTokens.sol";
 
-/// @dev Unit tests of buys, sells, in-kind exits, oracle checks, roles, pause, fees, regime.
+/// @dev Unit tests of requests, cancels, strikes, refunds, the synchronous all-cash paths,
+///      roles, the timelock, pause and the lens.
 contract IndexVaultTest is IndexFixture {
     uint256 internal constant N = 12;
-    uint256 internal constant POOL_USDC = 2_000_000e6;
+    address internal carol = makeAddr("carol");
 
     function setUp() public {
         vm.warp(1_750_000_000);
-        _deployWorld(N, POOL_USDC);
+        _deployWorld(N, 2_000_000e6);
+    }
+
+    function _invested() internal {
+        _buy(bob, 100_000e6);
+        _invest(9_000);
+        vault.updateNav();
     }
 
     // ---------------------------------------------------------------- basics
 
-    function test_Metadata() public view {
+    function test_MetadataAndDefaults() public view {
         assertEq(vault.name(), "TM Global 100");
         assertEq(vault.symbol(), "G100");
         assertEq(vault.decimals(), 18);
         assertEq(vault.asset(), address(usdc));
-        assertEq(vault.constituentCount(), N);
-        assertEq(vault.MAX_BUY_FEE_BPS(), 100);
-        assertEq(vault.MAX_SELL_FEE_BPS(), 100);
+        assertEq(vault.owner(), address(timelock));
+        assertEq(vault.keeper(), operator);
+        assertEq(vault.totalSupply(), 1, "the vault's own permanent share unit");
+        assertEq(vault.balanceOf(address(vault)), 1);
+        assertTrue(vault.instantOpen());
     }
 
-    function test_FirstBuyPricesOneSharePerUsdc() public {
-        uint256 shares = _buy(alice, 1_000e6);
-        // 0.25% fee: 997.5 USDC invested at 1 USDC per share.
-        assertEq(shares, 997.5e18);
+    function test_ConstructorDefaultsBeforeTheFixtureTunesThem() public {
+        IndexVault v = new IndexVault(
+            IERC20(address(usdc)), router, "X", "X", address(timelock), operator, guardian, feeRecipient, 25, 25
+        );
+        assertEq(v.minRequestAge(), 300);
+        assertEq(v.strikeInterval(), 3_600);
+        assertEq(v.maxPriceDeviationBps(), 2_500);
+        (, , uint256 lossBps, uint256 cooldown,) = v.operatorLimits();
+        assertEq(lossBps, 50);
+        assertEq(cooldown, 300);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.FeeTooHigh.selector, 101, 100));
+        new IndexVault(IERC20(address(usdc)), router, "X", "X", owner, operator, guardian, feeRecipient, 101, 25);
+        vm.expectRevert(IndexVault.ZeroAddress.selector);
+        new IndexVault(IERC20(address(usdc)), router, "X", "X", owner, address(0), guardian, feeRecipient, 25, 25);
+    }
+
+    // ---------------------------------------------------------------- buy requests
+
+    function test_BuyRequestEscrowsThenStrikeMints() public {
+        _fund(alice, 1_000e6);
+        vm.expectEmit(true, true, false, true, address(vault));
+        emit IndexVault.BuyRequested(_nextId(false), alice, 1_000e6, 990e18, block.timestamp + 1 hours);
+        vm.prank(alice);
+        uint256 id = vault.requestBuy(1_000e6, 990e18, block.timestamp + 1 hours);
+        assertEq(id & 1, 0, "buy ids are even");
+        assertEq(usdc.balanceOf(alice), 0);
+        assertEq(vault.cash(), 0, "pending USDC is not cash");
+        assertEq(vault.totalAssets(), 0);
+        (IndexVault.Request memory r, bool pending) = vault.requestOf(id);
+        assertTrue(pending);
+        assertEq(r.owner, alice);
+        assertEq(r.amount, 1_000e6);
+
+        // Estimated at the current NAV; exact here (all cash, no price can move).
+        uint256 expected = vault.previewDeposit(1_000e6);
+        // One share per USDC (decimals offset 12), plus 1e-12 from the vault's own share unit.
+        assertEq(expected, 997.5e18 + 997.5e6);
+        vm.warp(block.timestamp + 61);
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit IndexVault.BuySettled(id, alice, 1, 1_000e6, 2.5e6, expected);
+        vm.prank(operator);
+        (uint256 settled, uint256 refunded) = vault.strike(type(uint256).max);
+        assertEq(settled, 1);
+        assertEq(refunded, 0);
+        // Fee 0.25% to the recipient.
+        assertEq(vault.balanceOf(alice), expected);
         assertEq(usdc.balanceOf(feeRecipient), 2.5e6);
         assertEq(vault.totalAssets(), 997.5e6);
-        assertEq(vault.convertToAssets(1e18), 1e6);
+        (, pending) = vault.requestOf(id);
+        assertFalse(pending);
     }
 
-    function test_BuyMatchesPreviewAndEmits() public {
-        _buy(bob, 5_000e6);
-        _invest(8_000);
-        uint256 expected = vault.previewDeposit(1_234e6);
-        _fund(alice, 1_234e6);
-        vm.expectEmit(true, true, true, true, address(vault));
-        emit IERC4626Events.Deposit(alice, alice, 1_234e6, expected);
-        vm.prank(alice);
-        uint256 shares = vault.buy(1_234e6, expected, alice, block.timestamp);
-        assertEq(shares, expected);
-        assertEq(vault.balanceOf(alice), expected);
+    function _nextId(bool isSell) internal view returns (uint256) {
+        (uint256 next,,,) = vault.queueState(isSell);
+        return (next << 1) | (isSell ? 1 : 0);
     }
 
-    function test_BuyRevertsBelowMinSharesAndUserKeepsFunds() public {
-        _buy(bob, 10_000e6);
-        _invest(9_000);
-        uint256 quote = vault.previewDeposit(1_000e6);
-        // Prices rise 5% after the quote; the keeper refreshes the NAV.
+    function test_AllRequestsOfOneStrikeGetOneNav() public {
+        _invested();
+        _moveAll(10_200);
+        uint256 a = _requestBuy(alice, 10_000e6);
+        uint256 c = _requestBuy(carol, 30_000e6);
+        _strike();
+        // Same price for both: shares proportional to net USDC, within one unit.
+        assertApproxEqAbs(vault.balanceOf(carol), vault.balanceOf(alice) * 3, 3);
+        (, bool pa) = vault.requestOf(a);
+        (, bool pc) = vault.requestOf(c);
+        assertFalse(pa || pc);
+    }
+
+    function _moveAll(uint256 pctTimes100) internal {
         for (uint256 i; i < N; ++i) {
-            _movePrice(i, _priceOf(i) * 105 / 100);
+            // casting is safe because test percentages are small positive constants
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _movePrice(i, _priceOf(i) * int256(pctTimes100) / 10_000);
         }
-        vault.updateNav();
+    }
+
+    function test_BuyBelowMinimumIsRefundedAtTheStrike() public {
+        _invested();
+        uint256 quote = vault.previewDeposit(1_000e6);
         _fund(alice, 1_000e6);
         vm.prank(alice);
-        vm.expectRevert(
-            abi.encodeWithSelector(IndexVault.InsufficientSharesOut.selector, vault.previewDeposit(1_000e6), quote)
-        );
-        vault.buy(1_000e6, quote, alice, block.timestamp);
-        assertEq(usdc.balanceOf(alice), 1_000e6);
+        uint256 id = vault.requestBuy(1_000e6, quote, block.timestamp + 1 hours);
+        // Prices rise 5% before the strike: fewer shares than the minimum.
+        _moveAll(10_500);
+        vm.warp(block.timestamp + 61);
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit IndexVault.RequestRefunded(id, alice, vault.strikeCount() + 1, 1_000e6, IndexVault.RefundReason.BelowMinimum);
+        vm.prank(operator);
+        (uint256 settled, uint256 refunded) = vault.strike(type(uint256).max);
+        assertEq(settled, 0);
+        assertEq(refunded, 1);
+        assertEq(usdc.balanceOf(alice), 1_000e6, "every unit back");
         assertEq(vault.balanceOf(alice), 0);
     }
 
-    function test_BuyPastDeadlineReverts() public {
+    function test_RequestPastItsDeadlineIsRefunded() public {
+        _fund(alice, 500e6);
+        vm.prank(alice);
+        uint256 id = vault.requestBuy(500e6, 0, block.timestamp + 100);
+        vm.warp(block.timestamp + 101);
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit IndexVault.RequestRefunded(id, alice, 1, 500e6, IndexVault.RefundReason.DeadlinePassed);
+        vm.prank(operator);
+        vault.strike(type(uint256).max);
+        assertEq(usdc.balanceOf(alice), 500e6);
+    }
+
+    function test_RequestInputValidation() public {
+        _fund(alice, 500e6);
+        vm.startPrank(alice);
+        vm.expectRevert(IndexVault.ZeroAmount.selector);
+        vault.requestBuy(0, 0, block.timestamp + 1);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidDeadline.selector, block.timestamp - 1, block.timestamp));
+        vault.requestBuy(1e6, 0, block.timestamp - 1);
+        uint256 far = block.timestamp + 31 days;
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidDeadline.selector, far, block.timestamp));
+        vault.requestBuy(1e6, 0, far);
+        vm.expectRevert(IndexVault.ZeroAmount.selector);
+        vault.requestSell(0, 0, block.timestamp + 1);
+        vm.expectRevert(); // no shares
+        vault.requestSell(1e18, 0, block.timestamp + 1);
+        vm.stopPrank();
+    }
+
+    function test_RequestBuyWithPermitOneTransaction() public {
+        (address dave, uint256 pk) = makeAddrAndKey("dave");
+        usdc.mint(dave, 500e6);
+        uint256 deadline = block.timestamp + 600;
+        (uint8 v, bytes32 r, bytes32 s) = _permitSig(pk, dave, 500e6, deadline);
+        uint256 expected = vault.previewDeposit(500e6);
+        vm.prank(dave);
+        vault.requestBuyWithPermit(500e6, 0, deadline, v, r, s);
+        assertEq(usdc.balanceOf(dave), 0);
+        assertEq(usdc.allowance(dave, address(vault)), 0);
+        assertEq(usdc.nonces(dave), 1);
+        _strike();
+        assertEq(vault.balanceOf(dave), expected);
+    }
+
+    function test_PermitFrontRunStillRequests_BadPermitWithoutAllowanceReverts() public {
+        (address dave, uint256 pk) = makeAddrAndKey("dave");
+        usdc.mint(dave, 500e6);
+        uint256 deadline = block.timestamp + 600;
+        (uint8 v, bytes32 r, bytes32 s) = _permitSig(pk, dave, 500e6, deadline);
+        usdc.permit(dave, address(vault), 500e6, deadline, v, r, s); // copied from the mempool
+        vm.prank(dave);
+        vault.requestBuyWithPermit(500e6, 0, deadline, v, r, s);
+        (address erin,) = makeAddrAndKey("erin");
+        usdc.mint(erin, 500e6);
+        vm.prank(erin);
+        vm.expectRevert();
+        vault.requestBuyWithPermit(500e6, 0, deadline, 27, bytes32(uint256(1)), bytes32(uint256(2)));
+        assertEq(usdc.balanceOf(erin), 500e6);
+    }
+
+    // ---------------------------------------------------------------- sell requests
+
+    function test_SellRequestEscrowsSharesThenStrikePays() public {
+        _invested();
+        uint256 shares = vault.balanceOf(bob) / 20;
+        uint256 supply = vault.totalSupply();
+        vm.prank(bob);
+        uint256 id = vault.requestSell(shares, 0, block.timestamp + 1 hours);
+        assertEq(id & 1, 1, "sell ids are odd");
+        assertEq(vault.balanceOf(address(vault)), shares + 1);
+        assertEq(vault.totalSupply(), supply, "escrowed, not burned");
+        uint256 gross = vault.convertToAssets(shares);
+        uint256 before = usdc.balanceOf(bob);
+        _strike();
+        uint256 paid = usdc.balanceOf(bob) - before;
+        assertApproxEqAbs(paid, gross - Math.mulDiv(gross, 25, 10_000, Math.Rounding.Ceil), 2);
+        assertEq(vault.totalSupply(), supply - shares);
+        assertEq(vault.balanceOf(address(vault)), 1);
+    }
+
+    function test_SellBelowMinimumGetsSharesBack() public {
+        _invested();
+        uint256 shares = vault.balanceOf(bob) / 20;
+        uint256 quote = vault.previewRedeem(shares);
+        vm.prank(bob);
+        vault.requestSell(shares, quote, block.timestamp + 1 hours);
+        _moveAll(9_500);
+        uint256 bal = vault.balanceOf(bob);
+        (, uint256 refunded) = _strike();
+        assertEq(refunded, 1);
+        assertEq(vault.balanceOf(bob), bal + shares);
+    }
+
+    function test_SellPastCashWaitsForTheOperatorThenSettles() public {
+        _invested();
+        // Half the vault: five times the cash on hand.
+        uint256 shares = vault.balanceOf(bob) / 2;
+        uint256 id = _requestSell(bob, shares);
+        uint256 a = _requestBuy(alice, 1_000e6);
+        (uint256 settled,) = _strike();
+        assertEq(settled, 1, "the buy settles, the sell waits");
+        (, bool pending) = vault.requestOf(id);
+        assertTrue(pending);
+        (, bool pa) = vault.requestOf(a);
+        assertFalse(pa);
+        // The operator raises cash; the next strike pays the sell at its own NAV.
+        IndexBook.Constituent[] memory cs = vault.getConstituents();
+        IndexBook.Leg[] memory legs = new IndexBook.Leg[](cs.length);
+        for (uint256 i; i < cs.length; ++i) {
+            legs[i] = IndexBook.Leg({
+                token: cs[i].token, isBuy: false, amountIn: IERC20(cs[i].token).balanceOf(address(vault)) * 6 / 10, minAmountOut: 0
+            });
+        }
+        _afterCooldown();
+        vm.prank(operator);
+        vault.rebalance(legs, 100, block.timestamp);
+        uint256 before = usdc.balanceOf(bob);
+        (settled,) = _strike();
+        assertEq(settled, 1);
+        assertGt(usdc.balanceOf(bob) - before, 40_000e6);
+    }
+
+    function test_StrikeHonoursMaxRequestsAndTheCutOff() public {
+        for (uint256 i; i < 5; ++i) {
+            _requestBuy(makeAddr(string.concat("u", vm.toString(i))), 100e6);
+        }
+        vm.warp(block.timestamp + 61);
+        uint256 late = _requestBuy(alice, 100e6); // after the others' cut-off, before its own
+        vm.prank(operator);
+        (uint256 settled,) = vault.strike(3);
+        assertEq(settled, 3);
+        vm.prank(operator);
+        (settled,) = vault.strike(type(uint256).max);
+        assertEq(settled, 2, "alice's request is before its cut-off");
+        (, bool pending) = vault.requestOf(late);
+        assertTrue(pending);
+        vm.warp(block.timestamp + 61);
+        vm.prank(operator);
+        (settled,) = vault.strike(type(uint256).max);
+        assertEq(settled, 1);
+        // The drained queue restarts at slot 0 (warm slots for the next requests).
+        (uint256 next, uint256 base, uint256 head, uint256 pendingAmt) = vault.queueState(false);
+        assertEq(next, base);
+        assertEq(head, 0);
+        assertEq(pendingAmt, 0);
+    }
+
+    function test_RequestNeverSettlesInItsOwnSecondEvenWithZeroCutOff() public {
+        _asOwner(abi.encodeCall(IndexVault.setLimits, (_limitsWith(200, 60, 0))));
+        uint256 id = _requestBuy(alice, 100e6);
+        vm.prank(operator);
+        (uint256 settled,) = vault.strike(type(uint256).max);
+        assertEq(settled, 0);
+        vm.warp(block.timestamp + 1);
+        vm.prank(operator);
+        (settled,) = vault.strike(type(uint256).max);
+        assertEq(settled, 1);
+        (, bool pending) = vault.requestOf(id);
+        assertFalse(pending);
+    }
+
+    function test_OnlyKeeperStrikes() public {
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vault.strike(1);
+        _asOwner(abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Keeper, carol)));
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, operator));
+        vault.strike(1);
+        vm.prank(carol);
+        vault.strike(1);
+        assertEq(vault.strikeCount(), 1);
+        assertEq(vault.lastStrikeAt(), block.timestamp);
+    }
+
+    // ---------------------------------------------------------------- cancel
+
+    function test_CancelBeforeCutOffRefunds_AfterCutOffRefused_AfterDeadlineAllowed() public {
+        uint256 id = _requestBuy(alice, 700e6);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.NotRequestOwner.selector, id, bob));
+        vault.cancel(id);
+        vm.expectEmit(true, true, false, true, address(vault));
+        emit IndexVault.RequestCancelled(id, alice, 700e6);
+        vm.prank(alice);
+        vault.cancel(id);
+        assertEq(usdc.balanceOf(alice), 700e6);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, id));
+        vault.cancel(id);
+
+        vm.prank(alice);
+        uint256 id2 = vault.requestBuy(700e6, 0, block.timestamp + 600);
+        uint256 t0 = block.timestamp;
+        vm.warp(t0 + 60);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.CancelClosed.selector, id2, t0 + 60, t0 + 600));
+        vault.cancel(id2);
+        vm.warp(t0 + 601);
+        vm.prank(alice);
+        vault.cancel(id2);
+        assertEq(usdc.balanceOf(alice), 700e6);
+        // A cancelled request is skipped by the strike; the queue drains.
+        (uint256 settled, uint256 refunded) = _strike();
+        assertEq(settled + refunded, 0);
+        (uint256 next, uint256 base,,) = vault.queueState(false);
+        assertEq(next, base);
+    }
+
+    function test_CancelSellReturnsShares() public {
+        _invested();
+        uint256 shares = vault.balanceOf(bob);
+        uint256 id = _requestSell(bob, shares);
+        assertEq(vault.balanceOf(bob), 0);
+        vm.prank(bob);
+        vault.cancel(id);
+        assertEq(vault.balanceOf(bob), shares);
+        (,,, uint256 pendingShares) = vault.queueState(true);
+        assertEq(pendingShares, 0);
+    }
+
+    function test_UnknownIdsAreNotPending() public {
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, 12345));
+        vault.cancel(12345);
+        (, bool pending) = vault.requestOf(12345);
+        assertFalse(pending);
+    }
+
+    // ---------------------------------------------------------------- synchronous (all cash)
+
+    function test_SynchronousPathsOpenOnlyWhileAllCash() public {
+        _fund(alice, 10_000e6);
+        vm.startPrank(alice);
+        uint256 quote = vault.previewDeposit(1_000e6);
+        assertEq(vault.deposit(1_000e6, alice), quote);
+        uint256 cost = vault.previewMint(100e18);
+        assertEq(vault.mint(100e18, alice), cost);
+        uint256 burn = vault.previewWithdraw(50e6);
+        assertEq(vault.withdraw(50e6, alice, alice), burn);
+        uint256 out = vault.previewRedeem(100e18);
+        assertEq(vault.redeem(100e18, alice, alice), out);
+        vm.stopPrank();
+        // Invested: the cache is an estimate, so the synchronous paths close.
+        _buy(bob, 100_000e6);
+        _invest(5_000);
+        assertFalse(vault.instantOpen());
+        assertEq(vault.maxDeposit(alice), 0);
+        assertEq(vault.maxMint(alice), 0);
+        assertEq(vault.maxWithdraw(alice), 0);
+        assertEq(vault.maxRedeem(alice), 0);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxDeposit.selector, alice, 1e6, 0));
+        vault.deposit(1e6, alice);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxRedeem.selector, alice, 1e18, 0));
+        vault.redeem(1e18, alice, alice);
+    }
+
+    function test_SynchronousRedeemCannotSpendPendingBuys() public {
+        _fund(alice, 1_000e6);
+        vm.prank(alice);
+        vault.deposit(1_000e6, alice);
+        _requestBuy(carol, 50_000e6);
+        // Alice can take out at most the free cash, never carol's pending USDC.
+        uint256 maxShares = vault.maxRedeem(alice);
+        assertEq(maxShares, vault.balanceOf(alice));
+        assertLe(vault.previewRedeem(maxShares), vault.cash());
+        vm.prank(alice);
+        vault.redeem(maxShares, alice, alice);
+        (,,, uint256 pendingAssets) = vault.queueState(false);
+        assertEq(usdc.balanceOf(address(vault)), pendingAssets + vault.cash());
+    }
+
+    function test_PauseStopsBuysAndStrikesNotExits() public {
+        _invested();
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vault.pause();
+        vm.prank(guardian);
+        vault.pause();
         _fund(alice, 100e6);
         vm.prank(alice);
-        vm.expectRevert(
-            abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp)
-        );
-        vault.buy(100e6, 0, alice, block.timestamp - 1);
-        assertEq(usdc.balanceOf(alice), 100e6);
-    }
-
-    function test_BuyZeroReverts() public {
-        vm.prank(alice);
-        vm.expectRevert(IndexVault.ZeroAmount.selector);
-        vault.buy(0, 0, alice, block.timestamp);
-    }
-
-    function test_DepositOverloadSlippageAndDeadline() public {
-        _fund(alice, 2_000e6);
-        uint256 quote = vault.previewDeposit(1_000e6);
-        vm.startPrank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InsufficientSharesOut.selector, quote, quote + 1));
-        vault.deposit(1_000e6, alice, quote + 1, block.timestamp);
-        vm.expectRevert(
-            abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp)
-        );
-        vault.deposit(1_000e6, alice, 0, block.timestamp - 1);
-        assertEq(vault.deposit(1_000e6, alice, quote, block.timestamp), quote);
-        // The plain ERC-4626 deposit works too.
-        assertEq(vault.deposit(1_000e6, alice), vault.previewDeposit(1_000e6) == 0 ? 0 : quote);
-        vm.stopPrank();
-    }
-
-    function _permitSig(uint256 pk, address holder, uint256 value, uint256 deadline)
-        internal
-        view
-        returns (uint8 v, bytes32 r, bytes32 s)
-    {
-        bytes32 typehash =
-            keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-        bytes32 structHash =
-            keccak256(abi.encode(typehash, holder, address(vault), value, usdc.nonces(holder), deadline));
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", usdc.DOMAIN_SEPARATOR(), structHash));
-        (v, r, s) = vm.sign(pk, digest);
-    }
-
-    function test_BuyWithPermitOneTransaction() public {
-        (address carol, uint256 pk) = makeAddrAndKey("carol");
-        usdc.mint(carol, 500e6);
-        uint256 deadline = block.timestamp + 600;
-        (uint8 v, bytes32 r, bytes32 s) = _permitSig(pk, carol, 500e6, deadline);
-        uint256 expected = vault.previewDeposit(500e6);
-        vm.prank(carol);
-        uint256 shares = vault.buyWithPermit(500e6, expected, carol, deadline, v, r, s);
-        assertEq(shares, expected);
-        assertEq(usdc.balanceOf(carol), 0);
-        assertEq(usdc.allowance(carol, address(vault)), 0);
-        assertEq(usdc.nonces(carol), 1);
-    }
-
-    function test_BuyWithPermitFrontRunStillBuys() public {
-        (address carol, uint256 pk) = makeAddrAndKey("carol");
-        usdc.mint(carol, 500e6);
-        uint256 deadline = block.timestamp + 600;
-        (uint8 v, bytes32 r, bytes32 s) = _permitSig(pk, carol, 500e6, deadline);
-        // Someone copies the permit from the mempool and submits it first.
-        usdc.permit(carol, address(vault), 500e6, deadline, v, r, s);
-        vm.prank(carol);
-        uint256 shares = vault.buyWithPermit(500e6, 0, carol, deadline, v, r, s);
-        assertGt(shares, 0);
-    }
-
-    function test_BuyWithBadPermitAndNoAllowanceReverts() public {
-        (address carol,) = makeAddrAndKey("carol");
-        usdc.mint(carol, 500e6);
-        vm.prank(carol);
-        vm.expectRevert();
-        vault.buyWithPermit(500e6, 0, carol, block.timestamp, 27, bytes32(uint256(1)), bytes32(uint256(2)));
-        assertEq(usdc.balanceOf(carol), 500e6);
-    }
-
-    function test_MintExactShares() public {
-        _buy(bob, 10_000e6);
-        _invest(5_000);
-        uint256 want = 123e18;
-        uint256 quote = vault.previewMint(want);
-        _fund(alice, quote);
-        vm.startPrank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.ExcessiveAssetsIn.selector, quote, quote - 1));
-        vault.mint(want, alice, quote - 1, block.timestamp);
-        uint256 paid = vault.mint(want, alice, quote, block.timestamp);
-        vm.stopPrank();
-        assertEq(paid, quote);
-        assertEq(vault.balanceOf(alice), want);
-        assertEq(usdc.balanceOf(alice), 0);
-    }
-
-    // ------------------------------------------------------------------ sells
-
-    function test_SellFromCashMatchesPreview() public {
-        uint256 shares = _buy(alice, 1_000e6);
-        uint256 expected = vault.previewRedeem(shares);
-        uint256 feeBefore = usdc.balanceOf(feeRecipient);
-        vm.expectEmit(true, true, true, true, address(vault));
-        emit IERC4626Events.Withdraw(alice, alice, alice, expected, shares);
-        vm.prank(alice);
-        uint256 out = vault.sell(shares, expected, alice, block.timestamp);
-        assertEq(out, expected);
-        assertEq(usdc.balanceOf(alice), expected);
-        // 997.5 gross, 0.25% fee rounded up.
-        assertEq(usdc.balanceOf(feeRecipient) - feeBefore, 997.5e6 - expected);
-        assertEq(vault.totalSupply(), 0);
-    }
-
-    function test_SellRevertsBelowMinUsdcOutAndUserKeepsShares() public {
-        _buy(bob, 10_000e6);
-        uint256 shares = _buy(alice, 1_000e6);
-        _invest(5_000);
-        uint256 quote = vault.previewRedeem(shares);
-        for (uint256 i; i < N; ++i) {
-            _movePrice(i, _priceOf(i) * 90 / 100);
-        }
-        vault.updateNav();
-        uint256 now_ = vault.previewRedeem(shares);
-        assertLt(now_, quote);
-        vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InsufficientAssetsOut.selector, now_, quote));
-        vault.sell(shares, quote, alice, block.timestamp);
-        assertEq(vault.balanceOf(alice), shares);
-        assertEq(usdc.balanceOf(alice), 0);
-    }
-
-    function test_SellPastDeadlineReverts() public {
-        uint256 shares = _buy(alice, 1_000e6);
-        vm.prank(alice);
-        vm.expectRevert(
-            abi.encodeWithSelector(IndexVault.DeadlineExpired.selector, block.timestamp - 1, block.timestamp)
-        );
-        vault.sell(shares, 0, alice, block.timestamp - 1);
-        assertEq(vault.balanceOf(alice), shares);
-    }
-
-    function test_SellPastCashLiquidatesProRata() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(10_000);
-        _buy(alice, 1_000e6);
-        uint256 navPerShare = vault.convertToAssets(1e18);
-        uint256 cashBefore = vault.cash();
-        uint256[] memory balBefore = new uint256[](N);
-        for (uint256 i; i < N; ++i) {
-            balBefore[i] = tokens[i].balanceOf(address(vault));
-        }
-        uint256 sellShares = bobShares / 2;
-        uint256 value = vault.convertToAssets(sellShares);
-        assertGt(value, cashBefore);
-        uint256 supply = vault.totalSupply();
-
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vault.requestBuy(100e6, 0, block.timestamp + 1 hours);
+        // Sell requests queue, cancels and in-kind exits work.
+        uint256 id = _requestSell(bob, 1e18);
         vm.prank(bob);
-        uint256 out = vault.sell(sellShares, value * 96 / 100, bob, block.timestamp);
-
-        // Bob bore his own execution cost: within fee + liquidation slippage of NAV value.
-        assertLe(out, value);
-        assertGe(out, value * 97 / 100);
-        assertEq(usdc.balanceOf(bob), out);
-        for (uint256 i; i < N; ++i) {
-            uint256 sold = balBefore[i] * sellShares / supply;
-            assertEq(tokens[i].balanceOf(address(vault)), balBefore[i] - sold);
-        }
-        assertEq(vault.holdingsValue(), _cacheRecomputed());
-        // Remaining holders are not diluted by the exit.
-        assertGe(vault.convertToAssets(1e18) + 1, navPerShare);
-    }
-
-    function test_SellPastCashRevertsBelowMinOut() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(10_000);
-        uint256 value = vault.convertToAssets(bobShares / 2);
+        vault.cancel(id);
         vm.prank(bob);
-        vm.expectPartialRevert(IndexVault.InsufficientAssetsOut.selector);
-        vault.sell(bobShares / 2, value, bob, block.timestamp);
-        assertEq(vault.balanceOf(bob), bobShares);
-    }
-
-    function test_SellPastCashRevertsOnManipulatedPoolButInKindWorks() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(10_000);
-        // Someone dumps token 3 into its pool: the pool now pays ~10% under the oracle.
-        _arbPool(3, _priceOf(3) * 90 / 100);
-        vm.prank(bob);
-        vm.expectPartialRevert(IndexVault.SlippageExceeded.selector);
-        vault.sell(bobShares / 2, 0, bob, block.timestamp);
-        vm.prank(bob);
-        (uint256 usdcOut, uint256[] memory amounts) = vault.redeemInKind(bobShares / 2, bob);
-        assertEq(usdcOut, 0);
-        assertGt(amounts[3], 0);
-        assertEq(tokens[3].balanceOf(bob), amounts[3]);
-    }
-
-    function test_PlainRedeemAndWithdrawStayWithinCash() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(9_000);
-        uint256 maxShares = vault.maxRedeem(bob);
-        assertLt(maxShares, bobShares);
-        assertEq(maxShares, vault.convertToShares(vault.cash()));
-        vm.startPrank(bob);
-        vm.expectPartialRevert(bytes4(keccak256("ERC4626ExceededMaxRedeem(address,uint256,uint256)")));
-        vault.redeem(maxShares + 1, bob, bob);
-        uint256 out = vault.redeem(maxShares / 2, bob, bob);
-        assertEq(out, vault.previewRedeem(maxShares / 2) == 0 ? 0 : out);
-        uint256 maxAssets = vault.maxWithdraw(bob);
-        uint256 quoteShares = vault.previewWithdraw(maxAssets);
-        uint256 burned = vault.withdraw(maxAssets, bob, bob);
-        vm.stopPrank();
-        assertEq(burned, quoteShares);
-        assertEq(usdc.balanceOf(bob), out + maxAssets);
-    }
-
-    function test_WithdrawOverloadGuards() public {
-        uint256 shares = _buy(alice, 1_000e6);
-        uint256 want = 500e6;
-        uint256 quote = vault.previewWithdraw(want);
-        vm.startPrank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.ExcessiveSharesIn.selector, quote, quote - 1));
-        vault.withdraw(want, alice, alice, quote - 1, block.timestamp);
-        assertEq(vault.withdraw(want, alice, alice, quote, block.timestamp), quote);
-        vm.stopPrank();
-        assertEq(usdc.balanceOf(alice), want);
-        assertEq(vault.balanceOf(alice), shares - quote);
-    }
-
-    function test_RedeemOverloadBySpenderPastCash() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(10_000);
-        vm.prank(bob);
-        vault.approve(alice, bobShares / 4);
-        vm.prank(alice);
-        uint256 out = vault.redeem(bobShares / 4, alice, bob, 1, block.timestamp);
-        assertEq(usdc.balanceOf(alice), out);
-        assertEq(vault.allowance(bob, alice), 0);
-        assertEq(vault.balanceOf(bob), bobShares - bobShares / 4);
+        vault.redeemInKind(1e18, bob);
+        vm.prank(operator);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vault.strike(1);
+        IndexBook.Leg[] memory legs = new IndexBook.Leg[](0);
+        vm.prank(operator);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vault.rebalance(legs, 0, block.timestamp);
+        vm.prank(guardian);
+        vault.unpause();
+        vm.prank(operator);
+        vault.strike(1);
     }
 
     // ---------------------------------------------------------------- in kind
 
-    function test_RedeemInKindProRataNoFee() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(8_000);
+    function test_RedeemInKindProRataNoFeeNoOracle() public {
+        _invested();
+        // Every feed stale: the in-kind exit does not read them.
+        vm.warp(block.timestamp + 2 days);
+        uint256 shares = vault.balanceOf(bob) / 3;
         uint256 supply = vault.totalSupply();
-        uint256 cashBefore = vault.cash();
-        uint256[] memory balBefore = new uint256[](N);
-        for (uint256 i; i < N; ++i) {
-            balBefore[i] = tokens[i].balanceOf(address(vault));
-        }
-        uint256 feeBefore = usdc.balanceOf(feeRecipient);
+        uint256 cashPart = vault.cash() * shares / supply;
+        uint256 t0 = tokens[0].balanceOf(address(vault)) * shares / supply;
         vm.prank(bob);
-        (uint256 usdcOut, uint256[] memory amounts) = vault.redeemInKind(bobShares / 4, alice);
-        assertEq(usdcOut, cashBefore * (bobShares / 4) / supply);
-        assertEq(usdc.balanceOf(alice), usdcOut);
-        for (uint256 i; i < N; ++i) {
-            assertEq(amounts[i], balBefore[i] * (bobShares / 4) / supply);
-            assertEq(tokens[i].balanceOf(alice), amounts[i]);
-        }
-        assertEq(usdc.balanceOf(feeRecipient), feeBefore);
+        (uint256 usdcOut, uint256[] memory amounts) = vault.redeemInKind(shares, alice);
+        assertEq(usdcOut, cashPart);
+        assertEq(amounts[0], t0);
+        assertEq(tokens[0].balanceOf(alice), t0);
+        assertEq(usdc.balanceOf(alice), cashPart);
         assertEq(vault.holdingsValue(), _cacheRecomputed());
     }
 
-    function test_RedeemInKindWorksWhenPaused() public {
-        uint256 shares = _buy(bob, 10_000e6);
-        _invest(5_000);
-        vm.prank(guardian);
-        vault.pause();
-        vm.prank(bob);
-        vault.redeemInKind(shares, bob);
-        assertEq(vault.totalSupply(), 0);
-        assertEq(vault.totalAssets(), 0);
-    }
+    // ---------------------------------------------------------------- operator bounds
 
-    function test_RedeemInKindWorksWithStaleOracle() public {
-        uint256 shares = _buy(bob, 10_000e6);
-        _invest(5_000);
-        vm.warp(block.timestamp + HEARTBEAT + 1);
-        vm.expectPartialRevert(IndexVault.StalePrice.selector);
-        vault.updateNav();
-        vm.prank(bob);
-        vm.expectPartialRevert(IndexVault.NavStale.selector);
-        vault.sell(shares / 2, 0, bob, block.timestamp);
-        vm.prank(bob);
-        vault.redeemInKind(shares / 2, bob);
-        assertEq(vault.balanceOf(bob), shares - shares / 2);
-    }
-
-    function test_RedeemInKindWorksWithBrokenFeed() public {
-        uint256 shares = _buy(bob, 10_000e6);
-        _invest(10_000);
-        vm.mockCallRevert(address(feeds[2]), abi.encodeWithSelector(IAggregatorV3.latestRoundData.selector), "dead");
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.PriceUnavailable.selector, address(tokens[2])));
-        vault.updateNav();
-        vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.PriceUnavailable.selector, address(tokens[2])));
-        vault.sell(shares / 2, 0, bob, block.timestamp);
-        vm.prank(bob);
-        vault.redeemInKind(shares / 2, bob);
-        // The lens still answers, flagging the feed.
-        IndexLens.Snapshot memory s = lens.snapshot(vault, bob);
-        assertFalse(s.constituents[2].priceFresh);
-        assertTrue(s.constituents[1].priceFresh);
-    }
-
-    // ------------------------------------------------------------------ oracle
-
-    function test_UpdateNavRevertsOnStaleFeed() public {
-        feeds[4].setPriceAt(_priceOf(4), block.timestamp - HEARTBEAT - 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IndexVault.StalePrice.selector, address(tokens[4]), block.timestamp - HEARTBEAT - 1)
-        );
-        vault.updateNav();
-    }
-
-    function test_UpdateNavRevertsOnNonPositivePrice() public {
-        feeds[1].setPrice(0);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidPrice.selector, address(tokens[1]), int256(0)));
-        vault.updateNav();
-        feeds[1].setPrice(-5);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidPrice.selector, address(tokens[1]), int256(-5)));
-        vault.updateNav();
-    }
-
-    function test_StaleNavBlocksBuysAndNavSellsUntilRefreshed() public {
-        uint256 shares = _buy(bob, 10_000e6);
-        _invest(5_000);
-        uint256 updatedAt = vault.navUpdatedAt();
-        vm.warp(block.timestamp + vault.maxNavAge() + 1);
-        assertFalse(vault.navFresh());
-        assertEq(vault.maxDeposit(alice), 0);
-        assertEq(vault.maxMint(alice), 0);
-        assertEq(vault.maxRedeem(bob), 0);
-        assertEq(vault.maxWithdraw(bob), 0);
-        _fund(alice, 100e6);
+    function test_RebalanceGuards() public {
+        _invested();
+        IndexBook.Leg[] memory legs = new IndexBook.Leg[](1);
+        legs[0] = IndexBook.Leg({token: address(tokens[0]), isBuy: true, amountIn: 100e6, minAmountOut: 0});
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NavStale.selector, updatedAt, vault.maxNavAge()));
-        vault.buy(100e6, 0, alice, block.timestamp);
-        vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NavStale.selector, updatedAt, vault.maxNavAge()));
-        vault.sell(shares / 10, 0, bob, block.timestamp);
-        // Any keeper refreshes; trading resumes.
-        vm.prank(makeAddr("keeper"));
-        vault.updateNav();
-        vm.prank(alice);
-        assertGt(vault.buy(100e6, 0, alice, block.timestamp), 0);
-    }
-
-    function test_AllCashVaultNeedsNoRefresh() public {
-        _buy(bob, 10_000e6);
-        vm.warp(block.timestamp + 10 days);
-        assertTrue(vault.navFresh());
-        assertGt(_buy(alice, 100e6), 0);
-    }
-
-    function test_StaleCacheCannotBeArbitragedPastTheWindow() public {
-        _buy(bob, 100_000e6);
-        _invest(10_000);
-        uint256 navBefore = vault.totalAssets();
-        // Feeds and pools jump 20%; the cache still holds the old prices.
-        for (uint256 i; i < N; ++i) {
-            _movePrice(i, _priceOf(i) * 120 / 100);
-        }
-        assertEq(vault.totalAssets(), navBefore);
-        // After maxNavAge the stale cache prices nothing.
-        vm.warp(block.timestamp + vault.maxNavAge() + 1);
-        for (uint256 i; i < N; ++i) {
-            feeds[i].setPrice(_priceOf(i) * 120 / 100);
-        }
-        _fund(alice, 10_000e6);
-        vm.prank(alice);
-        vm.expectPartialRevert(IndexVault.NavStale.selector);
-        vault.buy(10_000e6, 0, alice, block.timestamp);
-        // Refreshing writes the real value, so the buyer pays the new NAV.
-        vault.updateNav();
-        assertApproxEqRel(vault.totalAssets(), _oracleHoldings() + vault.cash(), 1e9);
-        assertGt(vault.totalAssets(), navBefore * 119 / 100);
-    }
-
-    function test_DeviationGuardOnlyTrustedMayWriteBigMoves() public {
-        _buy(bob, 10_000e6);
-        _invest(5_000);
-        feeds[0].setPrice(_priceOf(0) * 130 / 100);
-        vm.prank(makeAddr("keeper"));
-        vm.expectPartialRevert(IndexVault.PriceDeviationTooLarge.selector);
-        vault.updateNav();
-        vm.prank(operator);
-        vault.updateNav();
-        IndexVault.Constituent memory c = vault.constituentOf(address(tokens[0]));
-        // casting to 'uint256' is safe because the test price is positive
-        // forge-lint: disable-next-line(unsafe-typecast)
-        assertEq(c.cachedPrice, uint256(_priceOf(0) * 130 / 100) * 1e10);
-    }
-
-    function test_PriceOfChecksLikeATrade() public {
-        // casting to 'uint256' is safe because the test price is positive
-        // forge-lint: disable-next-line(unsafe-typecast)
-        assertEq(vault.priceOf(address(tokens[0])), uint256(_priceOf(0)) * 1e10);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.UnknownConstituent.selector, address(usdc)));
-        vault.priceOf(address(usdc));
-    }
-
-    // ------------------------------------------------------------------- roles
-
-    function testFuzz_OnlyOperatorRebalances(address caller) public {
-        vm.assume(caller != operator);
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(tokens[0]), isBuy: true, amountIn: 1e6, minAmountOut: 0});
-        vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NotOperator.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
         vault.rebalance(legs, 100, block.timestamp);
-    }
-
-    function test_OnlyOperatorSetsRegimeAndWeights() public {
-        uint16[] memory w = new uint16[](N);
-        w[0] = 10_000;
-        vm.startPrank(owner);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NotOperator.selector, owner));
-        vault.setRegime(IndexVault.Regime.Bear);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NotOperator.selector, owner));
-        vault.setTargetWeights(w);
-        vm.stopPrank();
+        _afterCooldown();
         vm.startPrank(operator);
-        vault.setTargetWeights(w);
-        w[1] = 1;
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.WeightsSumInvalid.selector, 10_001));
-        vault.setTargetWeights(w);
-        vm.expectRevert(IndexVault.LengthMismatch.selector);
-        vault.setTargetWeights(new uint16[](N - 1));
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.LimitOutOfRange.selector, 101, 100));
+        vault.rebalance(legs, 101, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidDeadline.selector, block.timestamp - 1, block.timestamp));
+        vault.rebalance(legs, 100, block.timestamp - 1);
+        // Pending buys' USDC is not spendable.
         vm.stopPrank();
-        assertEq(vault.constituentOf(address(tokens[0])).targetWeightBps, 10_000);
-    }
-
-    function test_OnlyOwnerAdministers() public {
-        bytes memory err = abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice);
-        address[] memory none = new address[](0);
-        vm.startPrank(alice);
-        vm.expectRevert(err);
-        vault.setFees(0, 0);
-        vm.expectRevert(err);
-        vault.setFeeRecipient(alice);
-        vm.expectRevert(err);
-        vault.setOperator(alice);
-        vm.expectRevert(err);
-        vault.setGuardian(alice);
-        vm.expectRevert(err);
-        vault.setMaxNavAge(60);
-        vm.expectRevert(err);
-        vault.setSlippageLimits(10, 10);
-        vm.expectRevert(err);
-        vault.setMaxPriceDeviation(10);
-        vm.expectRevert(err);
-        vault.addConstituents(none, none, new uint32[](0));
-        vm.expectRevert(err);
-        vault.removeConstituent(address(tokens[0]));
-        vm.expectRevert(err);
-        vault.setFeed(address(tokens[0]), address(feeds[1]), 60);
-        vm.expectRevert(err);
-        vault.unpause();
-        vm.stopPrank();
-    }
-
-    function test_OwnerSettersEmitAndValidate() public {
-        vm.startPrank(owner);
-        vm.expectEmit(address(vault));
-        emit IndexVault.OperatorSet(operator, bob);
-        vault.setOperator(bob);
-        vm.expectEmit(address(vault));
-        emit IndexVault.GuardianSet(guardian, bob);
-        vault.setGuardian(bob);
-        vm.expectEmit(address(vault));
-        emit IndexVault.FeeRecipientSet(feeRecipient, bob);
-        vault.setFeeRecipient(bob);
-        vm.expectEmit(address(vault));
-        emit IndexVault.MaxNavAgeSet(600);
-        vault.setMaxNavAge(600);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidNavAge.selector, 0));
-        vault.setMaxNavAge(0);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidNavAge.selector, 1 days + 1));
-        vault.setMaxNavAge(1 days + 1);
-        vm.expectEmit(address(vault));
-        emit IndexVault.SlippageLimitsSet(50, 300);
-        vault.setSlippageLimits(50, 300);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.SlippageTooHigh.selector, 1_001, 1_000));
-        vault.setSlippageLimits(1_001, 0);
-        vm.expectEmit(address(vault));
-        emit IndexVault.MaxPriceDeviationSet(0);
-        vault.setMaxPriceDeviation(0);
-        vm.expectRevert(IndexVault.ZeroAddress.selector);
-        vault.setOperator(address(0));
-        vm.stopPrank();
-        assertEq(vault.operator(), bob);
-        assertEq(vault.maxNavAge(), 600);
-    }
-
-    function test_OwnershipTransferIsTwoStep() public {
-        vm.prank(owner);
-        vault.transferOwnership(bob);
-        assertEq(vault.owner(), owner);
-        vm.prank(bob);
-        vault.acceptOwnership();
-        assertEq(vault.owner(), bob);
-    }
-
-    // ------------------------------------------------------------------- pause
-
-    function test_PauseBlocksBuysButNotExits() public {
-        uint256 shares = _buy(bob, 10_000e6);
-        _invest(5_000);
-        _fund(alice, 1_000e6);
-        vm.expectEmit(address(vault));
-        emit Pausable.Paused(guardian);
-        vm.prank(guardian);
-        vault.pause();
-        assertEq(vault.maxDeposit(alice), 0);
-        assertEq(vault.maxMint(alice), 0);
-        vm.startPrank(alice);
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        vault.buy(1_000e6, 0, alice, block.timestamp);
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        vault.deposit(1_000e6, alice);
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        vault.mint(1e18, alice);
-        vm.expectRevert(Pausable.EnforcedPause.selector);
-        vault.buyWithPermit(1_000e6, 0, alice, block.timestamp, 0, bytes32(0), bytes32(0));
-        vm.stopPrank();
-        vm.startPrank(bob);
-        uint256 out = vault.sell(shares / 4, 0, bob, block.timestamp);
-        assertGt(out, 0);
-        vault.redeemInKind(shares / 4, bob);
-        vm.stopPrank();
-        vm.prank(guardian);
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardian));
-        vault.unpause();
-        vm.prank(owner);
-        vault.unpause();
-        vm.prank(alice);
-        assertGt(vault.buy(1_000e6, 0, alice, block.timestamp), 0);
-    }
-
-    function test_OnlyGuardianOrOwnerPauses() public {
-        vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NotGuardian.selector, alice));
-        vault.pause();
-        vm.prank(owner);
-        vault.pause();
-        assertTrue(vault.paused());
-    }
-
-    // -------------------------------------------------------------------- fees
-
-    function test_FeesAboveMaximaRevert() public {
-        vm.startPrank(owner);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.FeeTooHigh.selector, 101, 100));
-        vault.setFees(101, 0);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.FeeTooHigh.selector, 101, 100));
-        vault.setFees(0, 101);
-        vm.expectEmit(address(vault));
-        emit IndexVault.FeesSet(100, 100);
-        vault.setFees(100, 100);
-        vm.stopPrank();
-        assertEq(vault.buyFeeBps(), 100);
-        assertEq(vault.sellFeeBps(), 100);
-    }
-
-    function test_ConstructorRejectsFeesAboveMaxima() public {
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.FeeTooHigh.selector, 101, 100));
-        new IndexVault(IERC20(address(usdc)), router, "X", "X", owner, operator, guardian, feeRecipient, 101, 0);
-    }
-
-    // ------------------------------------------------------------------ regime
-
-    function test_BearExitToAllCashInSeveralTransactions() public {
-        _buy(bob, 100_000e6);
-        _invest(10_000);
-        uint256 navBefore = vault.totalAssets();
+        _requestBuy(alice, 1_000_000e6);
+        uint256 free = vault.cash();
+        legs[0].amountIn = free + 1;
         vm.prank(operator);
-        vm.expectEmit(address(vault));
-        emit IndexVault.RegimeChanged(IndexVault.Regime.Bull, IndexVault.Regime.Bear);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.InsufficientFreeCash.selector, free + 1, free));
+        vault.rebalance(legs, 100, block.timestamp);
+        // Dust, unknown tokens, overselling, buys in Bear.
+        legs[0].amountIn = 100;
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.LegTooSmall.selector, address(tokens[0]), 100));
+        vault.rebalance(legs, 100, block.timestamp);
+        legs[0].token = address(usdc);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.UnknownConstituent.selector, address(usdc)));
+        vault.rebalance(legs, 100, block.timestamp);
+        uint256 held = tokens[1].balanceOf(address(vault));
+        legs[0] = IndexBook.Leg({token: address(tokens[1]), isBuy: false, amountIn: held + 1, minAmountOut: 0});
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.ExceedsHoldings.selector, address(tokens[1]), held + 1, held));
+        vault.rebalance(legs, 100, block.timestamp);
+        vm.prank(operator);
         vault.setRegime(IndexVault.Regime.Bear);
-
-        IndexVault.Leg[] memory buyLeg = new IndexVault.Leg[](1);
-        buyLeg[0] = IndexVault.Leg({token: address(tokens[0]), isBuy: true, amountIn: 1e6, minAmountOut: 0});
+        legs[0] = IndexBook.Leg({token: address(tokens[1]), isBuy: true, amountIn: 100e6, minAmountOut: 0});
         vm.prank(operator);
         vm.expectRevert(IndexVault.BuyLegInBear.selector);
-        vault.rebalance(buyLeg, 100, block.timestamp);
+        vault.rebalance(legs, 100, block.timestamp);
+    }
 
-        uint256 perTx = 4;
-        uint256 sold;
-        for (uint256 start; start < N; start += perTx) {
-            IndexVault.Leg[] memory legs = new IndexVault.Leg[](perTx);
-            for (uint256 j; j < perTx; ++j) {
-                legs[j] = IndexVault.Leg({
-                    token: address(tokens[start + j]), isBuy: false, amountIn: type(uint256).max, minAmountOut: 0
+    function test_BearExitReachesAllCashAndReopensTheSynchronousPaths() public {
+        _invested();
+        vm.prank(operator);
+        vault.setRegime(IndexVault.Regime.Bear);
+        IndexBook.Constituent[] memory cs = vault.getConstituents();
+        for (uint256 start; start < cs.length; start += 4) {
+            IndexBook.Leg[] memory legs = new IndexBook.Leg[](4);
+            for (uint256 j; j < 4; ++j) {
+                legs[j] = IndexBook.Leg({
+                    token: cs[start + j].token, isBuy: false, amountIn: type(uint256).max, minAmountOut: 0
                 });
             }
+            _afterCooldown();
             vm.prank(operator);
-            (uint256 vin,) = vault.rebalance(legs, 100, block.timestamp);
-            sold += vin;
-        }
-        for (uint256 i; i < N; ++i) {
-            assertEq(tokens[i].balanceOf(address(vault)), 0);
+            vault.rebalance(legs, 100, block.timestamp);
         }
         assertEq(vault.holdingsValue(), 0);
-        assertEq(vault.totalAssets(), vault.cash());
-        // Within the 1% budget of the value sold.
-        assertGe(vault.totalAssets(), navBefore - sold / 100);
-        // All cash: no keeper needed for buys and sells.
-        vm.warp(block.timestamp + 3 days);
-        assertGt(_buy(alice, 1_000e6), 0);
+        assertTrue(vault.instantOpen());
+        assertGt(vault.maxRedeem(bob), 0);
     }
 
-    // --------------------------------------------------------------- rebalance
-
-    function test_RebalanceRejectsManipulatedPool() public {
-        _buy(bob, 100_000e6);
-        _arbPool(5, _priceOf(5) * 110 / 100);
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(tokens[5]), isBuy: true, amountIn: 1_000e6, minAmountOut: 0});
-        vm.prank(operator);
-        vm.expectPartialRevert(IndexVault.SlippageExceeded.selector);
-        vault.rebalance(legs, 100, block.timestamp);
-    }
-
-    function test_RebalanceValidatesInputs() public {
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(usdc), isBuy: true, amountIn: 1e6, minAmountOut: 0});
-        vm.startPrank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.SlippageTooHigh.selector, 101, 100));
-        vault.rebalance(legs, 101, block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.UnknownConstituent.selector, address(usdc)));
-        vault.rebalance(legs, 100, block.timestamp);
-        legs[0].token = address(tokens[0]);
-        legs[0].amountIn = 0;
-        vm.expectRevert(IndexVault.ZeroAmount.selector);
-        vault.rebalance(legs, 100, block.timestamp);
-        vm.expectPartialRevert(IndexVault.DeadlineExpired.selector);
-        vault.rebalance(legs, 100, block.timestamp - 1);
-        vm.stopPrank();
-    }
-
-    function test_RebalanceRejectsDustLegs() public {
-        _buy(bob, 10_000e6);
-        _invest(5_000);
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(tokens[0]), isBuy: false, amountIn: 1, minAmountOut: 0});
-        vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.LegTooSmall.selector, address(tokens[0]), 0));
-        vault.rebalance(legs, 100, block.timestamp);
-        legs[0] = IndexVault.Leg({token: address(tokens[0]), isBuy: true, amountIn: 999, minAmountOut: 0});
-        vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.LegTooSmall.selector, address(tokens[0]), 999));
-        vault.rebalance(legs, 100, block.timestamp);
-    }
-
-    function test_RebalanceHonoursOperatorMinOut() public {
-        _buy(bob, 10_000e6);
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(tokens[2]), isBuy: true, amountIn: 1_000e6, minAmountOut: 1_001e18});
-        vm.prank(operator);
-        vm.expectPartialRevert(IndexVault.SlippageExceeded.selector);
-        vault.rebalance(legs, 100, block.timestamp);
-    }
-
-    // -------------------------------------------------------- constituent admin
-
-    function test_ConstituentAdminRules() public {
-        address[] memory t = new address[](1);
-        address[] memory f = new address[](1);
-        uint32[] memory h = new uint32[](1);
-        t[0] = address(tokens[0]);
-        f[0] = address(feeds[0]);
-        h[0] = 3600;
-        vm.startPrank(owner);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.DuplicateConstituent.selector, address(tokens[0])));
-        vault.addConstituents(t, f, h);
-        t[0] = address(usdc);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.DuplicateConstituent.selector, address(usdc)));
-        vault.addConstituents(t, f, h);
-        vm.expectRevert(IndexVault.LengthMismatch.selector);
-        vault.addConstituents(t, f, new uint32[](0));
-        // Weighted constituents cannot be removed.
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.ConstituentNotEmpty.selector, address(tokens[3])));
-        vault.removeConstituent(address(tokens[3]));
-        vm.stopPrank();
-
+    function test_OperatorSetsWeightsAndRegimeOnly() public {
         uint16[] memory w = new uint16[](N);
         w[0] = 10_000;
-        vm.prank(operator);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
         vault.setTargetWeights(w);
-        address last = address(tokens[N - 1]);
-        vm.expectEmit(address(vault));
-        emit IndexVault.ConstituentRemoved(address(tokens[3]));
-        vm.prank(owner);
-        vault.removeConstituent(address(tokens[3]));
-        assertEq(vault.constituentCount(), N - 1);
-        // Swap-and-pop keeps the lookup right.
-        assertEq(vault.constituentOf(last).token, last);
-        assertEq(vault.getConstituents()[3].token, last);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.UnknownConstituent.selector, address(tokens[3])));
-        vault.constituentOf(address(tokens[3]));
-
-        // A held constituent cannot be removed even at weight 0.
-        _buy(bob, 10_000e6);
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](1);
-        legs[0] = IndexVault.Leg({token: address(tokens[1]), isBuy: true, amountIn: 100e6, minAmountOut: 0});
+        w[0] = 9_999;
         vm.prank(operator);
-        vault.rebalance(legs, 100, block.timestamp);
-        vm.prank(owner);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.ConstituentNotEmpty.selector, address(tokens[1])));
-        vault.removeConstituent(address(tokens[1]));
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.WeightsSumInvalid.selector, 9_999));
+        vault.setTargetWeights(w);
+        vm.prank(operator);
+        vm.expectRevert(IndexVault.LengthMismatch.selector);
+        vault.setTargetWeights(new uint16[](1));
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vault.setRegime(IndexVault.Regime.Bear);
     }
 
-    function test_SetFeedChangesHeartbeat() public {
+    // ---------------------------------------------------------------- timelock and owner
+
+    function test_EveryOwnerSetterNeedsTheTimelock() public {
+        bytes[] memory calls = new bytes[](9);
+        calls[0] = abi.encodeCall(IndexVault.setFees, (10, 10));
+        calls[1] = abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Operator, alice));
+        calls[2] = abi.encodeCall(IndexVault.setLimits, (_limitsWith(50, 60, 60)));
+        calls[3] = abi.encodeCall(IndexVault.setSequencerFeed, (address(1), 60));
+        calls[4] = abi.encodeCall(IndexVault.addConstituents, (new address[](0), new address[](0), new uint32[](0)));
+        calls[5] = abi.encodeCall(IndexVault.removeConstituent, (address(tokens[0])));
+        calls[6] = abi.encodeCall(IndexVault.writeOffConstituent, (address(tokens[0])));
+        calls[7] = abi.encodeCall(IndexVault.setFeed, (address(tokens[0]), address(feeds[1]), 60));
+        calls[8] = abi.encodeCall(Ownable.transferOwnership, (alice));
+        address[3] memory callers = [owner, operator, guardian];
+        for (uint256 i; i < calls.length; ++i) {
+            for (uint256 k; k < 3; ++k) {
+                vm.prank(callers[k]);
+                (bool ok, bytes memory ret) = address(vault).call(calls[i]);
+                assertFalse(ok);
+                // casting is safe because ret carries at least a 4-byte selector
+                // forge-lint: disable-next-line(unsafe-typecast)
+                assertEq(bytes4(ret), Ownable.OwnableUnauthorizedAccount.selector);
+            }
+        }
+        vm.prank(address(timelock));
+        vm.expectRevert(IndexVault.RenounceDisabled.selector);
+        vault.renounceOwnership();
+    }
+
+    function test_OwnerSettersValidateAndEmit() public {
+        bytes memory fees = abi.encodeCall(IndexVault.setFees, (40, 60));
         vm.prank(owner);
-        vm.expectEmit(address(vault));
-        emit IndexVault.FeedSet(address(tokens[0]), address(feeds[0]), 60);
-        vault.setFeed(address(tokens[0]), address(feeds[0]), 60);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.schedule(address(vault), 0, fees, bytes32(0), bytes32("f"), 0);
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit IndexVault.FeesSet(40, 60);
+        vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.execute(address(vault), 0, fees, bytes32(0), bytes32("f"));
+        assertEq(vault.buyFeeBps(), 40);
+        bytes memory role = abi.encodeCall(IndexVault.setRole, (IndexVault.Role.FeeRecipient, carol));
+        vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.schedule(address(vault), 0, role, bytes32(0), bytes32("g"), 0);
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit IndexVault.RoleSet(IndexVault.Role.FeeRecipient, feeRecipient, carol);
+        vm.prank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.execute(address(vault), 0, role, bytes32(0), bytes32("g"));
+        assertEq(vault.feeRecipient(), carol);
+        _asOwner(abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Guardian, carol)));
+        assertEq(vault.guardian(), carol);
+        _asOwner(abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Operator, carol)));
+        assertEq(vault.operator(), carol);
+
+        bytes32 salt = bytes32(uint256(999));
+        bytes[4] memory bad = [
+            abi.encodeCall(IndexVault.setFees, (101, 0)),
+            abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Keeper, address(0))),
+            abi.encodeCall(IndexVault.setLimits, (_limitsWith(201, 60, 60))),
+            abi.encodeCall(IndexVault.setLimits, (_limitsWith(50, 1 days + 1, 60)))
+        ];
+        for (uint256 i; i < bad.length; ++i) {
+            vm.startPrank(owner);
+            timelock.schedule(address(vault), 0, bad[i], bytes32(0), salt, 0);
+            vm.expectRevert();
+            timelock.execute(address(vault), 0, bad[i], bytes32(0), salt);
+            vm.stopPrank();
+            salt = bytes32(uint256(salt) + 1);
+        }
+        IndexVault.Limits memory l = _limitsWith(50, 60, 60);
+        l.maxPriceDeviationBps = 0;
+        vm.startPrank(owner);
+        bytes memory zeroBand = abi.encodeCall(IndexVault.setLimits, (l));
+        timelock.schedule(address(vault), 0, zeroBand, bytes32(0), salt, 0);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.LimitOutOfRange.selector, 0, 5_000));
+        timelock.execute(address(vault), 0, zeroBand, bytes32(0), salt);
+        vm.stopPrank();
+    }
+
+    function test_ConstituentAdminThroughTheTimelock() public {
+        address[] memory ta = new address[](1);
+        address[] memory fa = new address[](1);
+        uint32[] memory hb = new uint32[](1);
+        ta[0] = address(tokens[0]);
+        fa[0] = address(feeds[0]);
+        hb[0] = 60;
+        bytes memory dup = abi.encodeCall(IndexVault.addConstituents, (ta, fa, hb));
+        vm.startPrank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.schedule(address(vault), 0, dup, bytes32(0), bytes32("d"), 0);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.DuplicateConstituent.selector, address(tokens[0])));
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.execute(address(vault), 0, dup, bytes32(0), bytes32("d"));
+        vm.stopPrank();
+        // Removal needs weight 0; the write-off removes whatever it is worth.
+        _invested();
+        bytes memory rm = abi.encodeCall(IndexVault.removeConstituent, (address(tokens[0])));
+        vm.startPrank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.schedule(address(vault), 0, rm, bytes32(0), bytes32("r"), 0);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.ConstituentNotEmpty.selector, address(tokens[0])));
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.execute(address(vault), 0, rm, bytes32(0), bytes32("r"));
+        vm.stopPrank();
+        uint16[] memory w = new uint16[](N);
+        w[1] = 10_000;
+        vm.prank(operator);
+        vault.setTargetWeights(w);
+        vm.startPrank(owner);
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.schedule(address(vault), 0, rm, bytes32(0), bytes32("r2"), 0);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.ConstituentNotEmpty.selector, address(tokens[0])));
+        // casting is safe because the salt literal is shorter than 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        timelock.execute(address(vault), 0, rm, bytes32(0), bytes32("r2"));
+        vm.stopPrank();
+        uint256 navBefore = vault.totalAssets();
+        uint256 value = vault.getConstituents()[0].cachedValue;
+        _asOwner(abi.encodeCall(IndexVault.writeOffConstituent, (address(tokens[0]))));
+        assertEq(vault.constituentCount(), N - 1);
+        assertEq(vault.totalAssets(), navBefore - value);
+        // setFeed changes the heartbeat; a stale answer then stops the refresh.
+        _asOwner(abi.encodeCall(IndexVault.setFeed, (address(tokens[1]), address(feeds[1]), 60)));
         vm.warp(block.timestamp + 61);
         vm.expectPartialRevert(IndexVault.StalePrice.selector);
         vault.updateNav();
     }
 
-    // --------------------------------------------------------------- inflation
+    // ---------------------------------------------------------------- oracle
+
+    function test_RefreshRejectsBadAnswers() public {
+        _invested();
+        feeds[2].setPrice(0);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidPrice.selector, address(tokens[2]), int256(0)));
+        vault.updateNav();
+        feeds[2].setPriceAt(_priceOf(2), block.timestamp - 2 days);
+        vm.expectPartialRevert(IndexVault.StalePrice.selector);
+        vault.updateNav();
+    }
+
+    // ---------------------------------------------------------------- inflation
 
     function test_InflationAttackDefeated() public {
-        vm.prank(owner);
-        vault.setFees(0, 0);
-        address attacker = makeAddr("attacker");
-        // The attacker mints the first share unit, then donates a large sum to skew the rate.
-        _fund(attacker, 10_000e6 + 1);
-        vm.prank(attacker);
-        uint256 attackerShares = vault.buy(1, 0, attacker, block.timestamp);
-        vm.prank(attacker);
-        assertTrue(usdc.transfer(address(vault), 10_000e6));
-        // The victim's deposit still gets a fair share of the vault.
-        uint256 victimShares = _buy(alice, 10_000e6);
-        assertGt(victimShares, 0);
-        uint256 victimValue = vault.previewRedeem(victimShares);
-        assertGe(victimValue, 10_000e6 * 999 / 1000);
-        // And the attacker loses at least 40% of what it put in.
-        uint256 attackerValue = vault.previewRedeem(attackerShares);
-        assertLt(attackerValue, 10_000e6 * 6 / 10);
+        // The attacker is first, buys one unit, then donates 100k USDC to the vault.
+        _fund(alice, 1);
+        vm.prank(alice);
+        vault.deposit(1, alice);
+        usdc.mint(address(vault), 100_000e6);
+        // The victim still gets shares worth (nearly) what they paid.
+        _fund(carol, 10_000e6);
+        vm.prank(carol);
+        uint256 shares = vault.deposit(10_000e6, carol);
+        assertGt(shares, 0);
+        assertApproxEqRel(vault.previewRedeem(shares), 10_000e6 * 9_975 / 10_000 * 9_975 / 10_000, 1e15);
     }
 
-    function test_InflationAttackWithTinyVictimDeposit() public {
-        vm.prank(owner);
-        vault.setFees(0, 0);
-        address attacker = makeAddr("attacker");
-        _fund(attacker, 1_000_000e6 + 1);
-        vm.startPrank(attacker);
-        vault.buy(1, 0, attacker, block.timestamp);
-        assertTrue(usdc.transfer(address(vault), 1_000_000e6));
-        vm.stopPrank();
-        // A 1 USDC victim: with 12 decimals of offset, rounding costs it at most a hair.
-        uint256 victimShares = _buy(alice, 1e6);
-        assertGe(vault.previewRedeem(victimShares), 1e6 * 99 / 100);
-    }
+    // ---------------------------------------------------------------- lens
 
-    // -------------------------------------------------------------------- lens
-
-    function test_LensQuoteSellIsExact() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(9_000);
-        // From cash: the quote is previewRedeem and what the sell pays.
-        uint256 small = bobShares / 100;
-        (uint256 q, bool pastCash, bool ok) = lens.quoteSell(vault, small);
-        assertFalse(pastCash);
-        assertTrue(ok);
-        assertEq(q, vault.previewRedeem(small));
-        vm.prank(bob);
-        assertEq(vault.sell(small, q, bob, block.timestamp), q);
-        // Past the cash: the quote replays the liquidation to the unit.
-        uint256 big = vault.balanceOf(bob) / 2;
-        (q, pastCash, ok) = lens.quoteSell(vault, big);
-        assertTrue(pastCash);
-        assertTrue(ok);
-        vm.prank(bob);
-        assertEq(vault.sell(big, q, bob, block.timestamp), q);
-    }
-
-    function test_LensQuoteSellFlagsWhatWouldRevert() public {
-        uint256 bobShares = _buy(bob, 100_000e6);
-        _invest(10_000);
-        _arbPool(3, _priceOf(3) * 90 / 100);
-        (uint256 q, bool pastCash, bool ok) = lens.quoteSell(vault, bobShares / 2);
-        assertEq(q, 0);
-        assertTrue(pastCash);
-        assertFalse(ok);
-        _arbPool(3, _priceOf(3));
-        (,, ok) = lens.quoteSell(vault, bobShares / 2);
-        assertTrue(ok);
-        feeds[0].setPriceAt(_priceOf(0), block.timestamp - HEARTBEAT - 1);
-        (,, ok) = lens.quoteSell(vault, bobShares / 2);
-        assertFalse(ok);
-        (q,, ok) = lens.quoteSell(vault, 0);
-        assertFalse(ok);
-    }
-
-    function test_LensSnapshotIsConsistent() public {
-        _buy(bob, 50_000e6);
-        _invest(7_000);
-        uint256 aliceShares = _buy(alice, 1_000e6);
+    function test_LensSnapshotShowsRequestsAndState() public {
+        _invested();
+        uint256 id = _requestBuy(alice, 1_000e6);
+        uint256 sid = _requestSell(bob, 1e18);
         IndexLens.Snapshot memory s = lens.snapshot(vault, alice);
-        assertEq(s.chainId, block.chainid);
         assertEq(s.vault.totalAssets, vault.totalAssets());
-        assertEq(s.vault.totalSupply, vault.totalSupply());
-        assertEq(s.vault.cash, vault.cash());
-        assertEq(s.vault.holdingsValue, vault.holdingsValue());
-        assertEq(s.vault.cash + s.vault.holdingsValue, s.vault.totalAssets);
-        assertEq(s.vault.sharePrice, vault.convertToAssets(1e18));
-        assertEq(s.vault.symbol, "G100");
-        assertEq(s.vault.decimals, 18);
-        assertEq(s.vault.assetDecimals, 6);
-        assertEq(s.vault.buyFeeBps, 25);
-        assertEq(s.vault.maxBuyFeeBps, 100);
-        assertEq(s.vault.maxSellFeeBps, 100);
-        assertEq(s.vault.feeRecipient, feeRecipient);
-        assertEq(s.vault.regime, 0);
-        assertFalse(s.vault.paused);
-        assertTrue(s.vault.navFresh);
-        assertEq(s.vault.operator, operator);
-        assertEq(s.vault.router, address(router));
-        assertEq(s.user.shares, aliceShares);
-        assertEq(s.user.usdcBalance, 0);
-        assertEq(s.user.usdcAllowance, type(uint256).max);
-        assertEq(s.user.usdcPermitNonce, 0);
+        assertEq(s.vault.owner, address(timelock));
+        assertEq(s.vault.timelockMinDelay, 0);
+        assertEq(s.vault.pendingBuyAssets, 1_000e6);
+        assertEq(s.vault.pendingSellShares, 1e18);
+        assertEq(s.vault.buysQueued, 1);
+        assertEq(s.vault.sellsQueued, 1);
+        assertEq(s.vault.minRequestAge, 60);
+        assertTrue(s.vault.strikeReady);
+        assertFalse(s.vault.instantOpen);
         assertEq(s.constituents.length, N);
-        uint256 weights;
-        for (uint256 i; i < N; ++i) {
-            IndexLens.ConstituentView memory c = s.constituents[i];
-            assertEq(c.token, address(tokens[i]));
-            assertEq(c.symbol, tokens[i].symbol());
-            assertEq(c.decimals, tokens[i].decimals());
-            assertEq(c.balance, tokens[i].balanceOf(address(vault)));
-            // casting to 'uint256' is safe because the test price is positive
-            // forge-lint: disable-next-line(unsafe-typecast)
-            assertEq(c.price, uint256(_priceOf(i)) * 1e10);
-            assertTrue(c.priceFresh);
-            assertEq(c.value, c.cachedValue);
-            weights += c.targetWeightBps;
-        }
-        assertEq(weights, 10_000);
-        assertEq(s.vault.liveHoldingsValue, s.vault.holdingsValue);
-        // Zero user: vault-only view.
-        IndexLens.Snapshot memory z = lens.snapshot(vault, address(0));
-        assertEq(z.user.shares, 0);
+        assertEq(s.user.requests.length, 1);
+        assertEq(s.user.requests[0].id, id);
+        assertFalse(s.user.requests[0].isSell);
+        assertTrue(s.user.requests[0].cancellable);
+        assertEq(s.user.requests[0].eligibleAt, block.timestamp + 60);
+        IndexLens.PendingRequest[] memory bobs = lens.pendingRequests(vault, bob);
+        assertEq(bobs.length, 1);
+        assertEq(bobs[0].id, sid);
+        // A feed outside the band shows as not ready.
+        feeds[0].setPrice(_priceOf(0) * 2);
+        s = lens.snapshot(vault, address(0));
+        assertFalse(s.vault.strikeReady);
+        assertFalse(s.constituents[0].withinBand);
+    }
+
+    function test_LensQuotesMatchTheStrike() public {
+        _invested();
+        _moveAll(10_100);
+        (uint256 fee, uint256 quoted, bool ready) = lens.quoteBuy(vault, 5_000e6);
+        assertTrue(ready);
+        assertEq(fee, 12.5e6);
+        uint256 got = _buy(alice, 5_000e6);
+        assertApproxEqRel(got, quoted, 1e12);
+        uint256 shares = got / 2;
+        (, uint256 usdcQuoted, bool cashOk,) = lens.quoteSell(vault, shares);
+        assertTrue(cashOk);
+        uint256 paid = _sell(alice, shares);
+        assertApproxEqAbs(paid, usdcQuoted, 2);
     }
 }
 
-interface IERC4626Events {
-    event Deposit(address indexed sender, address indexed owner, uint256 assets, uint256 shares);
-    event Withdraw(
-        address indexed sender, address indexed receiver, address indexed owner, uint256 assets, uint256 shares
-    );
+/// @dev A USDC that blacklists: one blocked account can never block a strike or an exit.
+contract BlacklistingUsdcTest is IndexFixture {
+    FreezableToken internal busd;
+    IndexVault internal v;
+
+    function setUp() public {
+        vm.warp(1_750_000_000);
+        _deployUniswap();
+        busd = new FreezableToken("USD Coin", "USDC", 6);
+        timelock = _deployTimelock(0);
+        v = new IndexVault(
+            IERC20(address(busd)), router, "TM Global 100", "G100", address(timelock), operator, guardian, feeRecipient, 25, 25
+        );
+    }
+
+    function _enter(address who, uint256 amount) internal {
+        busd.mint(who, amount);
+        vm.startPrank(who);
+        busd.approve(address(v), amount);
+        v.deposit(amount, who);
+        vm.stopPrank();
+    }
+
+    function test_BlockedSellerAndRecipientGetClaimsNotReverts() public {
+        _enter(alice, 1_000e6);
+        _enter(bob, 1_000e6);
+        uint256 aShares = v.balanceOf(alice);
+        vm.prank(alice);
+        v.requestSell(aShares, 0, block.timestamp + 1 hours);
+        uint256 bShares = v.balanceOf(bob);
+        vm.prank(bob);
+        v.requestSell(bShares, 0, block.timestamp + 1 hours);
+        busd.setBlocked(alice, true);
+        busd.setBlocked(feeRecipient, true);
+        vm.warp(block.timestamp + 301);
+        vm.prank(operator);
+        (uint256 settled,) = v.strike(type(uint256).max);
+        assertEq(settled, 2, "the blocked seller did not block the strike");
+        assertGt(busd.balanceOf(bob), 990e6);
+        uint256 owedAlice = v.claimableUsdc(alice);
+        assertGt(owedAlice, 990e6);
+        assertGt(v.claimableUsdc(feeRecipient), 0);
+        // Claimable USDC is not the vault's cash.
+        assertEq(v.totalAssets(), v.cash());
+        assertEq(busd.balanceOf(address(v)), v.cash() + owedAlice + v.claimableUsdc(feeRecipient));
+        vm.prank(alice);
+        vm.expectRevert(FreezableToken.Frozen.selector);
+        v.claimUsdc();
+        busd.setBlocked(alice, false);
+        vm.prank(alice);
+        v.claimUsdc();
+        assertEq(busd.balanceOf(alice), owedAlice);
+        assertEq(v.claimableUsdc(alice), 0);
+        vm.prank(alice);
+        vm.expectRevert(IndexVault.NothingToClaim.selector);
+        v.claimUsdc();
+    }
 }

@@ -1,10 +1,12 @@
 """The buy dialog: USDC in, TM Global 100 shares out, after a preview of every cost.
 
-The heart of the app. A first-time buyer should get from "Buy index" to a confirmed
+The heart of the app. A first-time buyer should get from "Buy index" to a settled
 position in about a minute and a half, and at no point wonder what they are paying:
 the preview shows the platform fee, the network fee (expected and the most it can be,
-in ETH and dollars), the maximum slippage and the *minimum* shares and value they will
-get (the transaction reverts below it), and the balance changes the simulation found.
+in ETH and dollars), the *estimate* at today's NAV, the *minimum* shares the next price
+strike must give (below it the USDC is refunded), when that strike is expected, and the
+balance changes the simulation found. One transaction is signed (the request); the
+done page follows it from "requested" to "settled" (or "refunded" / "cancelled").
 
 The amount is parsed as a ``Decimal`` with USDC's 6 decimals (see
 ``ui.dialogs.common.parse_amount``); a bad entry shows why under the field and keeps the
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 from ui import formatting as fmt
 from ui import worker
 from ui.dialogs.common import USDC_DECIMALS, AmountError, parse_amount
+from ui.dialogs.request_text import outcome_text, request_state_text, strike_text
 from ui.dialogs.trade_base import (
     TradeDialog,
     balance_changes_text,
@@ -84,12 +87,15 @@ class BuyDialog(TradeDialog):
         pv = self.preview
         pv.add_row("pay", "You pay")
         pv.add_row("fee", "Platform fee")
-        pv.add_row("shares", "Expected shares", "At the NAV per share shown, after the fee",
+        pv.add_row("shares", "Estimated shares",
+                   "At today's NAV, after the fee; the next price strike sets the real price",
                    emphasis=True)
         pv.add_row("slippage", "Maximum slippage")
-        pv.add_row("min_shares", "Minimum shares",
-                   "The transaction reverts rather than give you fewer shares than this")
+        pv.add_row("min_shares", "Minimum at the strike",
+                   "Fewer shares than this at the strike and your USDC is refunded")
         pv.add_row("min_value", "Minimum value", "Minimum shares \u00d7 NAV per share")
+        pv.add_row("strike", "Next price strike",
+                   "Your request settles at the first strike after its cut-off")
         pv.add_separator()
         pv.add_row("gas_expected", "Network fee (expected)",
                    "Gas the simulation used \u00d7 current base fee + tip")
@@ -104,9 +110,9 @@ class BuyDialog(TradeDialog):
         lay.addWidget(preview_card)
         lay.addWidget(self.make_banner())
         lay.addStretch(1)
-        self.add_buttons(lay, "Confirm buy")
+        self.add_buttons(lay, "Request buy")
 
-        self.build_progress_page("Buying the TM Global 100")
+        self.build_progress_page("Requesting a buy of the TM Global 100")
         self._build_done_page()
         self._update_subtitle()
         self._update_balance()
@@ -190,11 +196,12 @@ class BuyDialog(TradeDialog):
         pv.set("slippage", fmt.format_bps(q.slippage_bps))
         pv.set("min_shares", fmt.format_token_amount(q.min_shares_out, "G100", 6))
         pv.set("min_value", fmt.format_usdc(q.min_value_usdc))
+        pv.set("strike", strike_text(q))
         pv.set("gas_expected", gas_text(q.gas, "expected"))
         pv.set("gas_max", gas_text(q.gas, "max"))
         pv.set("changes", balance_changes_text(q.balance_changes))
         if q.uses_permit:
-            approval = "Included (signed permit, one transaction)"
+            approval = "Included (signed permit + request, one transaction)"
         elif q.needs_approval:
             approval = "USDC approval first (two transactions)"
         else:
@@ -208,11 +215,11 @@ class BuyDialog(TradeDialog):
         if balance:
             self.balance = balance
             self._update_balance()
-        self.confirm_button.setText(f"Confirm buy \u00b7 {fmt.format_usdc(q.usdc_in)}")
+        self.confirm_button.setText(f"Request buy \u00b7 {fmt.format_usdc(q.usdc_in)}")
 
     def clear_preview(self) -> None:
         self.preview.clear()
-        self.confirm_button.setText("Confirm buy")
+        self.confirm_button.setText("Request buy")
 
     # -- done page -----------------------------------------------------------------------
 
@@ -222,8 +229,9 @@ class BuyDialog(TradeDialog):
         lay.setSpacing(14)
         self.done_title = label("", "heading", wrap=True, name="doneTitle")
         self.done_note = label("", "muted", wrap=True)
-        card = Card("Confirmed")
+        card = self.done_card = Card("Settled")
         self.done_grid = KeyValueGrid()
+        self.done_grid.add_row("state", "Request")
         self.done_grid.add_row("paid", "Paid")
         self.done_grid.add_row("shares", "Shares received", emphasis=True)
         self.done_grid.add_row("tx", "Transaction")
@@ -253,12 +261,14 @@ class BuyDialog(TradeDialog):
 
     def show_done(self, result: Any) -> None:
         shares = getattr(result, "shares", None)
-        self.done_title.setText(
-            f"\u2713 You bought {fmt.format_token_amount(shares, 'G100', 6)}")
-        self.done_note.setText("The shares are in your wallet. The USDC is invested in the "
-                               "index at the next rebalance; the NAV per share already "
-                               "counts it.")
-        self.done_grid.set("paid", usdc_text(getattr(result, "usdc", None)))
+        title, note, card = outcome_text(result, "buy")
+        self.done_title.setText(title)
+        self.done_note.setText(note)
+        if self.done_card.title_label is not None:
+            self.done_card.title_label.setText(card.upper())
+        self.done_grid.set("state", request_state_text(result))
+        self.done_grid.set("paid", usdc_text(getattr(result, "usdc", None))
+                           if getattr(result, "state", "settled") == "settled" else "\u2014")
         self.done_grid.set("shares", fmt.format_token_amount(shares, "G100", 6))
         self.done_grid.set("tx", short(getattr(result, "tx_hash", "")))
         block = getattr(result, "block_number", None)

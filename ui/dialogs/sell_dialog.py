@@ -3,9 +3,10 @@
 The person says how much either as shares or as a percentage of their holding (most
 people think "sell half", not "sell 973.906 shares"); a percentage becomes an exact share
 count rounded *down* to 18 decimals, and 100% is exactly the whole balance, so no dust is
-left behind. The preview says where the USDC comes from: the vault's cash, or, past the
-cash on hand, a pro-rata liquidation of holdings through the DEX (with more slippage risk,
-which is why the minimum out matters).
+left behind. The sell is a request: the shares are escrowed in the vault and the next
+price strike pays the USDC at that strike's NAV, or gives the shares back if the payout
+would be below the user's minimum. The preview shows the estimate at today's NAV, the
+minimum the strike enforces and when the strike is expected.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ui.dialogs.common import (
     parse_percent,
     shares_for_percent,
 )
+from ui.dialogs.request_text import outcome_text, request_state_text, strike_text
 from ui.dialogs.trade_base import (
     TradeDialog,
     balance_changes_text,
@@ -42,8 +44,9 @@ from ui.pages.common import Card, KeyValueGrid, button, label, short_hex
 from wallet_app.models import IndexState, Position, SellQuote
 
 PATH_TEXT = {
-    "cash": "From the vault's cash (no trades needed)",
-    "liquidation": "Liquidation: a pro-rata slice of every holding is sold on the DEX",
+    "strike": "The vault's cash, at the next price strike",
+    "waits_for_cash": ("The operator first raises cash (sells a slice of the holdings); "
+                       "your request waits for it, priced at the strike that pays it"),
 }
 
 
@@ -110,13 +113,14 @@ class SellDialog(TradeDialog):
         preview_card = self.preview_card = Card("Payout preview")
         pv = self.preview = KeyValueGrid()
         pv.add_row("shares", "Shares sold")
-        pv.add_row("gross", "Value at NAV")
+        pv.add_row("gross", "Value at today's NAV")
         pv.add_row("fee", "Platform fee")
-        pv.add_row("expected", "You receive (expected)", emphasis=True)
+        pv.add_row("expected", "You receive (estimate)", emphasis=True)
         pv.add_row("slippage", "Maximum slippage")
-        pv.add_row("min_out", "Minimum you receive",
-                   "The transaction reverts rather than pay you less than this")
+        pv.add_row("min_out", "Minimum at the strike",
+                   "Less than this at the strike and your shares come back")
         pv.add_row("path", "Paid from", wrap=True)
+        pv.add_row("strike", "Next price strike", wrap=True)
         pv.add_separator()
         pv.add_row("gas_expected", "Network fee (expected)")
         pv.add_row("gas_max", "Network fee (at most)")
@@ -130,8 +134,8 @@ class SellDialog(TradeDialog):
         lay.addWidget(preview_card)
         lay.addWidget(self.make_banner())
         lay.addStretch(1)
-        self.add_buttons(lay, "Confirm sell")
-        self.build_progress_page("Selling the TM Global 100")
+        self.add_buttons(lay, "Request sell")
+        self.build_progress_page("Requesting a sell of the TM Global 100")
         self._build_done_page()
         self._update_holding()
         self.clear_preview()
@@ -213,16 +217,17 @@ class SellDialog(TradeDialog):
         pv.set("slippage", fmt.format_bps(q.slippage_bps))
         pv.set("min_out", usdc_text(q.min_usdc_out))
         pv.set("path", PATH_TEXT.get(q.path, q.path))
+        pv.set("strike", strike_text(q))
         pv.set("gas_expected", gas_text(q.gas, "expected"))
         pv.set("gas_max", gas_text(q.gas, "max"))
         pv.set("changes", balance_changes_text(q.balance_changes))
         pv.set("to", short_hex(self.position.address if self.position else None, 8, 6))
         self.confirm_button.setText(
-            f"Confirm sell \u00b7 {fmt.format_token_amount(q.shares_in, 'G100', 4)}")
+            f"Request sell \u00b7 {fmt.format_token_amount(q.shares_in, 'G100', 4)}")
 
     def clear_preview(self) -> None:
         self.preview.clear()
-        self.confirm_button.setText("Confirm sell")
+        self.confirm_button.setText("Request sell")
 
     # -- done page -----------------------------------------------------------------------
 
@@ -232,8 +237,9 @@ class SellDialog(TradeDialog):
         lay.setSpacing(14)
         self.done_title = label("", "heading", wrap=True, name="doneTitle")
         self.done_note = label("", "muted", wrap=True)
-        card = Card("Payout confirmed")
+        card = self.done_card = Card("Settled")
         self.done_grid = KeyValueGrid()
+        self.done_grid.add_row("state", "Request")
         self.done_grid.add_row("usdc", "USDC received", emphasis=True)
         self.done_grid.add_row("shares", "Shares sold")
         self.done_grid.add_row("to", "Paid to")
@@ -260,9 +266,14 @@ class SellDialog(TradeDialog):
 
     def show_done(self, result: Any) -> None:
         usdc = getattr(result, "usdc", None)
-        self.done_title.setText(f"\u2713 Payout confirmed: {fmt.format_usdc(usdc)}")
-        self.done_note.setText("The USDC is in your wallet now.")
-        self.done_grid.set("usdc", usdc_text(usdc))
+        title, note, caption = outcome_text(result, "sell")
+        self.done_title.setText(title)
+        self.done_note.setText(note)
+        if self.done_card.title_label is not None:
+            self.done_card.title_label.setText(caption.upper())
+        self.done_grid.set("state", request_state_text(result))
+        self.done_grid.set("usdc", usdc_text(usdc)
+                           if getattr(result, "state", "settled") == "settled" else "\u2014")
         self.done_grid.set("shares", fmt.format_token_amount(getattr(result, "shares", None),
                                                              "G100", 6))
         receiver = getattr(result, "receiver", None) or (

@@ -706,3 +706,4 @@ def balance_changes_text(changes: list[BalanceChange], sep: str = "\n") -> str:
 
 def short(tx_hash: str) -> str:
     return short_hex(tx_hash, 10, 8)
+

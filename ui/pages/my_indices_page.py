@@ -31,6 +31,7 @@ from wallet_app.models import Position
 
 TRADE_HEADERS = ("Date", "Type", "USDC", "Shares (G100)", "NAV / share", "Fee", "Transaction")
 TRADE_NUMERIC = (2, 3, 4, 5)
+REQUEST_HEADERS = ("Request", "Type", "Amount", "Minimum at the strike", "Cut-off", "State")
 
 
 class MyIndicesPage(QWidget):
@@ -44,6 +45,8 @@ class MyIndicesPage(QWidget):
     sellRequested = Signal()
     onboardRequested = Signal()
     faucetRequested = Signal()
+    #: The user clicked Cancel on a pending request (its id).
+    cancelRequestRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,12 +104,31 @@ class MyIndicesPage(QWidget):
         self.table.setMinimumHeight(220)
         trades.body.addWidget(self.table, 1)
 
+        # Requests waiting for the next price strike (v2 forward pricing), with Cancel.
+        self.requests_card = Card("Pending requests")
+        self.requests_caption = label("", "caption", wrap=True)
+        self.requests_table = make_table(REQUEST_HEADERS, (), stretch=3)
+        self.requests_table.setMinimumHeight(90)
+        self.cancel_request_button = button("Cancel request", name="cancelRequestButton",
+                                            tooltip="Allowed before the request's cut-off: "
+                                                    "its USDC or shares come back")
+        self.cancel_request_button.setEnabled(False)
+        self.cancel_request_button.clicked.connect(self._cancel_selected)
+        self.requests_table.itemSelectionChanged.connect(self._request_selected)
+        self.requests_card.body.addWidget(self.requests_caption)
+        self.requests_card.body.addWidget(self.requests_table)
+        self.requests_card.body.addWidget(self.cancel_request_button, 0,
+                                          Qt.AlignmentFlag.AlignRight)
+        self.requests_card.hide()
+        self.requests: list[Any] = []
+
         content = QWidget()
         lay = QVBoxLayout(content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(14)
         lay.addLayout(stats)
         lay.addWidget(balances)
+        lay.addWidget(self.requests_card)
         lay.addWidget(trades, 1)
 
         # Empty states: no wallet yet, or a wallet that holds no shares.
@@ -190,6 +212,48 @@ class MyIndicesPage(QWidget):
             f"{_n(len(self.trades), 'trade')} \u00b7 {_n(buys, 'buy')}, "
             f"{_n(len(self.trades) - buys, 'sell')}"
             if self.trades else "No trades yet: your buys and sells will be listed here.")
+
+    def show_requests(self, requests: Sequence[Any]) -> None:
+        """The user's requests waiting for a strike (objects like ``RequestRow``)."""
+        self.requests = list(requests)
+        rows = []
+        for r in self.requests:
+            if r.kind == "buy":
+                amount = fmt.format_usdc(r.amount)
+                minimum = fmt.format_token_amount(r.min_out, "G100", 6)
+            else:
+                amount = fmt.format_token_amount(r.amount, "G100", 6)
+                minimum = fmt.format_usdc(r.min_out)
+            rows.append([f"#{r.request_id}", f"{r.kind.capitalize()} request", amount, minimum,
+                         fmt.format_timestamp(r.eligible_at),
+                         "cancellable" if r.cancellable else "waiting for the strike"])
+        fill_table(self.requests_table, rows, ())
+        self.requests_card.setVisible(bool(self.requests))
+        self.requests_caption.setText(
+            f"{_n(len(self.requests), 'request')} waiting for the next price strike; each "
+            "settles at that strike's NAV, or is refunded below its minimum.")
+        self._request_selected()
+
+    def select_request(self, request_id: int) -> bool:
+        for i, r in enumerate(self.requests):
+            if r.request_id == request_id:
+                self.requests_table.selectRow(i)
+                return True
+        return False
+
+    def _selected_request(self) -> Any:
+        rows = {i.row() for i in self.requests_table.selectedItems()}
+        return self.requests[rows.pop()] if len(rows) == 1 else None
+
+    def _request_selected(self) -> None:
+        r = self._selected_request()
+        self.cancel_request_button.setEnabled(bool(r is not None and r.cancellable))
+
+    def _cancel_selected(self) -> None:
+        r = self._selected_request()
+        if r is not None and r.cancellable:
+            self.cancel_request_button.setEnabled(False)
+            self.cancelRequestRequested.emit(int(r.request_id))
 
     def set_devnet(self, devnet: bool) -> None:
         """The faucet button exists only on the local devnet."""

@@ -120,6 +120,8 @@ class SampleTradeResult:
     shares: Decimal
     usdc: Decimal
     block_number: int | None
+    request_id: int | None = 2
+    state: str = "settled"  # the sample keeper strikes at once
 
 
 def _hash(n: int) -> str:
@@ -162,7 +164,7 @@ def sample_buy_quote(usdc: Decimal = Decimal("250"), slippage_bps: int = 50,
 
 def sample_sell_quote(shares: Decimal = Decimal("100"), slippage_bps: int = 50,
                       preset: str = "market", nav: Decimal = Decimal("1.283471"),
-                      fee_bps: int = 25, path: str = "cash") -> SellQuote:
+                      fee_bps: int = 25, path: str = "strike") -> SellQuote:
     gross = (shares * nav).quantize(Q6, rounding=ROUND_DOWN)
     fee = (gross * fee_bps / 10_000).quantize(Q6, rounding=ROUND_DOWN)
     expected = gross - fee
@@ -507,8 +509,8 @@ class SampleService:
                    fee_preset: str = "market") -> SellQuote:
         self._call("quote_sell")
         assert isinstance(shares, Decimal), "amounts cross the facade as Decimal"
-        # Sample rule: large sells pass the (sample) cash on hand and need a liquidation.
-        path = "liquidation" if shares > Decimal(1500) else "cash"
+        # Sample rule: large sells pass the (sample) cash on hand: the operator raises it.
+        path = "waits_for_cash" if shares > Decimal(1500) else "strike"
         return sample_sell_quote(shares, slippage_bps or self.settings.slippage_bps,
                                  fee_preset, path=path)
 

@@ -48,7 +48,10 @@ _STATUS_COLOUR = {
     TxStatus.DROPPED: "text_muted",
 }
 _EVENT_NAMES = {
-    "buy": "Buy", "sell": "Sell", "redeem_in_kind": "Redeem in kind",
+    "buy": "Buy settled", "sell": "Sell settled", "redeem_in_kind": "Redeem in kind",
+    "buy_request": "Buy requested", "sell_request": "Sell requested",
+    "refund": "Request refunded", "cancel": "Request cancelled", "strike": "NAV strike",
+    "role": "Role change",
     "rebalance": "Rebalance", "regime": "Regime switch", "fee": "Fee change",
     "pause": "Pause", "unpause": "Unpause",
 }

@@ -67,6 +67,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     s.set_defaults(func=_sell)
 
+    rq = sub.add_parser("requests", help="your buy and sell requests waiting for a strike")
+    rsub = rq.add_subparsers(dest="requests_cmd", required=True)
+    rl = rsub.add_parser("list", help="list your pending requests")
+    _common(rl)
+    rl.set_defaults(func=_requests_list)
+    rc = rsub.add_parser("cancel", help="cancel a pending request (before its cut-off)")
+    rc.add_argument("id", type=int, help="the request id from `requests list`")
+    _common(rc, signing=True)
+    rc.set_defaults(func=_requests_cancel)
+
     h = sub.add_parser("holdings", help="your position: shares, value, cost basis, P&L")
     _common(h)
     h.set_defaults(func=_holdings)
@@ -132,17 +142,21 @@ def _buy_text(q: BuyQuote) -> str:
     return "\n".join([
         f"Spend:              {q.usdc_in} USDC (platform fee {q.fee_usdc} USDC, "
         f"{Decimal(q.fee_bps) / 100}%)",
-        f"NAV per share:      {q.nav_per_share} USDC",
-        f"Expected shares:    {q.expected_shares:.6f} G100",
-        f"Maximum slippage:   {Decimal(q.slippage_bps) / 100}%",
-        f"Minimum received:   {q.min_shares_out:.6f} G100 (worth {q.min_value_usdc} USDC)",
+        f"NAV per share now:  {q.nav_per_share} USDC",
+        f"Estimated shares:   {q.expected_shares:.6f} G100 (at today's NAV; the next price "
+        "strike decides)",
+        f"Minimum at strike:  {q.min_shares_out:.6f} G100 (worth {q.min_value_usdc} USDC; "
+        f"below it your USDC is refunded; max slippage {Decimal(q.slippage_bps) / 100}%)",
+        f"Next price strike:  {_when(q.next_strike_at)} (cancellable for "
+        f"{q.min_request_age} s after the request)",
         f"Estimated gas:      {q.gas.expected_fee_eth:.8f} ETH expected, "
         f"{q.gas.max_fee_eth:.8f} ETH at most ({q.gas.preset})"
         + (f" = ${q.gas.expected_fee_usd:.2f} / ${q.gas.max_fee_usd:.2f}"
            if q.gas.expected_fee_usd is not None and q.gas.max_fee_usd is not None else ""),
         "Signature:          "
-        + ("one (USDC permit + buy)" if q.uses_permit else
-           "approval first, then buy" if q.needs_approval else "one (buy)"),
+        + ("one (USDC permit + buy request)" if q.uses_permit else
+           "approval first, then the buy request" if q.needs_approval
+           else "one (buy request)"),
         f"Balance changes:    {changes}" + ("" if q.simulated else " (estimated)"),
     ])
 
@@ -150,14 +164,22 @@ def _buy_text(q: BuyQuote) -> str:
 def _sell_text(q: SellQuote) -> str:
     return "\n".join([
         f"Sell:               {q.shares_in:.6f} G100",
-        f"Value at NAV:       {q.gross_usdc} USDC (platform fee {q.fee_usdc} USDC)",
-        f"Expected payout:    {q.expected_usdc} USDC to your address",
-        f"Minimum payout:     {q.min_usdc_out} USDC (max slippage "
-        f"{Decimal(q.slippage_bps) / 100}%)",
-        f"Paid from:          {'the index cash' if q.path == 'cash' else 'cash plus selling a slice of every holding'}",  # noqa: E501
+        f"Value at NAV now:   {q.gross_usdc} USDC (platform fee {q.fee_usdc} USDC)",
+        f"Estimated payout:   {q.expected_usdc} USDC to your address (the next price "
+        "strike decides)",
+        f"Minimum at strike:  {q.min_usdc_out} USDC (below it your shares come back; max "
+        f"slippage {Decimal(q.slippage_bps) / 100}%)",
+        f"Next price strike:  {_when(q.next_strike_at)}"
+        + ("" if q.cash_sufficient else " (the operator first raises cash for it)"),
         f"Estimated gas:      {q.gas.expected_fee_eth:.8f} ETH expected, "
         f"{q.gas.max_fee_eth:.8f} ETH at most",
     ])
+
+
+def _when(ts: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "unknown"
 
 
 def _shares_arg(svc: WalletService, text: str) -> Decimal:
@@ -212,8 +234,18 @@ def _result(args: argparse.Namespace, r: Any, what: str) -> int:
                       "counted in your cost basis or P&L; check the transaction on a block "
                       f"explorer you trust.\nTransaction: {r.tx_hash}")
         return EXIT_UNVERIFIED
-    emit(args, r, f"{what} confirmed in block {r.block_number}: {r.shares:.6f} G100, "
-                  f"{r.usdc} USDC (fee {r.fee_usdc} USDC)\nTransaction: {r.tx_hash}")
+    if r.state == "requested":
+        emit(args, r, f"{what} requested (#{r.request_id}) in block {r.block_number}: it "
+                      "settles at the next price strike (see `index-wallet requests list`)."
+                      f"\nTransaction: {r.tx_hash}")
+    elif r.state in ("refunded", "cancelled"):
+        emit(args, r, f"{what} request #{r.request_id} {r.state}"
+                      + (f": {r.note}" if r.note else "") + "; nothing was traded."
+                      f"\nTransaction: {r.tx_hash}")
+    else:
+        emit(args, r, f"{what} settled (request #{r.request_id}, block {r.block_number}): "
+                      f"{r.shares:.6f} G100, {r.usdc} USDC (fee {r.fee_usdc} USDC)"
+                      f"\nTransaction: {r.tx_hash}")
     return 0
 
 
@@ -237,6 +269,30 @@ def _sell(args: argparse.Namespace) -> int:
             return 1
         _unlock(svc, args)
         return _result(args, svc.sell(q, progress=progress), "Sell")
+    finally:
+        svc.close()
+
+
+def _requests_list(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        svc.settle_requests()
+        rows = svc.requests()
+        lines = [f"#{r.request_id}  {r.summary}\n    cut-off "
+                 f"{r.eligible_at:%H:%M:%S} UTC, deadline {r.deadline:%Y-%m-%d %H:%M} UTC, "
+                 + ("cancellable" if r.cancellable else "committed to the next strike")
+                 for r in rows]
+        emit(args, {"requests": rows}, "\n".join(lines) or "No pending requests.")
+    finally:
+        svc.close()
+    return 0
+
+
+def _requests_cancel(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        _unlock(svc, args)
+        return _result(args, svc.cancel_request(args.id, progress=progress), "Cancel")
     finally:
         svc.close()
 

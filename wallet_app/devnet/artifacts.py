@@ -26,6 +26,9 @@ ARTIFACTS_DIR = ASSETS_DIR / "contracts"
 PROJECT_CONTRACTS: dict[str, str] = {
     "IndexVault": "IndexVault.sol",
     "IndexLens": "IndexLens.sol",
+    "IndexBook": "IndexBook.sol",
+    # OpenZeppelin's own, unmodified; compiled by forge through contracts/src/Timelock.sol.
+    "TimelockController": "TimelockController.sol",
     "DevUSDC": "DevUSDC.sol",
     "DevToken": "DevToken.sol",
     "DevPriceFeed": "DevPriceFeed.sol",
@@ -57,6 +60,28 @@ def _hex(code: str) -> str:
     return code if code.startswith("0x") else "0x" + code
 
 
+def _source(name: str, src: str) -> str:
+    if name == "TimelockController":
+        return "npm:@openzeppelin/contracts/governance/TimelockController.sol"
+    return f"contracts/src/{src}" if name.startswith("Index") else f"contracts/src/devnet/{src}"
+
+
+def link(bytecode: str, libraries: dict[str, str]) -> str:
+    """Creation bytecode with each external library's placeholder replaced by its address.
+
+    Solidity marks a library call site with ``__$<34 hex of keccak(path:name)>$__``;
+    ``libraries`` maps ``"src/IndexBook.sol:IndexBook"`` to the deployed address."""
+    from eth_utils import keccak
+
+    code = bytecode
+    for fq, address in libraries.items():
+        marker = "__$" + keccak(text=fq).hex()[:34] + "$__"
+        code = code.replace(marker, address.lower().removeprefix("0x"))
+    if "__$" in code:
+        raise DevnetError("The contract needs a library that was not linked.")
+    return code
+
+
 def artifact_from_forge(name: str, contracts_dir: Path = CONTRACTS_DIR) -> dict[str, Any]:
     """The exported form of one of our contracts, read from forge's ``out/``."""
     src = PROJECT_CONTRACTS[name]
@@ -66,9 +91,7 @@ def artifact_from_forge(name: str, contracts_dir: Path = CONTRACTS_DIR) -> dict[
     data = json.loads(path.read_text())
     return {
         "contractName": name,
-        "source": f"contracts/src/{src}"
-        if name.startswith("Index")
-        else f"contracts/src/devnet/{src}",
+        "source": _source(name, src),
         "abi": data["abi"],
         "bytecode": _hex(data["bytecode"]["object"]),
     }

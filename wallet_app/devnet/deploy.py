@@ -55,6 +55,16 @@ FEED_DECIMALS = 8
 FEED_DECIMALS_SMALL = 18
 #: Uniswap V2 reserves are uint112.
 MAX_RESERVE = 2**112 - 1
+ZERO_ADDRESS = "0x" + "00" * 20
+#: The vault's external library, as its placeholder in the creation bytecode names it.
+BOOK_LIBRARY = "src/IndexBook.sol:IndexBook"
+#: Devnet limits (set through the timelock at deploy). The request cut-off is short so the
+#: demo stays quick yet a request can still be cancelled right after it is made.
+DEVNET_MIN_REQUEST_AGE = 5
+DEVNET_STRIKE_INTERVAL = 60
+DEVNET_REBALANCE_SLIPPAGE_BPS = 100
+DEVNET_LOSS_BUDGET_BPS = 200
+DEVNET_MAX_DEVIATION_BPS = 5_000
 #: Gas budgeted per market created by the seeder (token + feed + pair + first mint ~4.1M).
 GAS_PER_MARKET = 5_000_000
 MAX_MARKETS_PER_TX = 25
@@ -143,6 +153,11 @@ class Deployment:
     @property
     def vault(self) -> str:
         return self.addresses["IndexVault"]
+
+    @property
+    def timelock(self) -> str | None:
+        """The vault's owner, OpenZeppelin's ``TimelockController`` (v2 deployments)."""
+        return self.addresses.get("TimelockController")
 
     @property
     def lens(self) -> str:
@@ -358,12 +373,31 @@ def _create_address(sender: str, nonce: int) -> str:
     return Web3.to_checksum_address(Web3.keccak(rlp)[12:])
 
 
-def _deploy_data(name: str, *args: Any) -> str:
-    """Creation bytecode of artifact ``name`` with ABI-encoded constructor ``args``."""
+def _deploy_data(name: str, *args: Any, libraries: dict[str, str] | None = None) -> str:
+    """Creation bytecode of artifact ``name`` (its libraries linked) with ABI-encoded
+    constructor ``args``."""
     art = artifacts.load(name)
     ctor = next((e for e in art.abi if e.get("type") == "constructor"), None)
     types = [i["type"] for i in ctor["inputs"]] if ctor else []
-    return art.bytecode + abi_encode(types, list(args)).hex()
+    code = artifacts.link(art.bytecode, libraries) if libraries else art.bytecode
+    return code + abi_encode(types, list(args)).hex()
+
+
+def timelock_calls(tx: TxBatch, proposer: str, timelock: str, target: str,
+                   calls: Sequence[str], gas: int) -> None:
+    """Owner calls on ``target`` through the ``TimelockController``: ``scheduleBatch`` then
+    ``executeBatch`` (the devnet's min delay is 0, so both land at once; on a real chain
+    the execute waits out the delay)."""
+    tl = Web3().eth.contract(abi=artifacts.load("TimelockController").abi)
+    targets, values = [target] * len(calls), [0] * len(calls)
+    payloads = [bytes.fromhex(c[2:]) for c in calls]
+    salt = Web3.keccak(b"".join(payloads) + tx.nonce(proposer).to_bytes(32, "big"))
+    tx.send("timelock schedule", proposer, timelock,
+            tl.encode_abi("scheduleBatch", [targets, values, payloads, b"\x00" * 32, salt, 0]),
+            200_000 + 30_000 * len(calls) + sum(len(p) for p in payloads) * 40)
+    tx.send("timelock execute", proposer, timelock,
+            tl.encode_abi("executeBatch", [targets, values, payloads, b"\x00" * 32, salt]),
+            gas + sum(len(p) for p in payloads) * 40)
 
 
 def contract(w3: Web3, deployment: Deployment, name: str) -> Contract:
@@ -414,14 +448,19 @@ def deploy_market(
     heartbeat: int = 86_400,
     buy_fee_bps: int = 25,
     sell_fee_bps: int = 25,
-    max_nav_age: int = 3_600,
+    min_request_age: int = DEVNET_MIN_REQUEST_AGE,
+    strike_interval: int = DEVNET_STRIKE_INTERVAL,
 ) -> Deployment:
     """Deploy USDC, Uniswap V2, the markets, Multicall3, the vault and the lens.
 
     ``pool_depth_usdc`` is the total USDC seeded across all pools, split by target weight,
     each pool at least ``min_pool_usdc`` (its token side is the same value at the spec's
     price, so pools open exactly at the feed price). ``heartbeat`` is every feed's allowed
-    age in seconds; ``max_nav_age`` how old the vault's NAV cache may be for buys and sells.
+    age in seconds. The vault's owner is OpenZeppelin's ``TimelockController`` (min delay
+    0 on the devnet, the owner account its only proposer and executor, no admin); every
+    owner call below goes through it (schedule, then execute). ``min_request_age`` is the
+    requests' cut-off (cancellable before it, struck after it) and ``strike_interval`` the
+    keeper's advertised cadence, both in seconds.
     """
     _validate(constituents)
     started = time.perf_counter()
@@ -433,8 +472,8 @@ def deploy_market(
 
     # 1. Core contracts, addresses known in advance from the deployer's nonces.
     n0 = tx.nonce(deployer)
-    usdc, weth, factory, router, multicall, seeder, lens, vault = (
-        _create_address(deployer, n0 + i) for i in range(8)
+    usdc, weth, factory, router, multicall, seeder, lens, book, timelock, vault = (
+        _create_address(deployer, n0 + i) for i in range(10)
     )
     tx.send("DevUSDC", deployer, None, _deploy_data("DevUSDC", deployer), 3_000_000)
     tx.send("WETH9", deployer, None, _deploy_data("WETH9"), 2_000_000)
@@ -456,7 +495,15 @@ def deploy_market(
         _deploy_data("DevMarketSeeder", factory, usdc, deployer),
         4_000_000,
     )
-    tx.send("IndexLens", deployer, None, _deploy_data("IndexLens"), 4_000_000)
+    tx.send("IndexLens", deployer, None, _deploy_data("IndexLens"), 5_000_000)
+    tx.send("IndexBook", deployer, None, _deploy_data("IndexBook"), 6_000_000)
+    tx.send(
+        "TimelockController",
+        deployer,
+        None,
+        _deploy_data("TimelockController", 0, [owner], [owner], ZERO_ADDRESS),
+        3_000_000,
+    )
     tx.send(
         "IndexVault",
         deployer,
@@ -467,14 +514,15 @@ def deploy_market(
             router,
             VAULT_NAME,
             VAULT_SYMBOL,
-            owner,
+            timelock,
             operator,
             roles["guardian"],
             roles["fee_recipient"],
             buy_fee_bps,
             sell_fee_bps,
+            libraries={BOOK_LIBRARY: book},
         ),
-        8_000_000,
+        12_000_000,
     )
 
     # 2. Markets: tokens, feeds and seeded pools, many per transaction.
@@ -518,22 +566,31 @@ def deploy_market(
     if len(created) != len(constituents):
         raise DevnetError("The devnet market deployment is incomplete; see the Anvil log.")
 
-    # 3. The vault: constituents (owner), then weights and a first NAV refresh (operator).
+    # 3. The vault: constituents and the devnet's limits (owner, through the timelock),
+    #    then weights and a first NAV refresh (operator).
     vault_c = w3.eth.contract(address=vault, abi=artifacts.load("IndexVault").abi)
     token_addrs = [Web3.to_checksum_address(t) for t, _, _ in created]
     feed_addrs = [Web3.to_checksum_address(f) for _, f, _ in created]
     n = len(constituents)
-    tx.send(
-        "addConstituents",
+    limits = (
+        DEVNET_REBALANCE_SLIPPAGE_BPS,
+        DEVNET_LOSS_BUDGET_BPS,
+        0,  # rebalance cooldown: the devnet operator trades in several batches at once
+        DEVNET_MAX_DEVIATION_BPS,
+        min_request_age,
+        strike_interval,
+    )
+    timelock_calls(
+        tx,
         owner,
+        timelock,
         vault,
-        vault_c.encode_abi("addConstituents", [token_addrs, feed_addrs, [heartbeat] * n]),
+        [
+            vault_c.encode_abi("addConstituents", [token_addrs, feed_addrs, [heartbeat] * n]),
+            vault_c.encode_abi("setLimits", [limits]),
+        ],
         500_000 + 200_000 * n,
     )
-    if max_nav_age != 3_600:
-        tx.send(
-            "setMaxNavAge", owner, vault, vault_c.encode_abi("setMaxNavAge", [max_nav_age]), 100_000
-        )
     tx.wait()
     weights = [c.weight_bps for c in constituents]
     tx.send(
@@ -574,6 +631,8 @@ def deploy_market(
             "DevMarketSeeder": seeder,
             "IndexVault": vault,
             "IndexLens": lens,
+            "IndexBook": book,
+            "TimelockController": timelock,
         },
         roles=roles,
         tokens=tokens,
@@ -584,7 +643,8 @@ def deploy_market(
             "heartbeat": str(heartbeat),
             "buy_fee_bps": str(buy_fee_bps),
             "sell_fee_bps": str(sell_fee_bps),
-            "max_nav_age": str(max_nav_age),
+            "min_request_age": str(min_request_age),
+            "strike_interval": str(strike_interval),
         },
     )
     log.info("devnet market with %d constituents deployed in %.2f s", n, elapsed)
@@ -789,6 +849,33 @@ def refresh(w3: Web3, deployment: Deployment) -> None:
         300_000 + 60_000 * n,
     )
     tx.wait()
+
+
+#: Requests one keeper strike settles at most (a strike of 100 constituents + 50 requests
+#: stays far below the block gas limit).
+STRIKE_BATCH = 50
+
+
+def strike(w3: Web3, deployment: Deployment, *, not_before: int = 0,
+           max_requests: int = STRIKE_BATCH, timeout_s: float = 30.0) -> Any:
+    """The devnet keeper's NAV strike: refresh every price and settle the eligible requests.
+
+    ``not_before`` is a chain time the strike must not precede (a request's cut-off): the
+    devnet follows the wall clock, so this waits until the latest block is that old, at
+    most ``timeout_s``. Returns the strike's receipt."""
+    vault_c = contract(w3, deployment, "IndexVault")
+    end = time.monotonic() + timeout_s
+    while not_before and time.monotonic() < end:
+        if int(w3.eth.get_block("latest")["timestamp"]) >= not_before or \
+                time.time() >= not_before + 1:
+            break
+        time.sleep(0.1)
+    tx = TxBatch(w3)
+    n = len(deployment.tokens)
+    tx.send("strike", deployment.roles["operator"], vault_c.address,
+            vault_c.encode_abi("strike", [max_requests]),
+            600_000 + 60_000 * n + 150_000 * max_requests)
+    return tx.wait()[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

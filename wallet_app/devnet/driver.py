@@ -6,8 +6,9 @@ an accelerated calendar instead (:mod:`.market_clock`): a market day of the repl
 interpolated prices into the feeds, trades every pool to them and refreshes the vault's
 NAV. At the end of a market day (its daily close) the methodology runs: a regime flip
 triggers an out-of-cycle switch at once, and every market-calendar Monday the operator
-reweights and rebalances. The keeper keeps the NAV cache fresh on real time (well inside
-the vault's ``maxNavAge``) even when the market is paused. The operator key is the
+reweights and rebalances. The keeper strikes whenever a request is waiting (every price
+step, at each daily close and on its own poll) and keeps the NAV cache fresh on real time
+(within the vault's strike interval) even when the market is paused. The operator key is the
 devnet's own.
 """
 
@@ -95,6 +96,7 @@ class MarketDriver:
                 return self._close_day(clock, progress)
             clock.step += 1
             set_prices(self.w3, self.deployment, clock.live_prices(), refresh_nav=True)
+            self.operator.strike_if_due()  # the keeper strikes on every step
             clock.save(clock_path(self.paths))
             return None
 
@@ -107,6 +109,7 @@ class MarketDriver:
         clock.day_started = self._now()
         day = clock.today
         set_prices(self.w3, self.deployment, clock.prices(), refresh_nav=True)
+        self.operator.strike_if_due()  # requests settle at the day's close NAV
         result = clock.regime()
         latest = result.latest
         assert latest is not None
@@ -131,9 +134,12 @@ class MarketDriver:
                           f"{latest.gauge.score:.1f}", flipped, report)
 
     def keep_nav_fresh(self) -> bool:
-        """The keeper: refresh the NAV cache once it is half as old as ``maxNavAge``, in
-        chain time (= real time). Returns True when it refreshed."""
+        """The keeper: strike if a request waits, else refresh the NAV cache once it is
+        half as old as the strike interval, in chain time (= real time). Returns True when
+        it struck or refreshed."""
         with self.hold:
+            if self.operator.strike_if_due():
+                return True
             age, max_age = self.operator.nav_age(self._now())
             if age < max_age // 2:
                 return False

@@ -84,7 +84,8 @@ def pin_devnet(paths: AppPaths, w3: Web3, deployment: Deployment) -> None:
 
     record = record_from_chain(
         w3, chain_id=deployment.chain_id, vault=deployment.vault, lens=deployment.lens,
-        usdc=deployment.usdc, deployment_block=deployment.block_number, label="devnet")
+        usdc=deployment.usdc, deployment_block=deployment.block_number,
+        timelock=deployment.timelock, label="devnet", abi="v2")
     DeploymentStore(paths).save(record, replace=True)
 
 
@@ -137,7 +138,7 @@ def ensure_devnet(
     from ..trust.record import DeploymentStore
 
     pinned = DeploymentStore(paths).load(deployment.chain_id)
-    if deployed or pinned is None or pinned.vault != deployment.vault:
+    if deployed or pinned is None or pinned.vault != deployment.vault or pinned.abi != "v2":
         pin_devnet(paths, w3, deployment)
     if fund_address:
         say(f"Funding {fund_address} with {fund_eth} ETH and {fund_usdc} USDC")
@@ -166,12 +167,13 @@ def seed_index(w3: Web3, deployment: Deployment, clock: MarketClock) -> None:
     usdc = contract(w3, deployment, "USDC")
     vault_c = contract(w3, deployment, "IndexVault")
     amount = int(SEED_USDC.scaleb(6))
-    deadline = w3.eth.get_block("latest")["timestamp"] + 3600
     tx = TxBatch(w3)
     tx.send("seed approve", maker, usdc.address,
             usdc.encode_abi("approve", [deployment.vault, amount]), 100_000)
+    # The vault holds only cash yet, so its NAV is exact and the ERC-4626 instant deposit
+    # is open: the seed needs no strike.
     tx.send("seed buy", maker, deployment.vault,
-            vault_c.encode_abi("buy", [amount, 0, maker, deadline]), 400_000)
+            vault_c.encode_abi("deposit", [amount, maker]), 400_000)
     tx.wait()
     op.rebalance()
 

@@ -17,7 +17,13 @@ from typing import Any
 
 from ..chain.errors import DeadlinePassed
 from ..models import Position, TxRecord, TxStatus
-from ..trust.outcome import Expected, Outcome, verify_trade
+from ..trust.outcome import (
+    Expected,
+    RequestOutcome,
+    Settlement,
+    verify_request,
+    verify_settlement,
+)
 from ..vault import SHARE_DECIMALS, to_decimal
 from .session import Session
 from .types import EVENT_SOURCE, SNAPSHOT_REUSE_S, TradeResult, TradeRow
@@ -40,24 +46,23 @@ class HistoryService:
     # ------------------------------------------------------------------ trades journal
 
     def record_settled_trades(self, addr: str) -> int:
-        """Trades confirmed while the app was not watching (e.g. it was killed after the
-        broadcast) enter the activity journal from their receipts, verified; idempotent."""
+        """Requests confirmed while the app was not watching (e.g. it was killed after the
+        broadcast) are recorded from their receipts, verified, and every pending request's
+        outcome is looked up on the pinned vault; a settled one enters the activity
+        journal. Idempotent; returns the number of trades added."""
         client, _, _ = self.s.need()
         journal = self.s.journal
-        known = {t.tx_hash for t in journal.trades(addr, client.chain_id)}
-        added = 0
         for rec in journal.transactions(sender=addr, chain_id=client.chain_id):
-            if rec.kind not in ("buy", "sell") or rec.status is not TxStatus.CONFIRMED \
-                    or rec.tx_hash in known:
-                continue
-            receipt = client.get_receipt(rec.tx_hash)
-            if not receipt:
+            if rec.kind not in ("buy", "sell") or rec.status is not TxStatus.CONFIRMED:
                 continue
             entry = journal.entry(rec.tx_hash)
-            self.journal_trade(rec.kind, receipt, rec.tx_hash, rec.block_number,
-                               entry.fee_paid_wei if entry else None, addr)
-            added += 1
-        return added
+            if entry is None or entry.meta.get("request_state"):
+                continue
+            receipt = client.get_receipt(rec.tx_hash)
+            if receipt:
+                self.journal_request(rec.kind, receipt, rec.tx_hash, rec.block_number,
+                                     entry.fee_paid_wei, addr)
+        return sum(1 for r in self.settle_requests(addr) if r.state == "settled")
 
     def expected_of(self, tx_hash: str) -> Expected | None:
         """What the user signed for, decoded from the journaled signed bytes."""
@@ -74,49 +79,171 @@ class HistoryService:
         if call is None:
             return None
         name, a = call
-        if name in ("buy", "buyWithPermit"):
+        if name in ("requestBuy", "requestBuyWithPermit"):
             return Expected("buy", int(a["assets"]), int(a["minSharesOut"]))
-        if name == "sell":
+        if name == "requestSell":
             return Expected("sell", int(a["shares"]), int(a["minUsdcOut"]))
         return None
 
-    def verify(self, kind: str, receipt: dict[str, Any], tx_hash: str, addr: str) -> Outcome:
-        """The trade's outcome checked against the pinned vault (see trust.outcome)."""
+    def verify(self, kind: str, receipt: dict[str, Any], tx_hash: str,
+               addr: str) -> RequestOutcome:
+        """The request's receipt checked against the pinned vault (see trust.outcome)."""
         _, vault, _ = self.s.need()
         record = self.s.require_record()
         expected = self.expected_of(tx_hash)
         if expected is None or expected.kind != kind:
-            return Outcome(False, kind, reason="the signed transaction is not a vault trade")
-        return verify_trade(
+            return RequestOutcome(False, kind,
+                                  reason="the signed transaction is not a vault request")
+        return verify_request(
             receipt=receipt, tx_hash=tx_hash, owner=addr, vault=record.vault,
             usdc=record.usdc, expected=expected, decode_vault_log=vault.decode_vault_log,
             balance_of=lambda token, owner, block: vault.erc20_balance(token, owner, block))
 
-    def journal_trade(self, kind: str, receipt: dict[str, Any], tx_hash: str,
-                      block_number: int | None, fee_paid_wei: int | None,
-                      addr: str) -> TradeResult:
-        """Record a mined buy or sell in the activity journal from the pinned vault's event
-        (the chain's numbers, never the quote's), verified or not, and describe it."""
-        client, _, _ = self.s.need()
+    def journal_request(self, kind: str, receipt: dict[str, Any], tx_hash: str,
+                        block_number: int | None, fee_paid_wei: int | None,
+                        addr: str) -> TradeResult:
+        """Record a mined request from the pinned vault's event. It is not a trade yet:
+        nothing enters cost basis or P&L until its settlement (:meth:`settle_requests`)."""
         out = self.verify(kind, receipt, tx_hash, addr)
-        self.s.journal.update_meta(tx_hash, outcome="verified" if out.verified
-                                   else "unverified", outcome_note=out.reason)
         gas_eth = to_decimal(fee_paid_wei or 0, 18)
-        trade = self.s.journal.add_trade(
-            chain_id=client.chain_id, account=addr, kind=kind, usdc=to_decimal(out.assets, 6),
-            shares=to_decimal(out.shares, SHARE_DECIMALS), fee_usdc=to_decimal(out.fee, 6),
-            gas_fee_eth=gas_eth, tx_hash=tx_hash, block_number=block_number,
-            verified=out.verified, note="" if out.verified else f"unverified: {out.reason}")
-        return TradeResult(kind, tx_hash, TxStatus.CONFIRMED, trade.shares, trade.usdc,
-                           trade.fee_usdc, block_number, addr, gas_eth,
-                           verified=out.verified, note=out.reason)
+        state = "pending" if out.verified else "unverified"
+        self.s.journal.update_meta(
+            tx_hash, outcome="requested" if out.verified else "unverified",
+            outcome_note=out.reason, request_id=out.request_id, request_state=state,
+            request_block=block_number)
+        amount = out.amount
+        return TradeResult(
+            kind, tx_hash, TxStatus.CONFIRMED,
+            to_decimal(amount, SHARE_DECIMALS) if kind == "sell" else Decimal(0),
+            to_decimal(amount, 6) if kind == "buy" else Decimal(0), Decimal(0),
+            block_number, addr, gas_eth, verified=out.verified, note=out.reason,
+            request_id=out.request_id, state="requested" if out.verified else "unverified")
+
+    def settle_requests(self, addr: str) -> list[TradeResult]:
+        """Look up each pending request's outcome on the pinned vault (one ``eth_getLogs``
+        filtered by its id); a verified settlement enters the activity journal, keyed by
+        the request's own transaction, with the strike's numbers."""
+        client, vault, _ = self.s.need()
+        journal = self.s.journal
+        results = []
+        for rec in journal.transactions(sender=addr, chain_id=client.chain_id):
+            entry = journal.entry(rec.tx_hash) if rec.kind in ("buy", "sell") else None
+            if entry is None or entry.meta.get("request_state") != "pending":
+                continue
+            rid, start = entry.meta.get("request_id"), entry.meta.get("request_block")
+            expected = self.expected_of(rec.tx_hash)
+            if rid is None or expected is None:
+                continue
+            logs = vault.request_outcome_logs(int(rid), int(start or 0))
+            outcome = verify_settlement(
+                logs=logs, request_id=int(rid), owner=addr, vault=self.s.require_record().vault,
+                expected=expected, decode_vault_log=vault.decode_vault_log)
+            if outcome is None:
+                continue
+            if outcome.state in ("settled", "refunded"):
+                outcome = self._check_strike_balances(outcome, addr)
+            results.append(self._record_settlement(rec.kind, rec.tx_hash, entry, outcome,
+                                                   addr))
+        if results:
+            self.s.forget_snapshot()
+        return results
+
+    def _check_strike_balances(self, out: Settlement, addr: str) -> Settlement:
+        """The balances read from the pinned contracts at the strike's block must have
+        moved by exactly what the pinned vault's outcome events for this owner in that
+        block say (settled buys add shares, settled sells add USDC, refunds give back);
+        otherwise the settlement is unverified (a node inventing or inflating events)."""
+        import dataclasses
+
+        from eth_utils import to_checksum_address
+
+        _, vault, _ = self.s.need()
+        rec = self.s.require_record()
+        block = out.block_number
+        if block is None:
+            return dataclasses.replace(out, state="unverified",
+                                       reason="the settlement has no block number")
+        want_shares = want_usdc = 0
+        for raw in vault.owner_outcome_logs(addr, block):
+            ev = vault.decode_vault_log(raw)
+            if ev is None or to_checksum_address(ev[1].get("owner", "0x" + "00" * 20)) != addr:
+                continue
+            name, a = ev
+            if name == "BuySettled":
+                want_shares += int(a["shares"])
+            elif name == "SellSettled":
+                want_usdc += int(a["usdcOut"])
+            elif name == "RequestRefunded":
+                if int(a["id"]) & 1:
+                    want_shares += int(a["amount"])
+                else:
+                    want_usdc += int(a["amount"])
+        try:
+            d_shares = (vault.erc20_balance(rec.vault, addr, block)
+                        - vault.erc20_balance(rec.vault, addr, block - 1))
+            d_usdc = (vault.erc20_balance(rec.usdc, addr, block)
+                      - vault.erc20_balance(rec.usdc, addr, block - 1))
+        except Exception:  # noqa: BLE001 - unreadable balances: cannot verify
+            return dataclasses.replace(out, state="unverified",
+                                       reason="your balances could not be read at the strike")
+        if (d_shares, d_usdc) != (want_shares, want_usdc):
+            return dataclasses.replace(out, state="unverified",
+                                       reason="your balances at the strike do not match the "
+                                              "vault's settlement event")
+        return out
+
+    def _record_settlement(self, kind: str, tx_hash: str, entry: Any, out: Settlement,
+                           addr: str) -> TradeResult:
+        client, _, _ = self.s.need()
+        gas_eth = to_decimal(entry.fee_paid_wei or 0, 18)
+        self.s.journal.update_meta(tx_hash, request_state=out.state,
+                                   outcome={"settled": "verified"}.get(out.state, out.state),
+                                   outcome_note=out.reason, settled_tx=out.tx_hash,
+                                   settled_block=out.block_number)
+        shares, usdc, fee = (to_decimal(out.shares, SHARE_DECIMALS), to_decimal(out.assets, 6),
+                             to_decimal(out.fee, 6))
+        if out.state == "settled":
+            self.s.journal.add_trade(
+                chain_id=client.chain_id, account=addr, kind=kind, usdc=usdc, shares=shares,
+                fee_usdc=fee, gas_fee_eth=gas_eth, tx_hash=tx_hash,
+                block_number=out.block_number, verified=True,
+                note=f"request #{out.request_id}, settled in {out.tx_hash}")
+        return TradeResult(kind, tx_hash, TxStatus.CONFIRMED, shares, usdc, fee,
+                           out.block_number, addr, gas_eth, verified=out.verified,
+                           note=out.reason, request_id=out.request_id, state=out.state)
+
+    def request_state(self, tx_hash: str) -> str | None:
+        """Where the request sent in ``tx_hash`` stands (see :class:`TradeResult`)."""
+        entry = self.s.journal.entry(tx_hash)
+        return entry.meta.get("request_state") if entry else None
 
     # ------------------------------------------------------------------ position
+
+    def _settle_pending(self, addr: str) -> None:
+        """Pick up the outcome of requests still pending in the journal (one getLogs each;
+        nothing at all when none is pending), so every screen shows a settled trade as
+        soon as the strike happened. A failure here only delays it to the next refresh."""
+        if self.s.client is None or self.s.vault is None:
+            return
+        chain_id = self.s.client.chain_id
+        pending = [r for r in self.s.journal.transactions(sender=addr, chain_id=chain_id)
+                   if r.kind in ("buy", "sell") and r.status is TxStatus.CONFIRMED]
+        if not any((e := self.s.journal.entry(r.tx_hash)) is not None
+                   and e.meta.get("request_state") == "pending" for r in pending):
+            return
+        try:
+            self.settle_requests(addr)
+        except Exception:  # noqa: BLE001 - shown at the next refresh instead
+            import logging
+
+            logging.getLogger(__name__).warning("could not look up request outcomes",
+                                                exc_info=True)
 
     def position(self) -> Position | None:
         addr = self.s.active_address()
         if addr is None:
             return None
+        self._settle_pending(addr)
         # A refresh asks for the index and the position together: the lens read for the
         # index moments ago already holds the user's balances, so it is reused (a trade
         # clears it, so a position after a trade is always read fresh).
@@ -179,6 +306,7 @@ class HistoryService:
         addr = self.s.active_address()
         if addr is None:
             return []
+        self._settle_pending(addr)
         chain_id = self.s.client.chain_id if self.s.client else None
         return self.s.journal.transactions(sender=addr, chain_id=chain_id)
 

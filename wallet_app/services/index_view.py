@@ -29,7 +29,8 @@ from .types import EVENT_SOURCE, SNAPSHOT_REUSE_S, StrategyInfo
 
 #: The kinds the index's transactions log shows (NAV points feed the chart instead).
 LOG_KINDS = ["rebalance", "regime", "fee", "weights", "constituent", "pause", "buy", "sell",
-             "redeem_in_kind"]
+             "redeem_in_kind", "buy_request", "sell_request", "refund", "cancel", "strike",
+             "role"]
 
 
 class IndexViewService:

@@ -1,11 +1,16 @@
-"""Trading: quotes (simulated previews) and the signed buy and sell.
+"""Trading: quotes (simulated previews), the signed buy and sell requests, and cancels.
 
-A quote reads the index once, prices the trade, and when the wallet is unlocked simulates
-the exact transaction that would be sent. A trade takes the wallet's OS trade lock, refuses
-while an earlier transaction is unresolved, re-reads the chain, checks the chain id and the
-quote's deadline, signs locally (permit + buy in one transaction where the token supports
-EIP-2612) for the *pinned* vault and USDC only (the lens's addresses are never used),
-journals, broadcasts and records the outcome verified from the pinned vault's event.
+The v2 vault prices forward: a buy or sell is a *request* settled at the next NAV strike
+after its cut-off, at that strike's NAV, or refunded there if it would get less than the
+user's minimum (or the strike comes after its deadline). A quote reads the index once,
+estimates the trade at the current NAV, sets the minimum the strike will enforce, and when
+the wallet is unlocked simulates the exact transaction. A request takes the wallet's OS
+trade lock, refuses while an earlier transaction is unresolved, re-reads the chain, checks
+the chain id and the quote's deadline, signs locally (permit + request in ONE transaction
+where the token supports EIP-2612) for the *pinned* vault and USDC only, journals,
+broadcasts and records the request verified from the pinned vault's event. It becomes a
+trade (journal, cost basis, P&L) only when the pinned vault's settlement event for this
+owner says so. On the devnet the keeper strikes as soon as the request's cut-off passes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .types import (
     InsufficientBalance,
     InvalidAmount,
     QuoteExpired,
+    RequestRow,
     TradeFailed,
     TradeResult,
     TradingClosed,
@@ -47,6 +53,9 @@ class TradingService:
         self.history = history
         self.pending = pending
         self._permit_domain: dict[str, tuple[str, str] | None] = {}
+        #: Devnet only: strike right after a request's cut-off (the demo keeper). Off, the
+        #: request waits for the market driver's next tick (or a cancel).
+        self.auto_strike = True
 
     # ------------------------------------------------------------------ helpers
 
@@ -64,25 +73,44 @@ class TradingService:
         return s
 
     def _open_for_trading(self, snap: VaultSnapshot, buying: bool) -> VaultSnapshot:
+        """Buys are refused while paused (sell requests wait for the strike). Stale prices
+        do not block a request: it waits for a strike (or is refunded after its deadline)."""
         if buying and snap.paused:
             raise TradingClosed("Buying is paused by the index guardian. You can still sell "
                                 "and redeem in kind.")
-        if not snap.nav_fresh:
-            if self.s.is_devnet and self.s.devnet is not None:
-                self._devnet_keeper()  # the devnet's keeper refreshes prices on demand
-                return self.s.snapshot(snap.account)
-            raise TradingClosed(
-                "The index's prices have not been refreshed recently, so trading at NAV is "
-                "paused for safety. Try again in a few minutes; in-kind exits stay open.")
         return snap
 
-    def _devnet_keeper(self) -> None:
+    @staticmethod
+    def _deadline(snap: VaultSnapshot) -> int:
+        """The request's deadline: long enough for the next strike after the cut-off."""
+        return snap.timestamp + max(DEADLINE_S,
+                                    2 * snap.strike_interval + snap.min_request_age)
+
+    def _devnet_strike(self, request_id: int | None) -> None:
+        """The devnet keeper: strike once the request's cut-off has passed."""
         from web3 import Web3
 
-        from ..devnet.deploy import refresh
+        from ..operator import Operator
 
-        assert self.s.client is not None
-        refresh(Web3(Web3.HTTPProvider(self.s.client.chain.rpc_url)), self.s.devnet)
+        assert self.s.client is not None and self.s.devnet is not None
+        _, vault, _ = self.s.need()
+        snap = self.s.snapshot(self.s.require_address())
+        mine = [r for r in snap.requests if r.id == request_id]
+        w3 = Web3(Web3.HTTPProvider(self.s.client.chain.rpc_url))
+        Operator(w3, self.s.devnet, vault).strike(
+            not_before=mine[0].eligible_at if mine else 0)
+        self.s.forget_snapshot()
+
+    def _finish(self, result: TradeResult) -> TradeResult:
+        """After a mined request: on the devnet strike now; then look for its settlement."""
+        if not result.verified or result.request_id is None:
+            return result
+        if self.s.is_devnet and self.s.devnet is not None and self.auto_strike:
+            self._devnet_strike(result.request_id)
+        for settled in self.history.settle_requests(result.receiver):
+            if settled.tx_hash == result.tx_hash:
+                return settled
+        return result
 
     def _permit_supported(self, usdc: str) -> tuple[str, str] | None:
         if usdc not in self._permit_domain:
@@ -106,12 +134,11 @@ class TradingService:
     def _buy_data(self, amount: int, min_shares: int, deadline: int, permit: bool,
                   permit_nonce: int = 0) -> bytes:
         _, vault, _ = self.s.need()
-        owner = self.s.require_address()
         if permit:
             sig = self._permit_signature(amount, deadline, permit_nonce)
-            return vault.buy_with_permit_data(amount, min_shares, owner, deadline,
-                                              sig.v, sig.r_bytes, sig.s.to_bytes(32, "big"))
-        return vault.buy_data(amount, min_shares, owner, deadline)
+            return vault.request_buy_with_permit_data(amount, min_shares, deadline, sig.v,
+                                                      sig.r_bytes, sig.s.to_bytes(32, "big"))
+        return vault.request_buy_data(amount, min_shares, deadline)
 
     @staticmethod
     def _progress(progress: Callable[[str], None] | None
@@ -154,12 +181,14 @@ class TradingService:
                 f"{to_decimal(amount, 6)} USDC you want to spend. Lower the amount or add "
                 "USDC to this address.")
         rec = self.s.require_record()
-        deadline = snap.timestamp + DEADLINE_S
+        deadline = self._deadline(snap)
         # From the pinned USDC itself: a lying lens must not decide the permit or approval.
         allowance, permit_nonce = vault.usdc_allowance_and_nonce(rec.usdc, addr)
         needs_approval = allowance < amount
         uses_permit = needs_approval and self._permit_supported(rec.usdc) is not None
-        expected = vault.preview_deposit(amount, block=snap.block_number)
+        # The estimate at the current (live) NAV; the strike's NAV decides, the minimum
+        # protects the user: below it the strike refunds the USDC.
+        _, expected, strike_ready = vault.quote_buy(amount, block=snap.block_number)
         min_shares = expected * (10_000 - slip) // 10_000
         unlocked = self.s.keys.is_unlocked(self.s.active_name())
         can_simulate = not needs_approval or (uses_permit and unlocked)
@@ -181,19 +210,16 @@ class TradingService:
                 can_simulate = False
         if prepared is not None:
             gas = prepared.gas
-            ret = prepared.simulation.return_data
-            if ret and len(ret) >= 32:
-                simulated_shares = int.from_bytes(ret[:32], "big")
         else:
             # Locked and no allowance: price the buy at the vault's measured cost plus the
             # permit or the approval; the exact transaction is simulated before signing.
-            gas_limit = 260_000 if uses_permit else 320_000
+            gas_limit = 200_000 if uses_permit else 260_000
             gas = fee_presets(client, gas_limit, gas_expected=gas_limit * 3 // 4,
                               eth_usd=eth_usd)[fee_preset]
             l1_wei = 0
             if client.chain.op_stack:  # the L1 data fee of a buy of the same shape
-                shape = vault.buy_with_permit_data(amount, min_shares, addr, deadline, 27,
-                                                   b"\xff" * 32, b"\xff" * 32)
+                shape = vault.request_buy_with_permit_data(amount, min_shares, deadline, 27,
+                                                           b"\xff" * 32, b"\xff" * 32)
                 l1_wei = l1_data_fee_wei(client, {
                     "chainId": client.chain_id, "nonce": None, "gas": gas.gas_limit,
                     "maxFeePerGas": gas.max_fee_per_gas_wei,
@@ -216,7 +242,9 @@ class TradingService:
                              BalanceChange(snap.share_symbol, shares_dec),
                              BalanceChange("ETH", -gas.expected_fee_eth)],
             deadline=deadline, simulated=can_simulate,
-            usdc_balance=to_decimal(snap.usdc_balance, 6))
+            usdc_balance=to_decimal(snap.usdc_balance, 6),
+            next_strike_at=max(snap.next_strike_at, snap.timestamp + snap.min_request_age),
+            min_request_age=snap.min_request_age, strike_ready=strike_ready)
 
     def quote_sell(self, shares: Decimal | str, slippage_bps: int | None = None,
                    fee_preset: str = "market") -> SellQuote:
@@ -230,21 +258,21 @@ class TradingService:
             raise InsufficientBalance(
                 f"You hold {to_decimal(snap.shares, SHARE_DECIMALS)} {snap.share_symbol}, "
                 "fewer than you want to sell.")
-        deadline = snap.timestamp + DEADLINE_S
-        path = "cash" if amount <= snap.max_redeem_from_cash else "liquidation"
+        deadline = self._deadline(snap)
         eth_usd = self._eth_usd(snap)
         probe = sender.prepare(TxRequest(sender=addr, to=self.s.require_record().vault,
                                          kind="sell",
-                                         data=vault.sell_data(amount, 0, addr, deadline),
+                                         data=vault.request_sell_data(amount, 0, deadline),
                                          preset=fee_preset), eth_usd=eth_usd)
-        ret = probe.simulation.return_data
-        expected = int.from_bytes(ret[:32], "big") if ret and len(ret) >= 32 else \
-            vault.preview_redeem(amount)
-        gross = amount * snap.share_price // 10**SHARE_DECIMALS
+        # The estimate at the current (live) NAV; the strike decides, the minimum protects.
+        fee, expected, cash_ok, strike_ready = vault.quote_sell(amount,
+                                                               block=snap.block_number)
+        gross = expected + fee
+        path = "strike" if cash_ok else "waits_for_cash"
         min_out = expected * (10_000 - slip) // 10_000
         return SellQuote(
             shares_in=to_decimal(amount, SHARE_DECIMALS), gross_usdc=to_decimal(gross, 6),
-            fee_usdc=to_decimal(bps_of(gross, snap.sell_fee_bps), 6),
+            fee_usdc=to_decimal(fee, 6),
             fee_bps=snap.sell_fee_bps, expected_usdc=to_decimal(expected, 6),
             min_usdc_out=to_decimal(min_out, 6), slippage_bps=slip, path=path, gas=probe.gas,
             balance_changes=[BalanceChange(snap.share_symbol,
@@ -252,12 +280,17 @@ class TradingService:
                              BalanceChange("USDC", to_decimal(expected, 6)),
                              BalanceChange("ETH", -probe.gas.expected_fee_eth)],
             deadline=deadline, simulated=True,
-            shares_balance=to_decimal(snap.shares, SHARE_DECIMALS))
+            shares_balance=to_decimal(snap.shares, SHARE_DECIMALS),
+            next_strike_at=max(snap.next_strike_at, snap.timestamp + snap.min_request_age),
+            min_request_age=snap.min_request_age, strike_ready=strike_ready,
+            cash_sufficient=cash_ok)
 
     # ------------------------------------------------------------------ trades
 
     def buy(self, quote: BuyQuote, progress: Callable[[str], None] | None = None) -> TradeResult:
-        """Sign and send the quoted buy (permit + buy in one transaction where possible)."""
+        """Sign and send the quoted buy request (permit + request in one transaction where
+        the token supports it); returns it "requested", or "settled"/"refunded" when the
+        strike came before this returns (the devnet's keeper strikes at once)."""
         addr = self.s.require_address()
         client, vault, sender = self.s.need()
         sign = self.s.sign_fn(client.chain_id)
@@ -286,26 +319,31 @@ class TradingService:
                                   sign, progress=self._progress(progress),
                                   timeout_s=self.s.receipt_timeout_s)
                 if res.status is not TxStatus.CONFIRMED:
-                    raise TradeFailed(res.error or "The approval failed; nothing was bought.")
+                    raise TradeFailed(res.error or "The approval failed; nothing was requested.")
             data = self._buy_data(amount, min_shares, quote.deadline, permit, permit_nonce)
             result = sender.send(TxRequest(
                 sender=addr, to=rec.vault, data=data, kind="buy",
-                summary=f"Buy G100 for {quote.usdc_in:,.2f} USDC", preset=quote.gas.preset,
+                summary=f"Buy request: {quote.usdc_in:,.2f} USDC for at least "
+                        f"{quote.min_shares_out:,.4f} G100", preset=quote.gas.preset,
                 meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out),
                       "deadline": quote.deadline},
                 max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
                 sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
             if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The buy failed on-chain.")
+                raise TradeFailed((result.error or "The buy request failed on-chain.")
                                   + " Your USDC was not spent.")
             self.s.forget_snapshot()
-            return self.history.journal_trade("buy", dict(result.receipt or {}),
-                                              result.tx_hash, result.block_number,
-                                              result.fee_paid_wei, addr)
+            requested = self.history.journal_request("buy", dict(result.receipt or {}),
+                                                     result.tx_hash, result.block_number,
+                                                     result.fee_paid_wei, addr)
+        if progress and requested.verified:
+            progress(f"Requested (#{requested.request_id}): waiting for the next price strike")
+        return self._finish(requested)
 
     def sell(self, quote: SellQuote,
              progress: Callable[[str], None] | None = None) -> TradeResult:
-        """Sign and send the quoted sell; the payout is verified from the vault's event."""
+        """Sign and send the quoted sell request (the shares are escrowed in the vault
+        until the strike); the payout is verified from the vault's settlement event."""
         addr = self.s.require_address()
         client, vault, sender = self.s.need()
         sign = self.s.sign_fn(client.chain_id)
@@ -320,16 +358,79 @@ class TradingService:
                 if quote.min_usdc_out > 0 else 0
             result = sender.send(TxRequest(
                 sender=addr, to=rec.vault, kind="sell",
-                data=vault.sell_data(shares, min_out, addr, quote.deadline),
-                summary=f"Sell {quote.shares_in:,.4f} G100", preset=quote.gas.preset,
+                data=vault.request_sell_data(shares, min_out, quote.deadline),
+                summary=f"Sell request: {quote.shares_in:,.4f} G100 for at least "
+                        f"{quote.min_usdc_out:,.2f} USDC", preset=quote.gas.preset,
                 meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out),
                       "deadline": quote.deadline},
                 max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
                 sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
             if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The sell failed on-chain.")
+                raise TradeFailed((result.error or "The sell request failed on-chain.")
                                   + " You keep your shares.")
             self.s.forget_snapshot()
-            return self.history.journal_trade("sell", dict(result.receipt or {}),
-                                              result.tx_hash, result.block_number,
-                                              result.fee_paid_wei, addr)
+            requested = self.history.journal_request("sell", dict(result.receipt or {}),
+                                                     result.tx_hash, result.block_number,
+                                                     result.fee_paid_wei, addr)
+        if progress and requested.verified:
+            progress(f"Requested (#{requested.request_id}): waiting for the next price strike")
+        return self._finish(requested)
+
+    # ------------------------------------------------------------------ requests
+
+    def requests(self) -> list[RequestRow]:
+        """The active address's pending requests, read from the pinned vault (lens)."""
+        from datetime import UTC, datetime
+
+        addr = self.s.active_address()
+        if addr is None or self.s.client is None:
+            return []
+        snap = self.s.snapshot(addr)
+
+        def t(x: int) -> datetime:
+            return datetime.fromtimestamp(x, UTC)
+
+        return [RequestRow(
+            request_id=r.id, kind=r.kind,
+            amount=to_decimal(r.amount, SHARE_DECIMALS if r.is_sell else USDC_DECIMALS),
+            min_out=to_decimal(r.min_out, USDC_DECIMALS if r.is_sell else SHARE_DECIMALS),
+            requested_at=t(r.requested_at), deadline=t(r.deadline),
+            eligible_at=t(r.eligible_at), cancellable=r.cancellable)
+            for r in snap.requests]
+
+    def cancel_request(self, request_id: int,
+                       progress: Callable[[str], None] | None = None) -> TradeResult:
+        """Cancel a pending request (before its cut-off, or after its deadline): its USDC
+        or shares come back; verified from the pinned vault's ``RequestCancelled``."""
+        addr = self.s.require_address()
+        client, vault, sender = self.s.need()
+        sign = self.s.sign_fn(client.chain_id)
+        with self.s.trading(addr):
+            client.check_chain_id()
+            self.pending.require_resolved(addr)
+            rec = self.s.require_record()
+            snap = self.s.snapshot(addr)
+            mine = {r.id: r for r in snap.requests}
+            req = mine.get(int(request_id))
+            if req is None:
+                raise InvalidAmount(f"Request #{request_id} is not pending for this address "
+                                    "(already settled, refunded or cancelled).")
+            if not req.cancellable:
+                raise TradingClosed(
+                    f"Request #{request_id} is past its cut-off and committed to the next "
+                    "price strike; it can no longer be cancelled.")
+            result = sender.send(TxRequest(
+                sender=addr, to=rec.vault, kind="cancel_request",
+                data=vault.cancel_data(int(request_id)),
+                summary=f"Cancel request #{request_id}",
+                meta={"request_id": int(request_id)}),
+                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
+            if result.status is not TxStatus.CONFIRMED:
+                raise TradeFailed((result.error or "The cancel failed on-chain.")
+                                  + " The request is still pending.")
+            self.s.forget_snapshot()
+            for done in self.history.settle_requests(addr):
+                if done.request_id == int(request_id):
+                    return done
+        raise TradeFailed(f"The cancel of request #{request_id} was mined but the pinned "
+                          "vault shows no cancellation for it; refresh to see its state.")

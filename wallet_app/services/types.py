@@ -129,6 +129,32 @@ class TradeResult:
     #: what was signed; an unverified trade never counts in cost basis or P&L.
     verified: bool = True
     note: str | None = None  # why it is unverified
+    #: v2: the vault's request id, and where the request stands: "requested" (waiting for
+    #: the next strike), "settled", "refunded" (note says why) or "cancelled".
+    request_id: int | None = None
+    state: str = "settled"
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One of the user's pending requests, for My Indices, Transactions and the CLI."""
+
+    request_id: int
+    kind: str  # "buy" | "sell"
+    amount: Decimal  # buy: USDC paid in; sell: shares escrowed
+    min_out: Decimal  # buy: fewest shares; sell: least USDC
+    requested_at: datetime
+    deadline: datetime
+    eligible_at: datetime  # the cut-off: cancellable before, struck after
+    cancellable: bool
+
+    @property
+    def summary(self) -> str:
+        if self.kind == "buy":
+            return (f"Buy #{self.request_id}: {self.amount:,.2f} USDC, at least "
+                    f"{self.min_out:,.4f} G100")
+        return (f"Sell #{self.request_id}: {self.amount:,.4f} G100, at least "
+                f"{self.min_out:,.2f} USDC")
 
 
 # --------------------------------------------------------------------------- amounts

@@ -45,6 +45,16 @@ interface IUniswapV2Router02 {
         uint256 deadline
     ) external returns (uint256[] memory amounts);
 
+    /// @notice Swaps an exact input along `path` for tokens that may take a fee on transfer;
+    ///         the router checks the output as the change of `to`'s balance.
+    function swapExactTokensForTokensSupportingFeeOnTransferTokens(
+        uint256 amountIn,
+        uint256 amountOutMin,
+        address[] calldata path,
+        address to,
+        uint256 deadline
+    ) external;
+
     /// @notice Quote of the outputs along `path` for an exact input.
     function getAmountsOut(uint256 amountIn, address[] calldata path) external view returns (uint256[] memory amounts);
 }

@@ -4,8 +4,10 @@ pragma solidity ^0.8.24;
 import {Test} from "forge-std/Test.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 
 import {IndexVault} from "../../src/IndexVault.sol";
+import {IndexBook} from "../../src/IndexBook.sol";
 import {IndexLens} from "../../src/IndexLens.sol";
 import {IUniswapV2Factory, IUniswapV2Pair, IUniswapV2Router02} from "../../src/interfaces/IUniswapV2.sol";
 import {DevUSDC} from "../../src/devnet/DevUSDC.sol";
@@ -15,8 +17,9 @@ import {DevMarketSeeder} from "../../src/devnet/DevMarketSeeder.sol";
 
 /// @dev Shared test world: devnet USDC, N tokens (decimals cycling 6/8/18) with feeds and
 ///      pools on the *real* Uniswap V2 factory and Router02 (bytecode read from the npm
-///      packages' build JSON), the vault and the lens. The test contract is the tokens'
-///      minter and the feeds' owner, so tests can mint and move prices.
+///      packages' build JSON), OpenZeppelin's own TimelockController owning the vault, the
+///      vault and the lens. The test contract is the tokens' minter and the feeds' owner, so
+///      tests can mint and move prices. `owner` is the timelock's proposer and executor.
 abstract contract IndexFixture is Test {
     uint32 internal constant HEARTBEAT = 1 days;
     uint8 internal constant FEED_DECIMALS = 8;
@@ -35,6 +38,8 @@ abstract contract IndexFixture is Test {
     DevMarketSeeder internal seeder;
     IndexVault internal vault;
     IndexLens internal lens;
+    TimelockController internal timelock;
+    uint256 internal timelockSalt;
 
     DevToken[] internal tokens;
     DevPriceFeed[] internal feeds;
@@ -130,8 +135,18 @@ abstract contract IndexFixture is Test {
             }
         }
 
+        timelock = _deployTimelock(0);
         vault = new IndexVault(
-            IERC20(address(usdc)), router, "TM Global 100", "G100", owner, operator, guardian, feeRecipient, 25, 25
+            IERC20(address(usdc)),
+            router,
+            "TM Global 100",
+            "G100",
+            address(timelock),
+            operator,
+            guardian,
+            feeRecipient,
+            25,
+            25
         );
         lens = new IndexLens();
 
@@ -151,11 +166,47 @@ abstract contract IndexFixture is Test {
         // casting to 'uint16' is safe because the remainder is < n <= 128
         // forge-lint: disable-next-line(unsafe-typecast)
         w[0] += uint16(10_000 - each * n);
-        vm.prank(owner);
-        vault.addConstituents(ta, fa, hb);
+        _asOwner(abi.encodeCall(IndexVault.addConstituents, (ta, fa, hb)));
+        // Test timing: a 60 s cut-off and cooldown; a 2% loss budget so that the set-up's
+        // first investment of a whole vault through the pools (0.3% pool fee + impact) fits.
+        _asOwner(abi.encodeCall(IndexVault.setLimits, (_limitsWith(200, 60, 60))));
         vm.prank(operator);
         vault.setTargetWeights(w);
         vault.updateNav();
+    }
+
+    /// @dev The default limits with a given loss budget, cooldown and cut-off.
+    function _limitsWith(uint16 lossBudgetBps, uint32 cooldown, uint32 minRequestAge)
+        internal
+        pure
+        returns (IndexVault.Limits memory)
+    {
+        return IndexVault.Limits({
+            maxRebalanceSlippageBps: 100,
+            lossBudgetBps: lossBudgetBps,
+            rebalanceCooldown: cooldown,
+            maxPriceDeviationBps: 2_500,
+            minRequestAge: minRequestAge,
+            strikeInterval: 3_600
+        });
+    }
+
+    /// @dev OpenZeppelin's TimelockController: `owner` proposes and executes, no admin.
+    function _deployTimelock(uint256 minDelay) internal returns (TimelockController t) {
+        address[] memory roles = new address[](1);
+        roles[0] = owner;
+        t = new TimelockController(minDelay, roles, roles, address(0));
+    }
+
+    /// @dev Schedules `data` on the vault through the timelock, waits its delay, executes it.
+    function _asOwner(bytes memory data) internal {
+        bytes32 salt = bytes32(++timelockSalt);
+        uint256 delay = timelock.getMinDelay();
+        vm.prank(owner);
+        timelock.schedule(address(vault), 0, data, bytes32(0), salt, delay);
+        if (delay != 0) vm.warp(block.timestamp + delay);
+        vm.prank(owner);
+        timelock.execute(address(vault), 0, data, bytes32(0), salt);
     }
 
     // ----------------------------------------------------------------- actions
@@ -166,26 +217,83 @@ abstract contract IndexFixture is Test {
         usdc.approve(address(vault), type(uint256).max);
     }
 
-    function _buy(address who, uint256 amount) internal returns (uint256 shares) {
+    function _requestBuy(address who, uint256 amount) internal returns (uint256 id) {
         _fund(who, amount);
         vm.prank(who);
-        shares = vault.buy(amount, 0, who, block.timestamp);
+        id = vault.requestBuy(amount, 0, block.timestamp + 1 days);
+    }
+
+    function _requestSell(address who, uint256 shares) internal returns (uint256 id) {
+        vm.prank(who);
+        id = vault.requestSell(shares, 0, block.timestamp + 1 days);
+    }
+
+    /// @dev Waits past the cut-off and strikes as the keeper.
+    function _strike() internal returns (uint256 settled, uint256 refunded) {
+        vm.warp(block.timestamp + vault.minRequestAge() + 1);
+        vm.prank(vault.keeper());
+        (settled, refunded) = vault.strike(type(uint256).max);
+    }
+
+    /// @dev A buy request settled by the next strike; returns the shares received.
+    function _buy(address who, uint256 amount) internal returns (uint256 shares) {
+        uint256 before = vault.balanceOf(who);
+        _requestBuy(who, amount);
+        _strike();
+        shares = vault.balanceOf(who) - before;
+    }
+
+    /// @dev A sell request settled by the next strike; returns the USDC received.
+    function _sell(address who, uint256 shares) internal returns (uint256 usdcOut) {
+        uint256 before = usdc.balanceOf(who);
+        _requestSell(who, shares);
+        _strike();
+        usdcOut = usdc.balanceOf(who) - before;
+    }
+
+    /// @dev Re-posts every feed's answer at the current time (keeps feeds fresh across warps).
+    function _repostFeeds() internal {
+        for (uint256 i; i < feeds.length; ++i) {
+            (, int256 answer,,,) = feeds[i].latestRoundData();
+            feeds[i].setPrice(answer);
+        }
+    }
+
+    /// @dev An EIP-2612 permit of `value` USDC from `holder` to the vault, signed with `pk`.
+    function _permitSig(uint256 pk, address holder, uint256 value, uint256 deadline)
+        internal
+        view
+        returns (uint8 v, bytes32 r, bytes32 s)
+    {
+        bytes32 typehash =
+            keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+        bytes32 structHash =
+            keccak256(abi.encode(typehash, holder, address(vault), value, usdc.nonces(holder), deadline));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", usdc.DOMAIN_SEPARATOR(), structHash));
+        (v, r, s) = vm.sign(pk, digest);
+    }
+
+    /// @dev Waits out the rebalance cooldown.
+    function _afterCooldown() internal {
+        (,,, uint256 cooldown, uint256 last) = vault.operatorLimits();
+        if (last != 0 && block.timestamp < last + cooldown) vm.warp(last + cooldown);
     }
 
     /// @dev Operator invests `fractionBps` of the cash across the constituents by target weight.
     function _invest(uint256 fractionBps) internal {
-        IndexVault.Constituent[] memory cs = vault.getConstituents();
+        IndexBook.Constituent[] memory cs = vault.getConstituents();
         uint256 budget = vault.cash() * fractionBps / 10_000;
-        IndexVault.Leg[] memory legs = new IndexVault.Leg[](cs.length);
+        IndexBook.Leg[] memory legs = new IndexBook.Leg[](cs.length);
         uint256 k;
         for (uint256 i; i < cs.length; ++i) {
             uint256 amt = budget * cs[i].targetWeightBps / 10_000;
             if (amt == 0) continue;
-            legs[k++] = IndexVault.Leg({token: cs[i].token, isBuy: true, amountIn: amt, minAmountOut: 0});
+            legs[k++] = IndexBook.Leg({token: cs[i].token, isBuy: true, amountIn: amt, minAmountOut: 0});
         }
         assembly {
             mstore(legs, k)
         }
+        _afterCooldown();
         vm.prank(operator);
         vault.rebalance(legs, 100, block.timestamp);
         _arbAll();
@@ -244,18 +352,18 @@ abstract contract IndexFixture is Test {
     function _oracleHoldings() internal view returns (uint256 v) {
         for (uint256 i; i < tokens.length; ++i) {
             (, int256 answer,,,) = feeds[i].latestRoundData();
-            uint256 bal = tokens[i].balanceOf(address(vault));
+            uint256 bal = tokens[i].balanceOf(address(vault)) - vault.owedTotal(address(tokens[i]));
             // casting to 'uint256' is safe because feed answers in tests are positive
             // forge-lint: disable-next-line(unsafe-typecast)
             v += Math.mulDiv(bal, uint256(answer) * 1e10, 10 ** tokens[i].decimals() * 1e12);
         }
     }
 
-    /// @dev Sum over constituents of floor(balance * cachedPrice), what the cache must equal.
+    /// @dev Sum over constituents of floor((balance - owed) * cachedPrice), what the cache must equal.
     function _cacheRecomputed() internal view returns (uint256 v) {
-        IndexVault.Constituent[] memory cs = vault.getConstituents();
+        IndexBook.Constituent[] memory cs = vault.getConstituents();
         for (uint256 i; i < cs.length; ++i) {
-            uint256 bal = IERC20(cs[i].token).balanceOf(address(vault));
+            uint256 bal = IERC20(cs[i].token).balanceOf(address(vault)) - vault.owedTotal(cs[i].token);
             v += Math.mulDiv(bal, cs[i].cachedPrice, 10 ** cs[i].decimals * 1e12);
         }
     }
