@@ -107,8 +107,10 @@ class IndexViewService:
             return []
         rows = self.s.journal.index_events(self.s.client.chain_id, EVENT_SOURCE,
                                            kinds=["nav"], newest_first=False)
+        # A NAV of 0 is not a price: v2's first refresh runs before the seed deposit, when
+        # the only supply is the vault's own permanent share unit and it holds nothing.
         return [(r.timestamp, Decimal(r.payload["usdc"])) for r in rows
-                if r.timestamp and r.payload.get("usdc")]
+                if r.timestamp and r.payload.get("usdc") and Decimal(r.payload["usdc"]) > 0]
 
     def nav_history(self) -> list[tuple[datetime, Decimal]]:
         """NAV per share over (chain) time, from the vault's NavUpdated events, ending at
