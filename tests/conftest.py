@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if leftovers:
         print(f"\nERROR: {len(leftovers)} anvil process(es) left running by tests: {leftovers}")
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths, Any]]:
+    """A private embedded devnet (100 constituents, seeded) for the module, on a free port,
+    with its own app home; stopped when the module ends. Modules that need something else
+    (e.g. a skip when the devnet cannot start) define their own ``devnet``."""
+    from wallet_app.devnet.embedded import ensure_devnet
+
+    home = tmp_path_factory.mktemp("devnet")
+    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
+    dev = ensure_devnet(paths, port=process.free_port())
+    try:
+        yield paths, dev
+    finally:
+        process.down(paths)

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from wallet_app.devnet import process
 from wallet_app.devnet.driver import MarketDriver
-from wallet_app.devnet.embedded import Devnet, clock_path, ensure_devnet
+from wallet_app.devnet.embedded import Devnet, clock_path
 from wallet_app.devnet.market_clock import MarketClock
 from wallet_app.paths import AppPaths
 
@@ -25,17 +24,6 @@ pytestmark = [pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "quartz meadow lantern 77"
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths, Devnet]]:
-    home = tmp_path_factory.mktemp("realtime")
-    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
-    dev = ensure_devnet(paths, port=process.free_port())
-    try:
-        yield paths, dev
-    finally:
-        process.down(paths)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import secrets  # noqa: E402
 import shutil  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -29,9 +28,8 @@ from tests.test_gui_e2e import click, close_app, open_app  # noqa: E402
 from ui.app import create_app  # noqa: E402
 from wallet_app.chain.errors import ReceiptTimeout  # noqa: E402
 from wallet_app.config import Settings, save_settings  # noqa: E402
-from wallet_app.devnet import process  # noqa: E402
 from wallet_app.devnet.deploy import fund  # noqa: E402
-from wallet_app.devnet.embedded import Devnet, ensure_devnet  # noqa: E402
+from wallet_app.devnet.embedded import Devnet  # noqa: E402
 from wallet_app.facade import WalletService  # noqa: E402
 from wallet_app.models import TxStatus  # noqa: E402
 from wallet_app.paths import AppPaths  # noqa: E402
@@ -41,17 +39,6 @@ pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring, pytest.ma
 PASSWORD = "orbit-Lantern-93-velvet"
 WAIT = 60_000
 REQUEST_TOPIC = Web3.keccak(text="BuyRequested(uint256,address,uint256,uint256,uint256)")
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths, Devnet]]:
-    home = tmp_path_factory.mktemp("recovery")
-    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
-    dev = ensure_devnet(paths, port=process.free_port())
-    try:
-        yield paths, dev
-    finally:
-        process.down(paths)
 
 
 @pytest.fixture(autouse=True)

@@ -30,9 +30,9 @@ from wallet_app.chain.errors import (
     WrongNetwork,
 )
 from wallet_app.config import Settings, save_settings
-from wallet_app.devnet import artifacts, process
+from wallet_app.devnet import artifacts
 from wallet_app.devnet.deploy import fund
-from wallet_app.devnet.embedded import Devnet, ensure_devnet
+from wallet_app.devnet.embedded import Devnet
 from wallet_app.facade import UnresolvedTransactions, WalletService
 from wallet_app.models import TxStatus
 from wallet_app.paths import AppPaths
@@ -52,17 +52,6 @@ _REQUEST_TOPIC = "0x" + Web3.keccak(
     text="BuyRequested(uint256,address,uint256,uint256,uint256)").hex().removeprefix("0x")
 _SETTLED_TOPIC = "0x" + Web3.keccak(
     text="BuySettled(uint256,address,uint256,uint256,uint256,uint256)").hex().removeprefix("0x")
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths, Devnet]]:
-    home = tmp_path_factory.mktemp("hostile")
-    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
-    dev = ensure_devnet(paths, port=process.free_port())
-    try:
-        yield paths, dev
-    finally:
-        process.down(paths)
 
 
 @dataclass

@@ -23,9 +23,8 @@ import pytest
 from web3 import Web3
 
 from wallet_app.config import Settings
-from wallet_app.devnet import process
 from wallet_app.devnet.deploy import fund
-from wallet_app.devnet.embedded import Devnet, ensure_devnet
+from wallet_app.devnet.embedded import Devnet
 from wallet_app.facade import WalletService
 from wallet_app.models import TxStatus
 from wallet_app.operator import Operator
@@ -78,17 +77,6 @@ CHILD = textwrap.dedent("""
     svc.buy(q)
     print("not killed", flush=True)
 """)
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths, Devnet]]:
-    home = tmp_path_factory.mktemp("crash")
-    paths = AppPaths(home / "data", home / "config", home / "logs").ensure()
-    dev = ensure_devnet(paths, port=process.free_port())
-    try:
-        yield paths, dev
-    finally:
-        process.down(paths)
 
 
 @pytest.fixture

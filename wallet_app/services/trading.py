@@ -321,24 +321,15 @@ class TradingService:
                 if res.status is not TxStatus.CONFIRMED:
                     raise TradeFailed(res.error or "The approval failed; nothing was requested.")
             data = self._buy_data(amount, min_shares, quote.deadline, permit, permit_nonce)
-            result = sender.send(TxRequest(
+            requested = self._send_request(TxRequest(
                 sender=addr, to=rec.vault, data=data, kind="buy",
                 summary=f"Buy request: {quote.usdc_in:,.2f} USDC for at least "
                         f"{quote.min_shares_out:,.4f} G100", preset=quote.gas.preset,
                 meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out),
                       "deadline": quote.deadline},
                 max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
-                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
-            if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The buy request failed on-chain.")
-                                  + " Your USDC was not spent.")
-            self.s.forget_snapshot()
-            requested = self.history.journal_request("buy", dict(result.receipt or {}),
-                                                     result.tx_hash, result.block_number,
-                                                     result.fee_paid_wei, addr)
-        if progress and requested.verified:
-            progress(f"Requested (#{requested.request_id}): waiting for the next price strike")
-        return self._finish(requested)
+                sign, progress, " Your USDC was not spent.")
+        return self._announce(requested, progress)
 
     def sell(self, quote: SellQuote,
              progress: Callable[[str], None] | None = None) -> TradeResult:
@@ -356,7 +347,7 @@ class TradingService:
             shares = parse_amount(quote.shares_in, SHARE_DECIMALS, "number of shares")
             min_out = parse_amount(quote.min_usdc_out, USDC_DECIMALS, "minimum USDC") \
                 if quote.min_usdc_out > 0 else 0
-            result = sender.send(TxRequest(
+            requested = self._send_request(TxRequest(
                 sender=addr, to=rec.vault, kind="sell",
                 data=vault.request_sell_data(shares, min_out, quote.deadline),
                 summary=f"Sell request: {quote.shares_in:,.4f} G100 for at least "
@@ -364,14 +355,28 @@ class TradingService:
                 meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out),
                       "deadline": quote.deadline},
                 max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
-                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
-            if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The sell request failed on-chain.")
-                                  + " You keep your shares.")
-            self.s.forget_snapshot()
-            requested = self.history.journal_request("sell", dict(result.receipt or {}),
-                                                     result.tx_hash, result.block_number,
-                                                     result.fee_paid_wei, addr)
+                sign, progress, " You keep your shares.")
+        return self._announce(requested, progress)
+
+    def _send_request(self, req: TxRequest, sign: Callable[[dict[str, Any]], bytes],
+                      progress: Callable[[str], None] | None, kept: str) -> TradeResult:
+        """Send a buy or sell request (under the caller's trade lock) and journal it from
+        its receipt; a failed send says what the user kept (``kept``)."""
+        _, _, sender = self.s.need()
+        result = sender.send(req, sign, progress=self._progress(progress),
+                             timeout_s=self.s.receipt_timeout_s)
+        if result.status is not TxStatus.CONFIRMED:
+            raise TradeFailed((result.error or f"The {req.kind} request failed on-chain.")
+                              + kept)
+        self.s.forget_snapshot()
+        return self.history.journal_request(req.kind, dict(result.receipt or {}),
+                                            result.tx_hash, result.block_number,
+                                            result.fee_paid_wei, req.sender)
+
+    def _announce(self, requested: TradeResult, progress: Callable[[str], None] | None
+                  ) -> TradeResult:
+        """After the lock is released: say the request is waiting, then follow it to its
+        settlement (the devnet strikes at once)."""
         if progress and requested.verified:
             progress(f"Requested (#{requested.request_id}): waiting for the next price strike")
         return self._finish(requested)
