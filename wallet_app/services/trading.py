@@ -223,7 +223,8 @@ class TradingService:
                 l1_wei = l1_data_fee_wei(client, {
                     "chainId": client.chain_id, "nonce": None, "gas": gas.gas_limit,
                     "maxFeePerGas": gas.max_fee_per_gas_wei,
-                    "maxPriorityFeePerGas": gas.max_priority_fee_wei, "to": self.s.require_record().vault,
+                    "maxPriorityFeePerGas": gas.max_priority_fee_wei,
+                    "to": self.s.require_record().vault,
                     "value": 0, "data": shape})
                 gas = with_l1_fee(gas, l1_wei, eth_usd)
             sender.check_funds(addr, 0, gas.gas_limit, gas.max_fee_per_gas_wei,
