@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, printed: contract gas (forge gas report), index engine, treemap paint,
 # command-line and bundle start-up, wallet engine on a fresh devnet, GUI start-up and
-# responsiveness. Reruns give comparable
+# responsiveness, the operator service (weekly rebalance, keeper per day). Reruns give comparable
 # figures; nothing here fails on a slow machine except where a script says so.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,10 @@ run .venv/bin/python scripts/bench_gas.py
 run .venv/bin/python scripts/bench_index.py
 run .venv/bin/python scripts/bench_performance.py
 run .venv/bin/python scripts/bench_ui.py
+run .venv/bin/python scripts/bench_log.py
 run .venv/bin/python scripts/bench_startup.py
+run .venv/bin/python scripts/bench_deploy.py
+run .venv/bin/python scripts/bench_operator.py
 dbus-run-session -- bash -c '
   printf "bench-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   echo; echo "== wallet engine"; .venv/bin/python scripts/bench_wallet.py

@@ -26,8 +26,7 @@ import os
 import secrets
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,86 +35,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEvent, QPoint, QSize  # noqa: E402
-from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
-
-from ui import worker  # noqa: E402
 from ui.app import apply_theme, create_app  # noqa: E402
 
-SIZE = QSize(1280, 800)
-
-
-def settle(ms: int = 60) -> None:
-    """Let timers fire and worker results arrive, then let layouts finish."""
-    deadline = time.monotonic() + ms / 1000
-    while time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.005)
-    worker.wait_idle(60_000)
-    QApplication.processEvents()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what or predicate}")
-        QApplication.processEvents()
-        time.sleep(0.01)
-    settle(30)
-
-
-def grab(window: QWidget, dialog: QDialog | None = None, wait: bool = True) -> QPixmap:
-    """The window at 1280x800, with ``dialog`` (if any) centred over a dimmed copy.
-
-    ``wait=False`` grabs as things are, without processing events first: needed inside a
-    progress callback, where letting the worker finish would show the end instead.
-    """
-    window.resize(SIZE)
-    if wait:
-        settle(30)
-    else:
-        # Only pending layout work, no worker results: the picture shows this moment.
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    shot = window.grab()
-    if dialog is None:
-        return shot
-    dialog.adjustSize()
-    size = dialog.size().boundedTo(QSize(SIZE.width() - 80, SIZE.height() - 60))
-    dialog.resize(size)
-    if wait:
-        settle(30)
-    else:
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    pix = dialog.grab()
-    painter = QPainter(shot)
-    painter.fillRect(shot.rect(), QColor(8, 12, 20, 120))
-    x = (SIZE.width() - pix.width()) // 2
-    y = max(20, (SIZE.height() - pix.height()) // 2)
-    painter.setPen(QColor(0, 0, 0, 60))
-    painter.drawRect(x - 1, y - 1, pix.width() + 1, pix.height() + 1)
-    painter.drawPixmap(QPoint(x, y), pix)
-    painter.end()
-    return shot
-
-
-class Shooter:
-    """Saves numbered PNGs and keeps the list for the summary."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.written: list[Path] = []
-
-    def save(self, name: str, window: QWidget, dialog: QDialog | None = None,
-             wait: bool = True) -> Path:
-        path = self.out / f"{name}.png"
-        grab(window, dialog, wait).save(str(path))
-        self.written.append(path)
-        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
-        return path
-
+sys.path.insert(0, str(ROOT / "scripts"))  # the sibling helper module below
+from screenshot_tools import SIZE, Shooter, settle, wait_for  # noqa: E402
 
 # -- sample mode ------------------------------------------------------------------------
 
@@ -400,6 +323,18 @@ def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make 
         shots.save("02_index_search", win)
         win.index_page.table.set_search("")
 
+        # Receive, contacts, accounts, watch-only, light and dark (scripts/screenshots_book.py),
+        # before the trades so that a failure there cannot cost these pictures.
+        from screenshots_book import prepare, shoot_book
+
+        prepare(svc, password, dev.deployment.roles["deployer"])
+        with tempfile.TemporaryDirectory(prefix="g100-book-") as book_tmp:
+            for theme in ("light", "dark"):
+                apply_theme(theme)
+                shoot_book(shots, win, ctl, svc, theme, wait_for, settle, Path(book_tmp))
+        apply_theme("light")
+        win.navigate("index")
+
         # Buy: bad amount, preview, a real slippage revert, progress, done.
         dlg = ctl.open_buy()
         wait_for(dlg.max_button.isEnabled, what="balance")
@@ -417,8 +352,20 @@ def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make 
                                         * Decimal("1.2") for h in top if h.token},
                    refresh_nav=True)
         dlg.confirm()
-        wait_for(dlg.banner.isVisible, what="slippage revert")
-        shots.save("12_buy_error_slippage", win, dlg)
+        # v2: the request is made, then refunded at the strike below its minimum (the
+        # strike prices it after the jump), or refused before signing when the preview
+        # already sees the move.
+        wait_for(lambda: dlg.banner.isVisible() or dlg.pages.currentWidget() is dlg.done_page,
+                 what="refund below the minimum")
+        if dlg.pages.currentWidget() is dlg.done_page:
+            shots.save("12_buy_refunded_below_minimum", win, dlg)
+            dlg.accept()
+            settle(100)
+            dlg = ctl.open_buy()
+            wait_for(dlg.max_button.isEnabled, what="balance")
+            dlg.amount_edit.setText("2500")
+        else:
+            shots.save("12_buy_error_slippage", win, dlg)
         dlg.slippage_buttons["50"].click()
         wait_for(lambda: dlg.quote is not None and dlg.quote.slippage_bps == 50, what="quote")
         original = dlg.on_progress
@@ -461,6 +408,37 @@ def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make 
         win.navigate("settings")
         shots.save("05_settings", win)
 
+        # A request left waiting (the keeper holds off): "requested", then the pending cards.
+        svc.trading.auto_strike = False
+        win.navigate("index")
+        rdlg = ctl.open_buy()
+        wait_for(rdlg.max_button.isEnabled, what="balance")
+        rdlg.amount_edit.setText("300")
+        wait_for(lambda: rdlg.quote is not None, what="quote")
+        rdlg.confirm()
+        wait_for(lambda: rdlg.pages.currentWidget() is rdlg.done_page, what="requested")
+        shots.save("16_buy_requested", win, rdlg)
+        rdlg.accept()
+        ctl.refresh_all()
+        win.navigate("my")
+        wait_for(lambda: win.my_page.requests_table.rowCount() == 1, what="pending card")
+        win.my_page.select_request(win.my_page.requests[0].request_id)
+        shots.save("06_my_indices_pending", win)
+        win.navigate("transactions")
+        wait_for(lambda: win.tx_page.requests_card.table.rowCount() == 1, what="tx pending")
+        shots.save("07_transactions_pending", win)
+        apply_theme("dark")
+        settle(200)
+        shots.save("64_transactions_pending_dark", win)
+        win.navigate("my")
+        shots.save("63_my_indices_pending_dark", win)
+        apply_theme("light")
+        settle(100)
+        # Past its 5 s devnet cut-off by now: the keeper settles it at its next strike.
+        svc.trading.auto_strike = True
+        ctl.refresh_all()
+        settle(300)
+
         # Strategy, unlock, lock screen.
         win.navigate("index")
         ctl.open_strategy()
@@ -500,6 +478,11 @@ def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make 
         wait_for(lambda: dlg.quote is not None, what="quote")
         shots.save("62_buy_preview_dark", win, dlg)
         dlg.reject()
+        sdlg = ctl.open_sell()
+        sdlg.quick(50)
+        wait_for(lambda: sdlg.quote is not None, what="sell quote")
+        shots.save("65_sell_preview_dark", win, sdlg)
+        sdlg.reject()
         apply_theme("light")
         ctl.shutdown()
     finally:
@@ -510,7 +493,8 @@ def run_devnet(shots: Shooter) -> None:  # pragma: no cover - exercised by make 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
-    parser.add_argument("--source", choices=("auto", "devnet", "sample"), default="auto")
+    parser.add_argument("--source", choices=("auto", "devnet", "sample", "book"),
+                        default="auto")
     args = parser.parse_args()
     create_app(sys.argv[:1])
     shots = Shooter(args.out)
@@ -518,7 +502,12 @@ def main() -> int:
     if source == "auto":
         source = "devnet" if facade_available() else "sample"
     print(f"rendering with {source} data", flush=True)
-    if source == "devnet":
+    if source == "book":  # only receive, contacts, accounts, watch-only (quick look)
+        from screenshots_book import run_book
+
+        with devnet_home():
+            run_book(shots, wait_for, settle)
+    elif source == "devnet":
         with devnet_home():
             run_devnet(shots)
         # States a live chain cannot hold still for a picture (a pending transaction, the

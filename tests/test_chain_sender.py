@@ -200,9 +200,12 @@ def test_lost_answer_to_broadcast_resends_same_bytes(
     """The send's answer times out: the pipeline checks by hash and hands the node the
     same signed bytes again (same hash), so there is still exactly one transaction."""
     acct = fresh_account(url)
-    proxy = FlakyProxy(url, ["sleep"], only_method="eth_sendRawTransaction")
+    # A 1 s client timeout (not 0.3 s) so the unscripted reads through the proxy never
+    # time out on a loaded machine; the scripted hang lasts 4 s, far past the timeout and
+    # the check by hash that follows it.
+    proxy = FlakyProxy(url, ["sleep"], only_method="eth_sendRawTransaction", sleep_s=4.0)
     try:
-        flaky = devnet_client(proxy.url, timeout=0.3)
+        flaky = devnet_client(proxy.url, timeout=1.0)
         res = Sender(flaky, journal).send(_transfer(acct.address), Signer(acct), wait=False)
     finally:
         proxy.close()
@@ -220,9 +223,10 @@ def test_timeout_during_broadcast_is_uncertain_then_reconciled(
     """Both attempts time out (the node did get the bytes): a plain "saved, will be
     checked" error; reconcile on restart finds it by hash and sends nothing."""
     acct = fresh_account(url)
-    proxy = FlakyProxy(url, ["sleep", "sleep"], only_method="eth_sendRawTransaction")
+    proxy = FlakyProxy(url, ["sleep", "sleep"], only_method="eth_sendRawTransaction",
+                       sleep_s=4.0)  # as above: reads never time out, the sends always do
     try:
-        flaky = devnet_client(proxy.url, timeout=0.3)
+        flaky = devnet_client(proxy.url, timeout=1.0)
         with pytest.raises(BroadcastUncertain) as exc:
             Sender(flaky, journal).send(_transfer(acct.address), Signer(acct))
     finally:
@@ -230,10 +234,11 @@ def test_timeout_during_broadcast_is_uncertain_then_reconciled(
     (entry,) = journal.pending()
     assert exc.value.tx_hash == entry.tx_hash and "cannot be sent twice" in str(exc.value)
     assert entry.broadcast_at is None and entry.broadcast_attempts == 1
-    for _ in range(100):  # the proxy forwards after its delay: the node gets the bytes
+    deadline = time.monotonic() + 60  # the proxy forwards after its delay: the node gets
+    while time.monotonic() < deadline:  # the bytes (polled: a loaded machine is slow)
         if rpc(url, "eth_getTransactionByHash", entry.tx_hash) is not None:
             break
-        time.sleep(0.02)
+        time.sleep(0.05)
     client = devnet_client(url)
     s = Sender(client, journal)
     assert [o.action for o in s.reconcile()] == ["pending"]  # the node has it

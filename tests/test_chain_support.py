@@ -172,12 +172,15 @@ class FlakyProxy:
     ``script`` items: an int HTTP status to return, ``"sleep"`` to hang past the client's
     timeout and *then* forward (delivered, but the client gave up), or ``"ok"`` to
     forward. When the script is exhausted it forwards. With ``only_method`` the script
-    applies only to requests of that JSON-RPC method.
+    applies only to requests of that JSON-RPC method. ``sleep_s`` is how long a "sleep"
+    hangs: well past the client's timeout, so that what the client does after giving up
+    (a check by hash, a resend) happens before the late delivery even on a loaded machine.
     """
 
     def __init__(self, upstream: str, script: list[int | str],
-                 only_method: str | None = None) -> None:
+                 only_method: str | None = None, sleep_s: float = 0.6) -> None:
         self.upstream = upstream
+        self.sleep_s = sleep_s
         self.script = list(script)
         self.only_method = only_method
         self.hits = 0
@@ -193,7 +196,7 @@ class FlakyProxy:
                 scripted = proxy.only_method is None or proxy.only_method.encode() in body
                 step = proxy.script.pop(0) if proxy.script and scripted else "ok"
                 if step == "sleep":
-                    time.sleep(0.6)
+                    time.sleep(proxy.sleep_s)
                     step = "ok"
                 if isinstance(step, int):
                     self.send_response(step)

@@ -52,14 +52,19 @@ def test_ticks_drive_prices_regime_and_operator(synthetic: tuple[AppPaths, Devne
     w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
     start = driver.vault.snapshot()
     assert start.regime is Regime.BULL and start.live_holdings_value > 0
+    before = MarketClock.load(clock_path(paths))
+    assert before is not None
     reports = []
     for _ in range(30):
         reports.append(driver.tick())
         if reports[-1].flipped:
             break
+    # Each tick closed exactly one market day, and the saved clock says so: its day moved
+    # by the number of ticks, and the reports are those days, in order.
     clock = MarketClock.load(clock_path(paths))
-    assert clock is not None and clock.day_index == MarketClock.load(
-        clock_path(paths)).day_index
+    assert clock is not None and clock.day_index == before.day_index + len(reports)
+    assert [r.day for r in reports] == [
+        clock.paths().days[before.day_index + k].isoformat() for k in range(1, len(reports) + 1)]
     # Feeds follow the replay exactly; pools were arbitraged to it, then moved by the
     # vault's own sells in the switch (within the 1% slippage budget).
     btc = dev.deployment.token("BTC")

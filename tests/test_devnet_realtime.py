@@ -74,8 +74,9 @@ def test_market_days_pass_on_real_time(devnet: tuple[AppPaths, Devnet]) -> None:
     assert after.day_index == before.day_index + 3 and after.step == 2
     assert [r.day_index for r in reports] == [before.day_index + i for i in (1, 2, 3)]
     assert steps == [None, None]  # two steps into the day: no close yet
-    # Three market days later the chain is still at the wall clock (within 3 s).
-    assert abs(chain_minus_wall(dev)) < 3
+    # Three market days later the chain is still at the wall clock: never ahead of it (a
+    # warp would be), behind only by the age of the last block (seconds under load).
+    assert -60 < chain_minus_wall(dev) < 3
     # Mid-day prices lie between the two closes (2/3 of the way).
     live, a, b = after.live_prices(), after.prices(), after.prices(after.day_index + 1)
     assert live["BTC"] == (a["BTC"] + (b["BTC"] - a["BTC"]) * Decimal(2) / 3).normalize()

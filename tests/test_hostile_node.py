@@ -418,3 +418,93 @@ def test_under_reported_nonce_never_reuses_a_mined_nonce(hostile: Hostile) -> No
     assert [c[0] for c in _calls(hostile)] == ["requestBuyWithPermit", "requestSell"]
     assert all(tx["from"] == hostile.addr for tx in hostile.proxy.decoded())
     assert res.state == "settled" and hostile.shares() == 0
+
+
+# --------------------------------------------------------------------------- claims
+
+
+_OWED_TOPIC = "0x" + Web3.keccak(
+    text="InKindOwed(address,address,uint256)").hex().removeprefix("0x")
+
+
+def _freeze_token(h: Hostile, token: str) -> bytes:
+    """Make ``token`` refuse every transfer, as a paused token does: its code is swapped for
+    the forge suite's FreezableToken (the same OpenZeppelin ERC-20 storage) and frozen.
+    Returns the original code, to thaw it with ``anvil_setCode``."""
+    import json
+    from pathlib import Path
+
+    art = Path(__file__).resolve().parent.parent / "contracts" / "out" / "HostileTokens.sol" \
+        / "FreezableToken.json"
+    code = json.loads(art.read_text())["deployedBytecode"]["object"]
+    original = bytes(h.w3.eth.get_code(token))
+    h.w3.provider.make_request("anvil_setCode", [token, code])
+    h.w3.eth.send_transaction({"from": h.w3.eth.accounts[0], "to": token,
+                               "data": Web3.keccak(text="setFrozen(bool)")[:4]
+                               + (1).to_bytes(32, "big")})
+    return original
+
+
+def test_in_kind_claim_token_is_checked_against_the_vaults_own_credit(hostile: Hostile
+                                                                      ) -> None:
+    """An in-kind exit while one constituent is frozen leaves that token owed; the wallet
+    lists it and claims it. A node that rewrites the credit's token to another address gets
+    nothing signed: not listed, refused by the service, refused by the guard."""
+    from wallet_app.services.claims import NothingToClaim
+    from wallet_app.trust.guard import SigningRefused
+
+    h = hostile
+    h.svc.unlock(PASSWORD)
+    assert h.svc.buy(h.svc.quote_buy(Decimal("1000"))).state == "settled"
+    vault = h.w3.eth.contract(address=h.dev.deployment.vault,
+                              abi=artifacts.load("IndexVault").abi)
+    token = Web3.to_checksum_address(vault.functions.getConstituents().call()[0][0])
+    original = _freeze_token(h, token)
+    h.w3.provider.make_request("anvil_impersonateAccount", [h.addr])
+    h.w3.eth.send_transaction({"from": h.addr, "to": h.dev.deployment.vault,
+                               "data": vault.encode_abi("redeemInKind",
+                                                        [h.shares() // 2, h.addr])})
+    h.w3.provider.make_request("anvil_stopImpersonatingAccount", [h.addr])
+    h.w3.provider.make_request("anvil_setCode", [token, "0x" + original.hex()])
+    owed = vault.functions.owedInKind(h.addr, token).call()
+    assert owed > 0 and _balance(h.w3, token, h.addr) == 0
+
+    (row,) = h.svc.claims()
+    assert (row.kind, row.token, row.raw) == ("in_kind", token, owed)
+
+    # The node rewrites the credit's token (topic 2 of InKindOwed) to the attacker's address.
+    def swap_token(params: list[Any], r: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for lg in r or []:
+            if lg["topics"] and lg["topics"][0] == _OWED_TOPIC:
+                lg["topics"][2] = "0x" + ATTACKER.lower()[2:].rjust(64, "0")
+        return r
+
+    h.proxy.rewrite["eth_getLogs"] = swap_token
+    assert h.svc.claims() == []  # the pinned vault owes nothing of the attacker's token
+    with pytest.raises(NothingToClaim):
+        h.svc.claim_in_kind(ATTACKER)
+    with pytest.raises(NothingToClaim):
+        h.svc.claim_in_kind(token)
+    guard = h.svc.session.guard()
+    for t in (ATTACKER, token):
+        tx = {"to": h.dev.deployment.vault,
+              "data": vault.encode_abi("claimInKind", [t]), "value": 0}
+        with pytest.raises(SigningRefused, match="token"):
+            guard.check_transaction(tx)
+    # USDC itself (pinned, never an in-kind constituent) is refused too.
+    with pytest.raises(SigningRefused, match="token"):
+        guard.check_transaction({"to": h.dev.deployment.vault, "value": 0, "data":
+                                 vault.encode_abi("claimInKind", [h.dev.deployment.usdc])})
+    assert h.proxy.sent == [] or all(c[0] != "claimInKind" for c in _calls(h))
+
+    # An honest node again: claimed, verified from InKindClaimed, the tokens arrive.
+    del h.proxy.rewrite["eth_getLogs"]
+    sent_before = len(h.proxy.sent)
+    res = h.svc.claim_in_kind(token)
+    assert res.verified and res.kind == "in_kind"
+    assert _balance(h.w3, token, h.addr) == owed
+    assert vault.functions.owedInKind(h.addr, token).call() == 0
+    assert len(h.proxy.sent) == sent_before + 1
+    assert _calls(h)[-1] == ("claimInKind", {"token": token})
+    assert h.svc.claims() == []
+    assert any(t.kind == "claim" for t in h.svc.transactions())

@@ -69,11 +69,18 @@ def test_first_state_from_sign_then_hysteresis() -> None:
     # Flat at 100, then a drop: first defined day rho < 0 -> Bear.
     r = compute_regime(series([100, 100, 100, 100, 90]), rules)
     assert r.points[0].state is Regime.BEAR
-    # Two closes >= +5% are not enough; the third flips, on that close.
-    vals = [100] * 5 + [120, 120, 90, 120, 125, 130, 140]
+    # Bear to Bull: two closes >= +5% are not enough (a close below breaks the run); three
+    # in a row flip, on the third close. With a 5-day SMA the rhos are, close by close:
+    # 90/98, 120/102, 120/106, 100/106, 130/112, 130/120, 140/124 (each minus 1).
+    vals = [100, 100, 100, 100, 90, 120, 120, 100, 130, 130, 140]
     r = compute_regime(series(vals), rules)
-    states = [p.state for p in r.points]
-    assert states[0] is Regime.BULL  # rho = 0 on day 5 -> Bull
+    up = [p.rho >= Decimal("0.05") for p in r.points]
+    assert up == [False, True, True, False, True, True, True]
+    assert [p.state.value for p in r.points] == ["bear"] * 6 + ["bull"]
+    assert [f.day for f in r.flips] == [r.points[6].day]
+    assert r.flips[0].from_state is Regime.BEAR and r.flips[0].to_state is Regime.BULL
+    # rho = 0 on the first defined day -> Bull (the sign rule, >= 0).
+    assert compute_regime(series([100] * 5), rules).points[0].state is Regime.BULL
     # Down moves of >= 5% for 3 closes are needed to leave Bull.
     vals = [100] * 5 + [90, 90, 100, 80, 80, 80, 80]
     r = compute_regime(series(vals), rules)

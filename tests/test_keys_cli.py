@@ -27,6 +27,7 @@ from tests.test_keys_support import (
     unique_name,
 )
 from wallet_app.cli.main import main
+from wallet_app.hardening import forget_secret_env
 from wallet_app.paths import AppPaths
 
 pytestmark = pytest.mark.keyring
@@ -41,6 +42,7 @@ def names(secret_service: KeyringBackend) -> Iterator[list[str]]:
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str,
         stdin: str | None = None, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    forget_secret_env()  # each command as a fresh process: exactly the environment given
     for var in ("G100_WALLET_PASSWORD", "G100_NEW_WALLET_PASSWORD", "G100_KEYSTORE_PASSWORD",
                 "G100_WALLET_MNEMONIC", "G100_WALLET_PASSPHRASE", "G100_WALLET_PRIVATE_KEY"):
         monkeypatch.delenv(var, raising=False)
@@ -184,17 +186,84 @@ def test_verify_backup(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert run(monkeypatch, capsys, "wallet", "import", name, "--mnemonic",
                env={"G100_WALLET_MNEMONIC": ANVIL_MNEMONIC,
                     "G100_WALLET_PASSWORD": PASSWORD})[0] == 0
-    monkeypatch.setattr("wallet_app.keys.manager.secrets.SystemRandom",
+    # Typed in to import it: the person holds the phrase, nothing is flagged.
+    code, out, _ = run(monkeypatch, capsys, "wallet", "show", name)
+    assert code == 0 and "backup checked" in out and "NOT CHECKED" not in out
+    monkeypatch.setattr("wallet_app.keys.backup.secrets.SystemRandom",
                         lambda: random.Random(3))
     positions = sorted(random.Random(3).sample(range(1, 13), 3))
     words = ANVIL_MNEMONIC.split()
     answers = "\n".join(words[p - 1] for p in positions)
     code, out, _ = run(monkeypatch, capsys, "wallet", "verify-backup", name, "--json",
                        "--password-stdin", stdin=f"{PASSWORD}\n{answers}\n")
-    assert code == 0 and json.loads(out) == {"name": name, "positions": positions, "ok": True}
+    assert code == 0 and json.loads(out) == {"name": name, "positions": positions, "ok": True,
+                                             "wrong_positions": []}
     code, out, _ = run(monkeypatch, capsys, "wallet", "verify-backup", name,
                        "--password-stdin", stdin=f"{PASSWORD}\nzoo\nzoo\nzoo\n")
     assert code == 1 and "FAILED" in out
+    assert "words " + ", ".join(f"#{p}" for p in positions) + " do not match" in out
+
+
+def test_created_wallet_is_flagged_until_its_backup_check_passes(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        names: list[str]) -> None:
+    """`wallet list`/`show` mark a new phrase wallet until `verify-backup` passes; a wrong
+    word is named by its position, and the mark stays until every word is right."""
+    name = unique_name("fresh")
+    names.append(name)
+    code, out, _ = run(monkeypatch, capsys, "wallet", "create", name, "--words", "12",
+                       "--json", env={"G100_WALLET_PASSWORD": PASSWORD})
+    assert code == 0
+    created = json.loads(out)
+    words = created["mnemonic"]
+    assert created["wallet"]["needs_backup_check"] is True
+    for cmd in (("wallet", "list"), ("wallet", "show", name)):
+        out = run(monkeypatch, capsys, *cmd)[1]
+        assert f"BACKUP NOT CHECKED: run `index-wallet wallet verify-backup {name}`" in out
+    monkeypatch.setattr("wallet_app.keys.backup.secrets.SystemRandom",
+                        lambda: random.Random(5))
+    positions = sorted(random.Random(5).sample(range(1, 13), 3))
+    given = [words[p - 1] for p in positions]
+    given[1] = "zoo" if words[positions[1] - 1] != "zoo" else "abandon"
+    code, out, _ = run(monkeypatch, capsys, "wallet", "verify-backup", name, "--json",
+                       "--password-stdin", stdin=PASSWORD + "\n" + "\n".join(given) + "\n")
+    assert code == 1 and json.loads(out)["wrong_positions"] == [positions[1]]
+    out = run(monkeypatch, capsys, "wallet", "verify-backup", name, "--password-stdin",
+              stdin=PASSWORD + "\n" + "\n".join(given) + "\n")[1]
+    assert f"word #{positions[1]} does not match" in out and given[1] not in out
+    assert run(monkeypatch, capsys, "wallet", "show", name, "--json")[1].count(
+        '"needs_backup_check": true') == 1
+    right = "\n".join(words[p - 1] for p in positions)
+    code, out, _ = run(monkeypatch, capsys, "wallet", "verify-backup", name,
+                       "--password-stdin", stdin=f"{PASSWORD}\n{right}\n")
+    assert code == 0 and "Backup OK" in out
+    out = run(monkeypatch, capsys, "wallet", "list")[1]
+    assert "backup checked" in out and "NOT CHECKED" not in out
+
+
+def test_trade_commands_warn_while_the_backup_is_unchecked(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from wallet_app.cli.trade_cmds import _backup_notice
+    from wallet_app.keys.metadata import AccountInfo, WalletInfo
+
+    def info(checked: bool) -> WalletInfo:
+        return WalletInfo("Savings", "mnemonic", (AccountInfo(0, ANVIL_ADDRESSES[0], None),),
+                          datetime.now(UTC), "keyring", 24, backup_checked=checked)
+
+    class Svc:  # the one method the notice reads
+        def __init__(self, w: WalletInfo) -> None:
+            self.w = w
+
+        def active_wallet(self) -> WalletInfo:
+            return self.w
+
+    _backup_notice(Svc(info(False)))  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert err.startswith("warning: Wallet 'Savings'") and "verify-backup Savings" in err
+    _backup_notice(Svc(info(True)))  # type: ignore[arg-type]
+    assert capsys.readouterr().err == ""
 
 
 def test_no_keyring_exit_code(monkeypatch: pytest.MonkeyPatch,

@@ -282,13 +282,20 @@ def test_backup_check(kr_manager: TrackingManager) -> None:
     assert all(1 <= p <= 24 for p in positions)
     assert positions == kr_manager.backup_challenge(name, k=3, rng=random.Random(7))
     right = {p: words[p - 1] for p in positions}
+    assert kr_manager.get(name).needs_backup_check
+    wrong = dict(right)
+    wrong[positions[1]] = "zoo" if words[positions[1] - 1] != "zoo" else "abandon"
+    failed = kr_manager.verify_backup(name, wrong, PASSWORD)
+    assert not failed and failed.wrong == (positions[1],) and failed.positions == tuple(positions)
+    assert f"word #{positions[1]} does not match" in failed.message()
+    assert wrong[positions[1]] not in failed.message()
+    assert kr_manager.get(name).needs_backup_check  # a failed check changes nothing
     assert kr_manager.verify_backup(name, right, PASSWORD)
+    assert not kr_manager.get(name).needs_backup_check  # a pass is recorded
     assert kr_manager.verify_backup(name, {p: f"  {w.upper()} " for p, w in right.items()},
                                     PASSWORD)
-    wrong = dict(right)
-    wrong[positions[0]] = "zoo" if words[positions[0] - 1] != "zoo" else "abandon"
     assert not kr_manager.verify_backup(name, wrong, PASSWORD)
-    assert not kr_manager.verify_backup(name, {25: "zoo"}, PASSWORD)
+    assert kr_manager.verify_backup(name, {25: "zoo"}, PASSWORD).wrong == (25,)
     assert not kr_manager.verify_backup(name, {}, PASSWORD)
     with pytest.raises(InvalidPassword):
         kr_manager.verify_backup(name, right, PASSWORD2)

@@ -60,6 +60,10 @@ def test_unicode_passwords_round_trip() -> None:
     assert bytes(Account.decrypt(ks.dumps(ks.encrypt(KEY, pw)), pw)) == KEY
 
 
+#: A valid keystore made before any test patches hashlib.
+_STANDARD_DOC = json.loads(ks.dumps(ks.encrypt(KEY, PW, n=1024)))
+
+
 def _damaged(mutate) -> dict:  # noqa: ANN001
     doc = json.loads(ks.dumps(ks.encrypt(KEY, PW)))
     mutate(doc)
@@ -80,11 +84,37 @@ def _damaged(mutate) -> dict:  # noqa: ANN001
     (lambda d: d["crypto"]["kdfparams"].update(n=1000), "power of two"),
     (lambda d: d["crypto"]["kdfparams"].update(r=-1), "'r'"),
     (lambda d: d["crypto"]["kdfparams"].update(dklen=16), "dklen"),
+    # 128 * r * n * p is exactly 1 GiB, the B buffer (128 * r * p) tips it over the ceiling:
+    # the guard counts it, so nothing is allocated (the old 128 * r * n * p let it through).
+    (lambda d: d["crypto"]["kdfparams"].update(n=2**20, r=8, p=1), "1025 MiB"),
+    # Within the memory ceiling but refused by the library (OpenSSL wants n < 2**(16 r)):
+    # its ValueError is the named corrupt-keystore error, not a crash.
+    (lambda d: d["crypto"]["kdfparams"].update(n=2**17, r=1, p=1), "derivation refused"),
+    (lambda d: d["crypto"]["kdfparams"].update(n=2, r=1, p=2**29), "MiB"),
+    (lambda d: d["crypto"].update(kdf="pbkdf2", kdfparams={
+        "prf": "hmac-sha256", "c": 2**40, "dklen": 32, "salt": "00"}), "rounds"),
 ])
 def test_corrupt_keystores(mutate, fragment: str) -> None:  # noqa: ANN001
     with pytest.raises(CorruptKeystore) as ei:
         ks.decrypt(ks.parse(json.dumps(_damaged(mutate))), PW)
     assert fragment in str(ei.value)
+
+
+def test_scrypt_memory_is_the_rfc_bound() -> None:
+    assert ks.scrypt_memory(2**18, 8, 1) == 128 * 8 * 2**18 + 128 * 8
+    assert ks.scrypt_memory(2**10, 8, 4) == 128 * 8 * 2**10 * 4 + 128 * 8 * 4
+
+
+def test_kdf_library_errors_become_corrupt_keystore(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MemoryError (or any refusal) from hashlib.scrypt is the named error, with no trace of
+    the library's own text."""
+    def no_memory(*_a: object, **_k: object) -> bytes:
+        raise MemoryError("cannot allocate 262144 kB")
+
+    monkeypatch.setattr(ks.hashlib, "scrypt", no_memory)
+    with pytest.raises(CorruptKeystore) as ei:
+        ks.decrypt(_STANDARD_DOC, PW)
+    assert "refused" in str(ei.value) and "kB" not in str(ei.value)
 
 
 def test_tampered_ciphertext_fails_the_mac() -> None:

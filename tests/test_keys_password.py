@@ -14,11 +14,18 @@ from wallet_app.keys.password import MIN_BITS, estimate, require_acceptable
     ("password123", "common password"),
     ("P@ssw0rd2024!", "common password"),
     ("!!Bitcoin2021", "common password"),
-    ("aaaaaaaaaaaaaaaa", "too easy to guess"),
-    ("abcdefghijklmnop", "too easy to guess"),
-    ("qwertyuiop123456", "too easy to guess"),
-    ("1234567890123", "too easy to guess"),
-    ("hunter2hunter2", "too easy to guess"),
+    ("aaaaaaaaaaaaaaaa", "repeated word or run"),
+    ("qwertyuiop123456", "keyboard walk"),
+    ("1qaz2wsx3edc4rfv", "keyboard walk"),
+    ("asdfghjkl;'zxcv", "keyboard walk"),
+    ("zxcvbnm,./asdfg", "keyboard walk"),
+    ("1234567890123", "keyboard walk"),  # the number row
+    ("hunter2hunter2", "repeated word"),
+    ("horsehorsehorse1", "repeated word"),
+    ("correct horse correct horse correct horse", "repeated word"),
+    ("Purple tractor purple tractor", "repeated word"),
+    ("abcdefghijklmnop", "built on a sequence"),
+    ("Zebra1987Giraffe", "too easy to guess"),
     ("savingsvault-k2", "wallet name"),
 ])
 def test_refused_with_reason(password: str, reason: str) -> None:
@@ -43,6 +50,12 @@ def test_accepted(password: str) -> None:
     assert result.acceptable and result.reason is None and result.bits >= MIN_BITS
     assert result.score >= 3
     assert password not in repr(result)
+
+
+def test_a_walk_or_repeat_inside_a_strong_password_is_fine() -> None:
+    """Only a password that is *mostly* a walk or a repeat is refused on that ground."""
+    assert estimate("qwerty lantern velvet tundra").acceptable
+    assert estimate("correct horse battery correct").acceptable
 
 
 def test_estimate_is_monotonic_in_obvious_cases() -> None:

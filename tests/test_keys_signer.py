@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_utils import to_checksum_address
 from keyring.backends import fail
 
 from tests.test_keys_support import *  # noqa: F403 - fixtures
@@ -180,12 +181,26 @@ def test_permit_helper_validates() -> None:
         permit_typed_data(token_name="USD Coin", version="2", chain_id=CHAIN,
                           verifying_contract=USDC, owner=ANVIL_ADDRESSES[0], spender=VAULT,
                           value=-1, nonce=0, deadline=1)
-    assert WalletManager.permit_typed_data is permit_typed_data or \
-        WalletManager.permit_typed_data(**{
-            "token_name": "T", "version": "1", "chain_id": 1, "verifying_contract": USDC,
-            "owner": VAULT, "spender": VAULT, "value": 1, "nonce": 0, "deadline": 1}) == \
-        permit_typed_data(token_name="T", version="1", chain_id=1, verifying_contract=USDC,
-                          owner=VAULT, spender=VAULT, value=1, nonce=0, deadline=1)
+    for bad in ({"nonce": True}, {"deadline": 1.5}, {"chain_id": -1}):
+        with pytest.raises(InvalidTransaction):
+            permit_typed_data(**{**PERMIT_ARGS, **bad})
+    # The manager's helper is the signer's (one definition), and what it builds is the
+    # EIP-2612 Permit exactly: the domain and message as given, addresses checksummed.
+    assert WalletManager.permit_typed_data is permit_typed_data
+    data = WalletManager.permit_typed_data(**PERMIT_ARGS)
+    assert data["primaryType"] == "Permit"
+    assert [f["name"] for f in data["types"]["Permit"]] == [
+        "owner", "spender", "value", "nonce", "deadline"]
+    assert data["domain"] == {"name": "T", "version": "1", "chainId": 1,
+                              "verifyingContract": to_checksum_address(USDC)}
+    assert data["message"] == {"owner": to_checksum_address(VAULT),
+                               "spender": to_checksum_address(ANVIL_ADDRESSES[0]),
+                               "value": 1, "nonce": 0, "deadline": 1}
+
+
+PERMIT_ARGS = {"token_name": "T", "version": "1", "chain_id": 1, "verifying_contract": USDC,
+               "owner": VAULT, "spender": ANVIL_ADDRESSES[0], "value": 1, "nonce": 0,
+               "deadline": 1}
 
 
 def test_lock_zeroes_the_key_buffers(wallet: tuple[WalletManager, str]) -> None:

@@ -78,7 +78,12 @@ def needles_for_key(key: bytes) -> list[bytes]:
     return [key, h.encode(), h.upper().encode(), ("0x" + h).encode()]
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
+def run_cli(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "",
+            **env: str) -> int:
+    """One command, as its own process would get it: the CLI takes secret variables out of
+    the environment when it starts, so each call is given its own."""
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     return main(list(argv))
 
@@ -154,13 +159,11 @@ def test_no_secret_in_plaintext_anywhere(kr_manager: TrackingManager, app_home: 
     # The CLI too (it prints the phrase to stdout on purpose; files must stay clean).
     d = unique_name("scancli")
     kr_manager.created.append(d)
-    monkeypatch.setenv("G100_WALLET_PASSWORD", pw1)
-    assert run_cli(monkeypatch, "wallet", "create", d, "--json") == 0
+    assert run_cli(monkeypatch, "wallet", "create", d, "--json", G100_WALLET_PASSWORD=pw1) == 0
     cli_words = json.loads(capsys.readouterr().out)["mnemonic"]
     needles += needles_for_phrase(RecoveryPhrase.from_phrase(" ".join(cli_words)))
-    assert run_cli(monkeypatch, "wallet", "reveal", d) == 0
-    assert run_cli(monkeypatch, "wallet", "unlock", d) == 0
-    monkeypatch.delenv("G100_WALLET_PASSWORD")
+    assert run_cli(monkeypatch, "wallet", "reveal", d, G100_WALLET_PASSWORD=pw1) == 0
+    assert run_cli(monkeypatch, "wallet", "unlock", d, G100_WALLET_PASSWORD=pw1) == 0
 
     # The encrypted-file fallback in the same home.
     file_mgr = WalletManager(app_home, Settings(allow_file_keystore=True),

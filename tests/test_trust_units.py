@@ -109,10 +109,12 @@ def test_guard_accepts_what_the_wallet_signs() -> None:
     (lambda v, u: _tx(EVIL, _data(v.functions.requestBuy(1, 0, 9))), "recipient (to)"),
     (lambda v, u: _tx(VAULT, _data(v.functions.redeemInKind(1, EVIL))), "receiver"),
     (lambda v, u: _tx(VAULT, _data(v.functions.strike(10))), "function"),  # keeper's job
-    (lambda v, u: _tx(VAULT, _data(v.functions.transfer(EVIL, 5))), "function"),
+    # A token transfer is signed only to a recipient the user confirmed in a preview.
+    (lambda v, u: _tx(VAULT, _data(v.functions.transfer(EVIL, 5))), "to"),
     (lambda v, u: _tx(VAULT, _data(v.functions.setFees(0, 0))), "function"),
     (lambda v, u: _tx(USDC, _data(u.functions.approve(EVIL, 5))), "spender"),
-    (lambda v, u: _tx(USDC, _data(u.functions.transfer(EVIL, 5))), "function"),
+    (lambda v, u: _tx(USDC, _data(u.functions.transfer(EVIL, 5))), "to"),
+    (lambda v, u: _tx(VAULT, _data(v.functions.approve(EVIL, 0))), "spender"),
     (lambda v, u: _tx(VAULT, _data(v.functions.requestSell(1, 0, 9)), value=1), "value"),
     (lambda v, u: _tx(LENS, b""), "recipient (to)"),
     (lambda v, u: _tx(ME, b"\x01"), "data"),
@@ -180,3 +182,34 @@ def test_cli_import_show_and_old_settings(tmp_path: Path) -> None:
         assert "vault_address" in str(err.value)
     finally:
         s.close()
+
+
+def test_guard_checks_a_claim_token_with_its_verifier_only() -> None:
+    """``claimInKind``'s token is not pinned: it is signed only when the verifier the
+    claims service registered says the pinned vault owes it; no verifier, a False or an
+    exception refuses, naming the field."""
+    owed = "0x" + "7" * 40
+    tx = _tx(VAULT, _data(_vault().functions.claimInKind(Web3.to_checksum_address(owed))))
+    rec, policies = _record(), VaultClient.signing_policies()
+    seen: list[str] = []
+
+    def verifier(token: str) -> bool:
+        seen.append(token)
+        return token == Web3.to_checksum_address(owed)
+
+    def broken(token: str) -> bool:
+        raise RuntimeError("node down")
+
+    assert AddressGuard(rec, ME, policies, {("claimInKind", "token"): verifier}) \
+        .check_transaction(tx) == "vault"
+    assert seen == [Web3.to_checksum_address(owed)]
+    evil = _tx(VAULT, _data(_vault().functions.claimInKind(EVIL)))
+    for verifiers, t in (({("claimInKind", "token"): verifier}, evil), ({}, tx),
+                         ({("claimInKind", "token"): broken}, tx)):
+        with pytest.raises(SigningRefused) as err:
+            AddressGuard(rec, ME, policies, verifiers).check_transaction(t)
+        assert err.value.field == "token" and "owes you" in str(err.value)
+    # The verifier is for that argument only: other calls keep the pinned rules.
+    with pytest.raises(SigningRefused, match="receiver"):
+        AddressGuard(rec, ME, policies, {("claimInKind", "token"): lambda t: True}) \
+            .check_transaction(_tx(VAULT, _data(_vault().functions.redeemInKind(1, EVIL))))

@@ -101,9 +101,15 @@ def test_empty_and_unsorted_series(chart: NavChart) -> None:
     assert chart.empty_text.isVisible()
     assert chart.change_label.text() == "\u2014"
     t0 = datetime(2026, 3, 1)  # naive: UTC
-    chart.set_series([(t0 + timedelta(days=1), D("2")), (t0, D("1"))])
+    # Given out of order: the change is first-to-last in time (4 -> 8 -> 5: +25%), not in
+    # the order given (5 -> 8: +60%), nor max over min (+100%), nor reversed (-20%).
+    chart.set_series([(t0 + timedelta(days=2), D("5")), (t0, D("4")),
+                      (t0 + timedelta(days=1), D("8"))])
     assert not chart.empty_text.isVisible()
-    assert chart.change_label.text().startswith("\u25b2 100.00%")
+    change, _, label = chart.change_label.text().partition("  ")
+    assert change == "\u25b2 25.00%" and label
+    chart.set_series([(t0 + timedelta(days=1), D("4")), (t0, D("5"))])
+    assert chart.change_label.text().partition("  ")[0] == "\u25bc 20.00%"
     assert not chart.grab().isNull()
 
 

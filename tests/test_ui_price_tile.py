@@ -73,3 +73,15 @@ def test_age_refreshes_from_the_clock(qtbot: QtBot) -> None:
     assert t.age_label.text() == "updated 7 min ago"
     t.show()
     assert t._timer.isActive()
+
+
+def test_demo_market_says_market_days(qtbot: QtBot) -> None:
+    import dataclasses
+
+    t = _tile(qtbot)
+    demo = "demo speed: 1 market day every 30 s"
+    t.set_state(dataclasses.replace(sample_state(), demo_speed=demo))
+    assert (t.cap_24h.text(), t.cap_7d.text()) == ("1 day", "7 days")
+    assert "Market days" in t.cap_24h.toolTip()
+    t.set_state(sample_state())
+    assert (t.cap_24h.text(), t.cap_7d.text()) == ("24 h", "7 d")

@@ -55,12 +55,12 @@ def test_chart_empty_and_dark(qtbot: QtBot) -> None:
     assert chart.flip_markers() == [] and chart.empty_text.isVisible()
 
 
-def test_strategy_dialog_has_rules_regime_and_performance_tabs(qtbot: QtBot) -> None:
+def test_strategy_dialog_has_rules_regime_performance_and_rule_check_tabs(qtbot: QtBot) -> None:
     strategy = sample_strategy()
     dlg = StrategyDialog(strategy)
     qtbot.addWidget(dlg)
     tabs = [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())]
-    assert tabs == ["Rules", "Regime history", "Performance"]
+    assert tabs == ["Rules", "Regime history", "Performance", "Rule check"]
     assert dlg.regime_chart.flip_markers() == [(f.day, f.to_state.value)
                                                for f in strategy.regime.flips]
     perf = dlg.performance

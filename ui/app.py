@@ -187,6 +187,11 @@ def main(argv: Sequence[str] | None = None, service: Any = None) -> int:
     ``--demo`` is what ``index-wallet demo`` asks for once it has the devnet running:
     connect to it and let the simulated market move one day every ``--tick`` seconds.
     """
+    from wallet_app.hardening import harden_process
+
+    # No core dumps while a key may be in memory; secrets out of the environment. Started
+    # by the CLI (`index-wallet gui`/`demo`), the same process keeps what the CLI took.
+    harden_process()
     parser = argparse.ArgumentParser(prog="index-wallet-gui", description=APP_NAME)
     parser.add_argument("--sample", action="store_true",
                         help="show SAMPLE DATA only (no network, no keys) - for a look around")

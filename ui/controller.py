@@ -18,12 +18,9 @@ reads are those of ``wallet_app.facade.WalletService`` and ``wallet_app.models``
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -31,13 +28,20 @@ from PySide6.QtWidgets import QDialog
 
 from ui import worker
 from ui.app import apply_theme
+from ui.book_controller import BookController
+from ui.depositor_controller import DepositorChecks
+from ui.dialogs.backup_check import BackupCheckDialog
 from ui.dialogs.buy_dialog import BuyDialog
-from ui.dialogs.common import describe_error, is_locked_error
+from ui.dialogs.common import describe_error
 from ui.dialogs.onboarding import OnboardingDialog, first_address
 from ui.dialogs.sell_dialog import SellDialog
 from ui.dialogs.strategy_dialog import StrategyDialog
 from ui.dialogs.unlock_dialog import UnlockDialog
+from ui.gc_pacer import GcPacer
+from ui.journal_actions import JournalActions
 from ui.main_window import IdleWatcher, MainWindow
+from ui.trade_actions import TradeActions
+from ui.transfer_actions import TransferActions
 from wallet_app.config import Settings
 from wallet_app.models import IndexState, Position
 
@@ -48,66 +52,12 @@ OFFLINE_RETRY_MS = 5_000
 HISTORY_INTERVAL_S = 300
 
 
-class GcPacer(QObject):
-    """Run Python's full garbage collections when the window is quiet, not at random.
+class Controller(TradeActions, JournalActions, QObject):
+    """Glue between one WalletService and one MainWindow (see the module docstring).
 
-    Why: a full (generation 2) collection walks every long-lived object (Qt wrappers,
-    web3 contracts and ABI caches, the index data: ~160,000 after start-up) while holding
-    the GIL, so the GUI thread stalls until it ends: measured at 60-95 ms, striking in the
-    middle of a buy. So, once the first screen of data is up and nothing is in flight,
-    everything alive is frozen (``gc.freeze``: later collections skip it) and automatic
-    full collections are pushed far out (young collections still run and stay cheap).
-    A full collection then runs here every :attr:`every_s` at a moment with no core call
-    in flight, no trade being sent and no user input for 3 s; at the latest after
-    :attr:`max_wait_s`, unless a trade is being sent.
+    The trade flows live in :class:`~ui.trade_actions.TradeActions`, the Transactions
+    screen's actions in :class:`~ui.journal_actions.JournalActions`.
     """
-
-    def __init__(self, parent: QObject, can_pause: Callable[[], bool],
-                 idle_ms: Callable[[], int], every_s: float = 30.0,
-                 max_wait_s: float = 300.0) -> None:
-        super().__init__(parent)
-        self._can_pause = can_pause
-        self._idle_ms = idle_ms
-        self.every_s = every_s
-        self.max_wait_s = max_wait_s
-        self._last = time.monotonic()
-        self.frozen = False
-        self.collections = 0
-        self._timer = QTimer(self)
-        self._timer.setInterval(250)
-        self._timer.timeout.connect(self._check)
-
-    def start(self) -> None:
-        """Arm: freeze at the next quiet moment, then pace the full collections."""
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def stop(self) -> None:
-        self._timer.stop()
-
-    def _check(self) -> None:
-        if not self.frozen:
-            if self._can_pause():
-                gc.collect()
-                gc.freeze()
-                young, middle, _ = gc.get_threshold()
-                gc.set_threshold(young, middle, 1_000_000)
-                self.frozen = True
-                self._last = time.monotonic()
-                self._timer.setInterval(2_000)
-            return
-        waited = time.monotonic() - self._last
-        if waited < self.every_s:
-            return
-        quiet = self._can_pause() and self._idle_ms() > 3_000
-        if quiet or (waited > self.max_wait_s and self._can_pause()):
-            gc.collect()
-            self.collections += 1
-            self._last = time.monotonic()
-
-
-class Controller(QObject):
-    """Glue between one WalletService and one MainWindow (see the module docstring)."""
 
     def __init__(
         self,
@@ -141,6 +91,8 @@ class Controller(QObject):
         self.wallet: Any = None
         self.address: str | None = None
         self.wallet_list: list[Any] = []
+        #: The active account or watched wallet (``WalletService.identity``).
+        self.identity: Any = None
         self._status_interval = status_interval_ms
         self._started = False
 
@@ -153,6 +105,9 @@ class Controller(QObject):
         self.idle.idle.connect(self.on_idle)
         self.idle.activity.connect(self._touch)
         self._wire()
+        self.book = BookController(self)
+        self.transfers = TransferActions(self)  # Send and Approvals
+        self.depositor = DepositorChecks(self)  # governance notice, in-kind exit, rule check
 
     # -- wiring ------------------------------------------------------------------------
 
@@ -160,6 +115,7 @@ class Controller(QObject):
         w = self.window
         w.retryRequested.connect(self.refresh_status)
         w.lockRequested.connect(self.lock_now)
+        w.backupCheckRequested.connect(self.open_backup_check)
         w.lock_overlay.unlockRequested.connect(self.unlock_from_overlay)
         w.navigated.connect(self._on_navigate)
         ip = w.index_page
@@ -171,12 +127,16 @@ class Controller(QObject):
         mp.onboardRequested.connect(self.open_onboarding)
         mp.faucetRequested.connect(self.faucet)
         mp.cancelRequestRequested.connect(self.cancel_request)
+        mp.claimRequested.connect(self.claim)
         tp = w.tx_page
+        tp.cancelRequestRequested.connect(self.cancel_request)
         tp.speedUpRequested.connect(lambda h: self.replace_tx("speed_up", h))
         tp.cancelRequested.connect(lambda h: self.replace_tx("cancel", h))
         tp.sendNowRequested.connect(lambda h: self.resolve_tx("send", h))
         tp.leaveRequested.connect(lambda h: self.resolve_tx("leave", h))
         tp.exportRequested.connect(self.export_csv)
+        tp.taxExportRequested.connect(self.export_tax_csv)
+        tp.legsRequested.connect(self.load_legs)
         tp.refreshRequested.connect(self.refresh_journal)
         sp = w.settings_page
         sp.saveRequested.connect(self.save_settings)
@@ -237,7 +197,10 @@ class Controller(QObject):
         self.pending_items = list(items)
         if not items:
             return
-        lines = "\n".join(f"\u2022 {i.what}: {i.state_text}" for i in items)
+        from ui.labels import label_text
+
+        lines = "\n".join(f"\u2022 {label_text(i.what, self.book.labels)}: {i.state_text}"
+                          for i in items)
         self.window.show_notice(
             "warning", f"{len(items)} unresolved transaction{'s' if len(items) != 1 else ''}",
             f"{lines}\nNothing is sent until you decide: send now, cancel or leave it on the "
@@ -297,6 +260,7 @@ class Controller(QObject):
             self.window.update_view("index", "state", self.window.index_page.show_state, state)
         self.window.set_data_time(self.clock())
         self._update_actions()
+        self.depositor.refresh(getattr(state, "block_number", None))
         if first:
             self.gc_pacer.start()
         if isinstance(self.dialog, BuyDialog | SellDialog):
@@ -332,10 +296,22 @@ class Controller(QObject):
         self._call("trades", self.svc.my_trades,
                    lambda rows: self._show("my", "trades", self.window.my_page.show_trades,
                                            rows))
-        if callable(getattr(self.svc, "requests", None)):
-            self._call("requests", self.svc.requests,
-                       lambda rows: self._show("my", "requests",
-                                               self.window.my_page.show_requests, rows))
+        self._refresh_requests()
+        if callable(getattr(self.svc, "claims", None)):
+            self._call("claims", self.svc.claims,
+                       lambda rows: self._show("my", "claims",
+                                               self.window.my_page.show_claims, rows))
+
+    def _refresh_requests(self) -> None:
+        """Pending requests on both screens that list them (My Indices, Transactions)."""
+        if self.wallet is None or not callable(getattr(self.svc, "requests", None)):
+            return
+
+        def shown(rows: Any) -> None:
+            self._show("my", "requests", self.window.my_page.show_requests, rows)
+            self._show("transactions", "requests", self.window.tx_page.show_requests, rows)
+
+        self._call("requests", self.svc.requests, shown)
 
     def _position_loaded(self, position: Position | None) -> None:
         self.position = position
@@ -352,6 +328,7 @@ class Controller(QObject):
             self._call("journal", self.svc.transactions,
                        lambda rows: self._show("transactions", "journal",
                                                tp.show_transactions, rows))
+            self._refresh_requests()
         else:
             self._show("transactions", "journal", tp.show_transactions, [])
 
@@ -420,6 +397,9 @@ class Controller(QObject):
         """Read the wallet list, the active wallet and its address from the core."""
         self.wallet_list = list(self.svc.wallets())
         self.wallet = self.svc.active_wallet()
+        self.identity = self.book.read_identity()
+        if self.wallet is None and self.identity is not None:
+            self.wallet = self.identity  # a watched wallet: shown, never signing
         self.address = self.svc.active_address() if self.wallet else None
         self.window.settings_page.show_wallets(
             self.wallet_list, self.wallet.name if self.wallet else None, self.address)
@@ -429,6 +409,10 @@ class Controller(QObject):
         info = self.wallet
         unlocked = bool(info) and self.svc.is_unlocked()
         self.window.set_wallet(info.name if info else None, self.address, unlocked)
+        self.book.show_identity()
+        self.window.set_backup_needed(
+            info.name if info is not None and getattr(info, "needs_backup_check", False)
+            else None)
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -439,6 +423,8 @@ class Controller(QObject):
                   "Offline: buying needs the network" if self.window.offline else
                   "Buying is paused by the index guardian; selling still works." if paused
                   else "")
+        if has_wallet and self.book.signing_reason():
+            reason = self.book.signing_reason()  # watch-only: no key to sign a buy
         self.window.index_page.set_buy_enabled(not reason, reason)
         self.window.my_page.set_buy_enabled(not reason, reason)
 
@@ -446,6 +432,7 @@ class Controller(QObject):
         info = self.wallet
         if info is not None:
             self.window.set_wallet(info.name, self.address, self.svc.is_unlocked())
+            self.book.show_identity()
 
     def _touch(self) -> None:
         try:
@@ -455,8 +442,8 @@ class Controller(QObject):
 
     def on_idle(self) -> None:
         """No input for the lock timeout: lock and cover the window."""
-        if self.wallet is None or self.window.is_locked_screen():
-            return
+        if self.wallet is None or self.window.is_locked_screen() or self.book.signing_reason():
+            return  # (a watched wallet has no key to lock)
         dlg = self.dialog
         if dlg is not None and getattr(dlg, "sending", False):
             self.idle.restart()  # never lock in the middle of a transaction
@@ -472,7 +459,7 @@ class Controller(QObject):
         self._show_wallet()
 
     def lock_now(self) -> None:
-        if self.wallet is None:
+        if self.wallet is None or self.book.signing_reason():
             return
         self.svc.lock()
         self.window.show_lock("Locked. Enter the password to continue.")
@@ -493,6 +480,10 @@ class Controller(QObject):
 
     def ensure_unlocked(self, then: Callable[[], None], reason: str = "") -> None:
         """Run ``then`` now if unlocked, else after the password prompt succeeds."""
+        if self.book.signing_reason():
+            self.window.show_notice("warning", "Nothing can be signed here",
+                                    self.book.signing_reason())
+            return
         if self.svc.is_unlocked():
             then()
             return
@@ -522,6 +513,18 @@ class Controller(QObject):
         dlg.open()
         return dlg
 
+    def open_backup_check(self) -> BackupCheckDialog | None:
+        """The backup check for the active wallet (from the banner on every screen)."""
+        if self.wallet is None:
+            return None
+        dlg = BackupCheckDialog(self.svc, self.wallet.name, self.window)
+        dlg.passed.connect(lambda name: (self.reload_wallet(), self.window.show_notice(
+            "ok", "Your backup checks out", f"The recovery phrase of \u201c{name}\u201d "
+            "matches your written copy.")))
+        self.dialog = dlg
+        dlg.open()
+        return dlg
+
     def _wallet_ready(self, info: Any) -> None:
         self.reload_wallet()
         self.idle.restart()
@@ -532,177 +535,14 @@ class Controller(QObject):
         self.window.show_notice("ok", f"Wallet \u201c{info.name}\u201d is ready",
                                 f"Address {addr}" if addr else "")
 
-    def open_buy(self) -> BuyDialog | None:
-        if self.wallet is None:
-            self.open_onboarding()
-            return None
-        dlg = BuyDialog(self.svc, position=self.position, state=self.state,
-                        wallet_name=self._wallet_name(),
-                        slippage_bps=self.svc.settings.slippage_bps, parent=self.window)
-        dlg.fetch_position_after = False  # _trade_done refreshes it and hands it over
-        self._open_trade(dlg)
-        return dlg
-
-    def open_sell(self) -> SellDialog | None:
-        if self.wallet is None:
-            return None
-        dlg = SellDialog(self.svc, position=self.position, state=self.state,
-                         wallet_name=self._wallet_name(),
-                         slippage_bps=self.svc.settings.slippage_bps, parent=self.window)
-        dlg.fetch_position_after = False
-        self._open_trade(dlg)
-        return dlg
-
-    def _open_trade(self, dlg: BuyDialog | SellDialog) -> None:
-        dlg.completed.connect(self._trade_done)
-        dlg.backgrounded.connect(lambda: self._trade_backgrounded(dlg))
-        dlg.failedInBackground.connect(
-            lambda title, msg: self._background_failed(dlg, title, msg))
-        dlg.settingsRequested.connect(lambda: self.window.navigate("settings"))
-        dlg.finished.connect(lambda _r: self._trade_closed(dlg))
-        self.dialog = dlg
-        dlg.open()
-
-    def _trade_backgrounded(self, dlg: QDialog) -> None:
-        """The window was closed while the transaction waits: keep the dialog (it owns
-        the worker callbacks) until the outcome arrives, and free the screen."""
-        self._background.add(dlg)
-        if self.dialog is dlg:
-            self.dialog = None
-        self.window.show_notice("info", "Your transaction is waiting for a block",
-                                "You will see the outcome here. To speed it up or cancel "
-                                "it, open Transactions.")
-        self.refresh_journal()
-
-    def _background_failed(self, dlg: QDialog, title: str, message: str) -> None:
-        self.window.show_notice("error", title, message, sticky=True)
-        self._drop_background(dlg)
-        self.refresh_journal()
-        self.refresh_position()
-
-    def _drop_background(self, dlg: QDialog) -> None:
-        if dlg in self._background:
-            self._background.discard(dlg)
-            dlg.deleteLater()
-
-    def _trade_done(self, result: Any) -> None:
-        sender = self.sender()
-        if sender in self._background:
-            kind = getattr(result, "kind", "") or "trade"
-            if getattr(result, "verified", True) is False:
-                self.window.show_notice(
-                    "warning", f"{str(kind).capitalize()} unverified",
-                    f"Transaction {getattr(result, 'tx_hash', '')} was reported mined, but "
-                    f"{getattr(result, 'note', '')}. It is not counted in your position.")
-            else:
-                self.window.show_notice(
-                    "ok", f"{str(kind).capitalize()} confirmed",
-                    f"Transaction {getattr(result, 'tx_hash', '')} is in block "
-                    f"{getattr(result, 'block_number', '?')}.")
-            self._drop_background(sender)  # type: ignore[arg-type]
-        # These refreshes cover the trade's block; the status timer must not start the
-        # same ones again when it sees that block.
-        block = getattr(result, "block_number", None)
-        if block is not None:
-            self.last_block = max(self.last_block or 0, int(block))
-        self._show_wallet()
-        self.refresh_position()
-        self.refresh_journal()
-        self.refresh_index()
-
-    def _trade_closed(self, dlg: QDialog) -> None:
-        if getattr(dlg, "wants_position_view", False):
-            self.window.navigate("my")
-        if self.dialog is dlg:
-            self.dialog = None
-        self._show_wallet()
-
     def open_strategy(self) -> None:
         self._call("strategy", self.svc.strategy, self._show_strategy)
 
     def _show_strategy(self, strategy: Any) -> None:
         dlg = StrategyDialog(strategy, self.window)
+        self.depositor.attach_strategy(dlg)
         self.dialog = dlg
         dlg.open()
-
-    # -- journal actions ---------------------------------------------------------------
-
-    def replace_tx(self, action: str, tx_hash: str) -> None:
-        """Speed up or cancel a pending transaction (needs the key: unlock first)."""
-        fn = self.svc.speed_up if action == "speed_up" else self.svc.cancel
-        verb = "sped up" if action == "speed_up" else "cancelled"
-
-        def run() -> None:
-            self._call(None, fn, lambda rec: self._replaced(verb, rec),
-                       lambda exc: self._replace_failed(action, tx_hash, exc), tx_hash)
-
-        self.ensure_unlocked(run, "Enter the password to sign the replacement transaction.")
-
-    def resolve_tx(self, action: str, tx_hash: str) -> None:
-        """The user's decision on an unresolved transaction: send now or leave it."""
-        fn = self.svc.pending_send if action == "send" else self.svc.pending_leave
-
-        def done(rec: Any) -> None:
-            title = "Sent again" if action == "send" else "Left as it is"
-            self.window.tx_page.show_message(
-                "ok", title, f"{rec.tx_hash}: {rec.status_text}."
-                + ("" if action == "send" else " Nothing was sent."))
-            self.refresh_journal()
-            self.refresh_position()
-
-        self._call(None, fn, done, lambda exc: self._replace_failed(action, tx_hash, exc),
-                   tx_hash)
-
-    def _replaced(self, verb: str, record: Any) -> None:
-        self.window.tx_page.show_message(
-            "ok", f"Transaction {verb}",
-            f"Replacement {record.tx_hash} sent with nonce {record.nonce}. The status "
-            "updates when a block includes one of the two.")
-        self.refresh_journal()
-
-    def _replace_failed(self, action: str, tx_hash: str, exc: Exception) -> None:
-        if is_locked_error(exc):
-            self.ensure_unlocked(lambda: self.replace_tx(action, tx_hash))
-            return
-        advice = describe_error(exc)
-        self.window.tx_page.show_message("error", advice.title, advice.message)
-        self.refresh_journal()
-
-    def export_csv(self, path: Path) -> None:
-        self._call("export", self.svc.export_csv,
-                   lambda n: self.window.tx_page.show_message(
-                       "ok", f"Exported {n} transaction{'s' if n != 1 else ''}", str(path)),
-                   lambda exc: self.window.tx_page.show_message(
-                       "error", "Export failed", describe_error(exc).message), path)
-
-    def faucet(self) -> None:
-        self.window.show_notice("info", "Requesting test funds\u2026")
-        self._call("faucet", self.svc.faucet, self._fauceted,
-                   lambda exc: self.window.show_notice("error", "Test funds failed",
-                                                       describe_error(exc).message))
-
-    def cancel_request(self, request_id: int) -> None:
-        """Cancel a pending request (one signed transaction), then refresh the position."""
-        self.window.show_notice("info", f"Cancelling request #{request_id}\u2026")
-        self._call(None, self.svc.cancel_request, self._request_cancelled,
-                   lambda exc: (self.window.show_notice("error", "The cancel did not go through",
-                                                        describe_error(exc).message),
-                                self.refresh_position()), request_id)
-
-    def _request_cancelled(self, result: Any) -> None:
-        rid = getattr(result, "request_id", None)
-        if getattr(result, "state", "") == "cancelled":
-            self.window.show_notice("ok", f"Request #{rid} cancelled",
-                                    "Its USDC or shares are back at your address.")
-        else:
-            self.window.show_notice("info", f"Request #{rid}: {getattr(result, 'state', '')}",
-                                    getattr(result, "note", None) or "")
-        self.refresh_position()
-
-    def _fauceted(self, _r: object) -> None:
-        self.window.show_notice("ok", "Test funds sent",
-                                "Test ETH and USDC arrived at your address (devnet only).")
-        self.refresh_position()
 
     # -- settings ------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from wallet_app.frontends import GuiMissingError
+
 #: The modules the desktop app cannot run without (both come with the ``gui`` extra).
 QT_MODULES = ("PySide6", "pyqtgraph")
 GUI_EXTRA_HINT = ("Install the desktop app with the `gui` extra: "
@@ -31,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"error: the desktop app needs {missing}, which is not installed. "
               f"{GUI_EXTRA_HINT}", file=sys.stderr)
-        return 3
+        return GuiMissingError.exit_code
     from ui.app import main as app_main
 
     return app_main(argv)

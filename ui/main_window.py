@@ -35,17 +35,20 @@ from PySide6.QtWidgets import (
 
 from ui import formatting as fmt
 from ui.app import style_window
+from ui.pages.approvals_page import ApprovalsPage
 from ui.pages.common import Banner, Card, button, label, set_prop, short_hex
 from ui.pages.index_page import IndexPage
 from ui.pages.my_indices_page import MyIndicesPage
 from ui.pages.settings_page import SettingsPage
 from ui.pages.transactions_page import TransactionsPage
 from ui.theme import theme_manager
+from ui.widgets.account_header import AccountHeader
 
 NAV_ITEMS = (
     ("index", "Index", "\u25a6"),
     ("my", "My Indices", "\u25d4"),
     ("transactions", "Transactions", "\u21c5"),
+    ("approvals", "Approvals", "\u2713"),
     ("settings", "Settings", "\u2699"),
 )
 _ACTIVITY_EVENTS = {
@@ -256,11 +259,13 @@ class MainWindow(QMainWindow):
             "settings").
         lockRequested(): the sidebar's Lock button.
         retryRequested(): "Retry now" on the offline banner.
+        backupCheckRequested(): "Check backup" on the unchecked-backup banner.
     """
 
     navigated = Signal(str)
     lockRequested = Signal()
     retryRequested = Signal()
+    backupCheckRequested = Signal()
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__()
@@ -276,9 +281,11 @@ class MainWindow(QMainWindow):
         self.my_page = MyIndicesPage()
         self.tx_page = TransactionsPage()
         self.settings_page = SettingsPage()
+        self.approvals_page = ApprovalsPage()
         self.pages: dict[str, QWidget] = {
             "index": self.index_page, "my": self.my_page,
-            "transactions": self.tx_page, "settings": self.settings_page,
+            "transactions": self.tx_page, "approvals": self.approvals_page,
+            "settings": self.settings_page,
         }
         self.stack = QStackedWidget()
         for w in self.pages.values():
@@ -316,6 +323,10 @@ class MainWindow(QMainWindow):
         self.wallet_name.setProperty("role", "subheading")
         self.wallet_address = label("", "caption", name="walletAddress")
         self.wallet_state = label("", "caption", name="walletState")
+        self.backup_badge = label("\u26a0 Backup unchecked", "caption", wrap=True,
+                                  name="backupBadge")
+        self.backup_badge.setProperty("trend", "down")
+        self.backup_badge.hide()
         self.lock_button = button("Lock", name="lockButton",
                                   tooltip="Lock the wallet now (the password unlocks it)")
         self.lock_button.clicked.connect(self.lockRequested)
@@ -323,6 +334,7 @@ class MainWindow(QMainWindow):
         wallet_card.body.addWidget(self.wallet_name)
         wallet_card.body.addWidget(self.wallet_address)
         wallet_card.body.addWidget(self.wallet_state)
+        wallet_card.body.addWidget(self.backup_badge)
         wallet_card.body.addSpacing(6)
         wallet_card.body.addWidget(self.lock_button)
         slay.addWidget(wallet_card)
@@ -338,9 +350,21 @@ class MainWindow(QMainWindow):
         clay = QVBoxLayout(content)
         clay.setContentsMargins(0, 0, 0, 0)
         clay.setSpacing(0)
+        # Who the app acts for, on every screen (account name and address, watch-only).
+        self.account_header = AccountHeader()
+        header_box = QWidget()
+        hlay = QVBoxLayout(header_box)
+        hlay.setContentsMargins(24, 12, 24, 0)
+        hlay.addWidget(self.account_header)
+        clay.addWidget(header_box)
+        # Above every screen while the active phrase wallet's backup is unchecked.
+        self.backup_banner = Banner()
+        self.backup_banner.setObjectName("backupBanner")
+        self.backup_banner.primary.clicked.connect(self.backupCheckRequested)
         notice_box = QWidget()
         nlay = QVBoxLayout(notice_box)
         nlay.setContentsMargins(24, 12, 24, 0)
+        nlay.addWidget(self.backup_banner)
         nlay.addWidget(self.notice)
         self.notice_box = notice_box
         notice_box.hide()
@@ -509,6 +533,23 @@ class MainWindow(QMainWindow):
                                    else "\u25cb Locked") if name else "")
         self.lock_button.setVisible(bool(name) and unlocked)
 
+    def set_backup_needed(self, wallet_name: str | None) -> None:
+        """Show (a name) or hide (None) the unchecked-backup banner and sidebar badge."""
+        self.backup_badge.setVisible(wallet_name is not None)
+        if wallet_name is None:
+            self.backup_banner.clear()
+        else:
+            self.backup_banner.show_message(
+                "warning", "Your recovery phrase backup is not checked",
+                f"If this computer is lost, the phrase is the only way back to the funds in "
+                f"\u201c{wallet_name}\u201d. Check your written copy now.",
+                primary="Check backup")
+        self._sync_notice_box()
+
+    def _sync_notice_box(self) -> None:
+        self.notice_box.setVisible(not self.backup_banner.isHidden()
+                                   or not self.notice.isHidden())
+
     def show_lock(self, reason: str) -> None:
         self.lock_overlay.present(reason)
 
@@ -538,7 +579,7 @@ class MainWindow(QMainWindow):
 
     def dismiss_notice(self) -> None:
         self.notice.clear()
-        self.notice_box.hide()
+        self._sync_notice_box()
 
     def _auto_clear_notice(self) -> None:
         if not self.offline:

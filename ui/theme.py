@@ -159,7 +159,10 @@ def load_stylesheet(name: str) -> str:
     """The style sheet text of a theme, from ``assets/ui/<name>.qss``."""
     if name not in PALETTES:
         raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
-    return (ASSETS_DIR / f"{name}.qss").read_text(encoding="utf-8")
+    text = (ASSETS_DIR / f"{name}.qss").read_text(encoding="utf-8")
+    # Images in the sheet (the check mark) are package data: Qt resolves a relative url()
+    # against the working directory, so the sheet names them by the asset folder's path.
+    return text.replace("@ASSETS@", ASSETS_DIR.as_posix())
 
 
 def qpalette_for(p: Palette) -> QPalette:

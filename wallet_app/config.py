@@ -62,7 +62,9 @@ class Settings:
     @property
     def effective_coingecko_key(self) -> str:
         """The API key from the environment, else the settings file."""
-        return os.environ.get("COINGECKO_API_KEY", "") or self.coingecko_api_key
+        from .hardening import secret_env
+
+        return secret_env("COINGECKO_API_KEY") or self.coingecko_api_key
 
 
 def load_settings(paths: AppPaths | None = None) -> Settings:

@@ -26,12 +26,17 @@ from pathlib import Path
 from . import __version__
 from .config import Settings, load_settings
 from .errors import WalletError
+from .hardening import child_env
 from .paths import APP_NAME, AppPaths, app_paths
 from .resources import ASSET_FOLDERS, app_icon_path, asset_dir
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 #: Debian/Ubuntu packages that provide what Qt's xcb platform plugin links against.
+#: What the Qt probe's child needs beyond the minimal environment: the display, the
+#: session bus, Qt's own settings and the library path.
+QT_CHILD_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "XAUTHORITY",
+                "DBUS_SESSION_BUS_ADDRESS", "LD_LIBRARY_PATH", "QT_*", "XDG_*", "FONTCONFIG_*")
 QT_XCB_PACKAGES = ("libxcb-cursor0", "libxkbcommon-x11-0", "libxcb-icccm4", "libxcb-keysyms1",
                    "libxcb-shape0", "libegl1", "libfontconfig1", "libdbus-1-3")
 REINSTALL = (f"reinstall the app (`pipx reinstall {APP_NAME}`, or `pip install "
@@ -184,7 +189,7 @@ def check_anvil(settings: Settings) -> Check:
         return Check("anvil", status, str(exc).split(". ")[0] + why, install_hint("anvil"))
     try:
         out = subprocess.run([str(anvil), "--version"], capture_output=True, text=True,
-                             timeout=15, check=False)
+                             timeout=15, check=False, env=child_env())
         version = (out.stdout.strip().splitlines() or ["?"])[0]
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Check("anvil", FAIL, f"{anvil} does not run ({type(exc).__name__})",
@@ -203,7 +208,8 @@ def _missing_libraries(plugin: Path) -> list[str]:
     """Shared libraries a Qt platform plugin links against that the system lacks (ldd)."""
     try:
         out = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True,
-                             timeout=15, check=False).stdout
+                             timeout=15, check=False,
+                             env=child_env(["LD_LIBRARY_PATH"])).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
     return sorted({m.group(1) for m in re.finditer(r"^\s*(\S+) => not found", out, re.M)})
@@ -224,7 +230,7 @@ def _start_qt(platform_name: str, timeout: float) -> tuple[bool, str]:
     process when a plugin cannot load, so it never runs in this one)."""
     code = ("import sys\nfrom PySide6.QtGui import QGuiApplication\n"
             "app = QGuiApplication(sys.argv[:1])\nprint(app.platformName())\n")
-    env = dict(os.environ, QT_QPA_PLATFORM=platform_name)
+    env = child_env(QT_CHILD_ENV, QT_QPA_PLATFORM=platform_name)
     try:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              timeout=timeout, env=env, check=False)

@@ -18,7 +18,7 @@ class WalletError(Exception):
 class ConfigError(WalletError):
     """The settings file or an environment override is invalid."""
 
-    exit_code = 2
+    exit_code = 6
 
 
 class ToolMissingError(WalletError):

@@ -11,7 +11,20 @@ module under :mod:`wallet_app.services`:
 * :class:`~wallet_app.services.history.HistoryService`: position, trades, transactions;
 * :class:`~wallet_app.services.pending.PendingService`: unsent/pending transactions and
   the user's decision on each (send now, cancel, leave);
-* :class:`~wallet_app.services.devnet.DevnetService`: the embedded devnet.
+* :class:`~wallet_app.services.transfers.TransfersService`: send USDC, ETH and G100;
+* :class:`~wallet_app.services.approvals.ApprovalsService`: allowances granted, revoke;
+* :class:`~wallet_app.services.claims.ClaimsService`: USDC and tokens the vault keeps for
+  the user after a failed payment (claim them);
+* :class:`~wallet_app.services.devnet.DevnetService`: the embedded devnet;
+* :class:`~wallet_app.services.accounts.AccountsService`: accounts of one phrase (names,
+  the active one), watch-only wallets, every known (label, address);
+* :class:`~wallet_app.services.contacts.ContactsService`: contacts and their CSV;
+* :class:`~wallet_app.services.receive.ReceiveService`: address, QR code, EIP-681 link;
+* :class:`~wallet_app.services.watch_history.WatchHistoryService`: a watched address's
+  position and trades from the pinned vault's events.
+* the depositor's checks: :class:`~wallet_app.services.governance_view.GovernanceViewService`
+  (the timelock's pending changes), :class:`~wallet_app.services.inkind_exit.InKindExitService`
+  (the in-kind exit) and :class:`~wallet_app.services.rule_verifier.RuleVerifierService`.
 
 The facade keeps one flat method list so the GUI and the CLI do not need to know which
 service answers; new capabilities get a service of their own and one line here per method.
@@ -27,18 +40,34 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .book.errors import WatchOnlyCannotSign
 from .config import Settings
 from .index.performance import PerformanceReport
 from .index.regime import RegimeHistory
 from .keys import RecoveryPhrase, WalletInfo
+from .keys.backup import BackupCheck
 from .models import BuyQuote, IndexEvent, IndexState, Position, Regime, SellQuote, TxRecord
 from .paths import AppPaths
+from .services.accounts import AccountRow, AccountsService, Identity
+from .services.approvals import ApprovalsService
+from .services.claims import ClaimResult, ClaimRow, ClaimsService
+from .services.contacts import ContactsService
+from .services.deployer import DeployOutcome, DeployService
 from .services.devnet import DevnetService
+from .services.governance import GovernanceService
+from .services.governance_view import GovernanceViewService, PendingChange
 from .services.history import HistoryService
+from .services.index_legs import IndexLegsService
 from .services.index_view import IndexViewService
+from .services.inkind_exit import InKindExitService, InKindQuote
 from .services.pending import PendingItem, PendingService, UnresolvedTransactions
+from .services.receive import ReceiveInfo, ReceiveService
+from .services.reports import ReportsService
+from .services.rule_verifier import RuleVerifierService
 from .services.session import Session
 from .services.trading import TradingService
+from .services.transfer_types import Approval, TransferQuote, TransferResult
+from .services.transfers import TransfersService
 from .services.types import (
     DEADLINE_S,
     FEE_PRESETS,
@@ -60,6 +89,7 @@ from .services.types import (
     parse_amount,
 )
 from .services.wallets import WalletsService
+from .services.watch_history import WatchHistoryService
 from .vault import describe_event
 
 
@@ -73,7 +103,24 @@ class WalletService:
         self.history = HistoryService(self.session)
         self.pending = PendingService(self.session, self.history)
         self.trading = TradingService(self.session, self.history, self.pending)
+        self.transfers = TransfersService(self.session, self.history, self.pending)
+        self.approvals = ApprovalsService(self.session, self.pending)
+        self.claims_svc = ClaimsService(self.session, self.pending)
         self.devnet = DevnetService(self.session)
+        self.account_book = AccountsService(self.session)
+        # Contacts, own accounts and watched wallets join the look-alike (address-poisoning)
+        # check of every send, beside the addresses this wallet has sent to.
+        self.transfers.extra_known = self.account_book.known_addresses
+        self.contact_book = ContactsService(self.session)
+        self.watch = WatchHistoryService(self.session)
+        self.receiving = ReceiveService(
+            self.session, lambda: (i.title if (i := self.account_book.identity()) else ""))
+        self.legs = IndexLegsService(self.session)
+        self.reports = ReportsService(self.session)
+        self.governance_view = GovernanceViewService(self.session)
+        self.governance = GovernanceService(self.session, self.governance_view)
+        self.inkind = InKindExitService(self.session, self.pending)
+        self.verifier = RuleVerifierService(self.session)
 
     # ------------------------------------------------------------------ shared state
 
@@ -150,7 +197,7 @@ class WalletService:
     def backup_challenge(self, name: str, k: int = 3) -> list[int]:
         return self.accounts.backup_challenge(name, k)
 
-    def verify_backup(self, name: str, answers: dict[int, str], password: str) -> bool:
+    def verify_backup(self, name: str, answers: dict[int, str], password: str) -> BackupCheck:
         return self.accounts.verify_backup(name, answers, password)
 
     def import_mnemonic(self, name: str, phrase: str, password: str,
@@ -213,11 +260,19 @@ class WalletService:
                    fee_preset: str = "market") -> SellQuote:
         return self.trading.quote_sell(shares, slippage_bps, fee_preset)
 
+    def _require_key(self) -> None:
+        """Refuse at once for a watch-only wallet (the signer refuses too, later)."""
+        watch = self.session.active_watch()
+        if watch is not None:
+            raise WatchOnlyCannotSign(watch.label)
+
     def buy(self, quote: BuyQuote, progress: Callable[[str], None] | None = None) -> TradeResult:
+        self._require_key()
         return self.trading.buy(quote, progress)
 
     def sell(self, quote: SellQuote,
              progress: Callable[[str], None] | None = None) -> TradeResult:
+        self._require_key()
         return self.trading.sell(quote, progress)
 
     def requests(self) -> list[RequestRow]:
@@ -226,20 +281,70 @@ class WalletService:
 
     def cancel_request(self, request_id: int,
                        progress: Callable[[str], None] | None = None) -> TradeResult:
+        self._require_key()
         return self.trading.cancel_request(request_id, progress)
+
+    def claims(self) -> list[ClaimRow]:
+        """USDC and tokens the pinned vault keeps for the active address."""
+        return self.claims_svc.claims()
+
+    def claim_usdc(self, progress: Callable[[str], None] | None = None) -> ClaimResult:
+        return self.claims_svc.claim_usdc(progress)
+
+    def claim_in_kind(self, token: str,
+                      progress: Callable[[str], None] | None = None) -> ClaimResult:
+        return self.claims_svc.claim_in_kind(token, progress)
 
     def settle_requests(self) -> list[TradeResult]:
         """Look up the outcome of every pending request (settled, refunded, cancelled)."""
         addr = self.active_address()
         return self.history.settle_requests(addr) if addr else []
 
+    # ------------------------------------------------------------------ transfers
+
+    def quote_transfer(self, asset: str, to: str, amount: Decimal | str,
+                       fee_preset: str = "market") -> TransferQuote:
+        return self.transfers.quote(asset, to, amount, fee_preset)
+
+    def send_transfer(self, quote: TransferQuote, confirmed: Any = (),
+                      progress: Callable[[str], None] | None = None) -> TransferResult:
+        return self.transfers.send(quote, confirmed, progress)
+
+    def approvals_list(self, include_zero: bool = False) -> list[Approval]:
+        return self.approvals.list(include_zero)
+
+    def revoke_approval(self, token: str, spender: str,
+                        progress: Callable[[str], None] | None = None) -> TransferResult:
+        return self.approvals.revoke(token, spender, progress)
+
+    # ------------------------------------------------------------------ depositor's checks
+
+    def pending_governance(self) -> list[PendingChange]:
+        """The pinned timelock's scheduled changes still waiting (soonest first)."""
+        return self.governance_view.pending_changes()
+
+    def quote_exit_in_kind(self, shares: Decimal | str = "100%",
+                           fee_preset: str = "market") -> InKindQuote:
+        return self.inkind.quote(shares, fee_preset)
+
+    def exit_in_kind(self, quote: InKindQuote,
+                     progress: Callable[[str], None] | None = None) -> TradeResult:
+        self._require_key()
+        return self.inkind.exit(quote, progress)
+
+    def verify_rules(self) -> Any:
+        """The last rebalance's snapshot recomputed and compared with the vault."""
+        return self.verifier.verify()
+
     # ------------------------------------------------------------------ history
 
     def position(self) -> Position | None:
-        return self.history.position()
+        watch = self.session.active_watch()
+        return self.watch.position(watch.address) if watch else self.history.position()
 
     def my_trades(self) -> list[TradeRow]:
-        return self.history.my_trades()
+        watch = self.session.active_watch()
+        return self.watch.my_trades(watch.address) if watch else self.history.my_trades()
 
     def transactions(self) -> list[TxRecord]:
         return self.history.transactions()
@@ -248,13 +353,91 @@ class WalletService:
         return self.history.refresh_pending()
 
     def speed_up(self, tx_hash: str) -> TxRecord:
+        self._require_key()
         return self.history.speed_up(tx_hash)
 
     def cancel(self, tx_hash: str) -> TxRecord:
+        self._require_key()
         return self.history.cancel(tx_hash)
 
     def export_csv(self, path: Path) -> int:
         return self.history.export_csv(path)
+
+    # ------------------------------------------------------------------ accounts, watch-only
+
+    def identity(self) -> Identity | None:
+        """The active account or watched wallet (label, address, whether it can sign)."""
+        return self.account_book.identity()
+
+    def list_accounts(self, wallet: str | None = None) -> list[AccountRow]:
+        return self.account_book.accounts(wallet)
+
+    def add_account(self, password: str, label: str = "") -> AccountRow:
+        return self.account_book.add_account(password, label)
+
+    def rename_account(self, key: str | int, label: str) -> AccountRow:
+        return self.account_book.rename_account(key, label)
+
+    def switch_account(self, key: str | int, wallet: str | None = None) -> AccountRow:
+        return self.account_book.switch_account(key, wallet)
+
+    def watched_wallets(self) -> list[Any]:
+        return self.account_book.watched()
+
+    def add_watch(self, label: str, address: str) -> Any:
+        return self.account_book.add_watch(label, address)
+
+    def remove_watch(self, key: str) -> Any:
+        return self.account_book.remove_watch(key)
+
+    def switch_watch(self, key: str) -> Any:
+        return self.account_book.switch_watch(key)
+
+    def known_addresses(self) -> list[tuple[str, str]]:
+        """Every (label, checksummed address) the person knows: contacts, own accounts,
+        watched wallets. For the send screen's address-poisoning check."""
+        return self.account_book.known_addresses()
+
+    def address_labels(self) -> dict[str, str]:
+        """Lower-case address -> the name shown beside it on every screen."""
+        return self.account_book.address_labels()
+
+    # ------------------------------------------------------------------ receive, contacts
+
+    def receive_info(self, amount_usdc: Decimal | None = None) -> ReceiveInfo:
+        return self.receiving.receive_info(amount_usdc)
+
+    def contacts(self) -> list[Any]:
+        return self.contact_book.contacts()
+
+    def add_contact(self, label: str, address: str, note: str = "") -> Any:
+        return self.contact_book.add_contact(label, address, note)
+
+    def rename_contact(self, key: str, label: str) -> Any:
+        return self.contact_book.rename_contact(key, label)
+
+    def remove_contact(self, key: str) -> Any:
+        return self.contact_book.remove_contact(key)
+
+    def import_contacts(self, path: Path) -> Any:
+        return self.contact_book.import_contacts(path)
+
+    def export_contacts(self, path: Path) -> int:
+        return self.contact_book.export_contacts(path)
+    # ------------------------------------------------------------------ legs and taxes
+
+    def event_legs(self, event: IndexEvent) -> Any:
+        return self.legs.legs(event)
+
+    def export_log_csv(self, path: Path, limit: int = 200) -> int:
+        return self.legs.export_log_csv(path, self.index.index_events(limit=limit))
+
+    def export_tax_csv(self, path: Path, method: str = "fifo") -> int:
+        return self.reports.export_tax_csv(path, method)
+
+    def tax_year_report(self, year: int, method: str = "fifo",
+                        csv_path: Path | None = None) -> Any:
+        return self.reports.year_report(year, method, csv_path)
 
     # ------------------------------------------------------------------ recovery
 
@@ -285,6 +468,35 @@ class WalletService:
         self.session.disconnect()
         return rec
 
+    # ------------------------------------------------------------------ deploy
+
+    def deploy_index(self, config: Path, rpc_url: str, **kw: Any) -> DeployOutcome:
+        """Dry-run or deploy the index from a config file (``index-wallet deploy``)."""
+        return DeployService(self.session).deploy(config, rpc_url, **kw)
+
+    # ------------------------------------------------------------------ governance
+
+    def governance_operations(self) -> list[Any]:
+        """The pinned timelock's operations, decoded (``governance.list_operations``)."""
+        return self.governance.operations()
+
+    def governance_schedule(self, change: str, signer: Any,
+                            password: Callable[[], str] | None = None,
+                            **params: Any) -> tuple[str, str, int]:
+        """Schedule an owner change through the timelock; (op id, tx hash, ready at)."""
+        g = self.governance
+        return g.schedule(signer, g.change_calls(change, **params), password)
+
+    def governance_execute(self, op_id: str, signer: Any,
+                           password: Callable[[], str] | None = None) -> str:
+        return self.governance.execute(signer, op_id, password)
+
+    def signer(self, key_from: str | None, keystore: Path | None) -> Any:
+        """The key named by ``--key-from keyring:WALLET`` or ``--keystore FILE``."""
+        from .deploy.signers import signer_from_spec
+
+        return signer_from_spec(key_from, keystore, lambda: self.session.keys)
+
     # ------------------------------------------------------------------ devnet
 
     def faucet(self, eth: Decimal = Decimal(10), usdc: Decimal = Decimal(10_000)) -> None:
@@ -311,7 +523,8 @@ class WalletService:
 
 
 __all__ = [
-    "DEADLINE_S", "FEE_PRESETS", "USDC_DECIMALS", "InsufficientBalance", "InvalidAmount",
+    "ClaimResult", "ClaimRow", "DEADLINE_S", "FEE_PRESETS", "USDC_DECIMALS",
+    "InsufficientBalance", "InvalidAmount",
     "NetworkStatus", "NoWallet", "NotConnected", "NotDeployed", "PasswordVerdict",
     "PendingItem", "UnresolvedTransactions",
     "QuoteExpired", "Regime", "RequestRow", "StrategyInfo", "TradeFailed", "TradeResult",

@@ -31,8 +31,9 @@ INSTALL_GUI = ("Install the desktop app with the package's `gui` extra, e.g. "
 
 
 class GuiMissingError(ToolMissingError):
-    """The desktop front end (or the Qt it needs) is not installed: like a missing
-    external tool, so it shares that exit code."""
+    """The desktop front end (or the Qt it needs) is not installed (the `gui` extra)."""
+
+    exit_code = 8
 
 
 def gui_entry(name: str) -> Callable[..., Any]:

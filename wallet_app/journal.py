@@ -27,327 +27,54 @@ Money: wei as decimal text (it exceeds SQLite's 64-bit integers), USDC/shares/ET
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from .errors import WalletError
-from .models import TxRecord, TxStatus
+from .journal_queries import JournalQueries
+from .journal_records import (
+    GWEI,
+    TRADE_KINDS,
+    USDC_QUANTUM,
+    WEI_PER_ETH,
+    CachedEvent,
+    CostBasis,
+    JournalEntry,
+    Trade,
+    _dec,
+    _hash,
+    _iso,
+    _now,
+    data_summary,
+    position_from_trades,
+)
+from .journal_schema import MIGRATIONS, SCHEMA_VERSION
+from .models import TxRecord
 from .paths import AppPaths, app_paths
-
-WEI_PER_ETH = Decimal(10) ** 18
-GWEI = Decimal(10) ** 9
-USDC_QUANTUM = Decimal("0.000001")
-
-TRADE_KINDS = ("buy", "sell", "redeem_in_kind")
 
 
 class JournalError(WalletError):
     """The journal file cannot be opened, is from a newer app, or is damaged."""
 
-    exit_code = 20
-
-
-# --------------------------------------------------------------------------- schema
-
-_V1 = """
-CREATE TABLE transactions (
-    tx_hash                 TEXT PRIMARY KEY,
-    chain_id                INTEGER NOT NULL,
-    sender                  TEXT NOT NULL,
-    nonce                   INTEGER NOT NULL,
-    kind                    TEXT NOT NULL,
-    status                  TEXT NOT NULL
-        CHECK (status IN ('pending','confirmed','failed','replaced','dropped')),
-    to_address              TEXT,
-    value_wei               TEXT NOT NULL DEFAULT '0',
-    data_summary            TEXT NOT NULL DEFAULT '',
-    gas_limit               INTEGER NOT NULL,
-    max_fee_per_gas_wei     TEXT NOT NULL,
-    max_priority_fee_wei    TEXT NOT NULL,
-    raw_tx                  TEXT NOT NULL,
-    summary                 TEXT NOT NULL DEFAULT '',
-    created_at              TEXT NOT NULL,
-    updated_at              TEXT NOT NULL,
-    broadcast_at            TEXT,
-    broadcast_attempts      INTEGER NOT NULL DEFAULT 0,
-    block_number            INTEGER,
-    gas_used                INTEGER,
-    effective_gas_price_wei TEXT,
-    replaces                TEXT,
-    replaced_by             TEXT,
-    error                   TEXT,
-    meta                    TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX transactions_nonce ON transactions (chain_id, sender, nonce);
-CREATE INDEX transactions_status ON transactions (status);
-
-CREATE TABLE activity (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    chain_id     INTEGER NOT NULL,
-    account      TEXT NOT NULL,
-    kind         TEXT NOT NULL CHECK (kind IN ('buy','sell','redeem_in_kind')),
-    usdc         TEXT NOT NULL,
-    shares       TEXT NOT NULL,
-    fee_usdc     TEXT NOT NULL DEFAULT '0',
-    gas_fee_eth  TEXT NOT NULL DEFAULT '0',
-    tx_hash      TEXT UNIQUE,
-    block_number INTEGER,
-    created_at   TEXT NOT NULL,
-    note         TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX activity_account ON activity (chain_id, account, id);
-
-CREATE TABLE index_events (
-    chain_id     INTEGER NOT NULL,
-    source       TEXT NOT NULL,
-    block_number INTEGER NOT NULL,
-    tx_hash      TEXT NOT NULL,
-    log_index    INTEGER NOT NULL,
-    kind         TEXT NOT NULL,
-    payload      TEXT NOT NULL,
-    timestamp    TEXT,
-    PRIMARY KEY (chain_id, tx_hash, log_index)
-);
-CREATE INDEX index_events_block ON index_events (chain_id, source, block_number, log_index);
-
-CREATE TABLE scan_state (
-    chain_id   INTEGER NOT NULL,
-    source     TEXT NOT NULL,
-    last_block INTEGER NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (chain_id, source)
-);
-"""
-
-#: Ordered migrations: (version, name, SQL script or callable). Append, never edit.
-_V2 = """
-ALTER TABLE activity ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
-"""
-
-MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
-    (1, "initial schema: transactions, activity, index events, scan state", _V1),
-    (2, "activity.verified: unverified trades never count in cost basis or P&L", _V2),
-]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-# --------------------------------------------------------------------------- data objects
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """A full ``transactions`` row (the chain client's view; the UI gets TxRecord)."""
-
-    tx_hash: str
-    chain_id: int
-    sender: str
-    nonce: int
-    kind: str
-    status: TxStatus
-    to: str | None
-    value_wei: int
-    data_summary: str
-    gas_limit: int
-    max_fee_per_gas_wei: int
-    max_priority_fee_wei: int
-    raw_tx: bytes
-    summary: str
-    created_at: datetime
-    updated_at: datetime
-    broadcast_at: datetime | None
-    broadcast_attempts: int
-    block_number: int | None
-    gas_used: int | None
-    effective_gas_price_wei: int | None
-    replaces: str | None
-    replaced_by: str | None
-    error: str | None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def fee_paid_wei(self) -> int | None:
-        """Gas actually paid (mined transactions only)."""
-        if self.gas_used is None or self.effective_gas_price_wei is None:
-            return None
-        return self.gas_used * self.effective_gas_price_wei
-
-    def record(self) -> TxRecord:
-        return TxRecord(
-            tx_hash=self.tx_hash,
-            kind=self.kind,
-            status=self.status,
-            nonce=self.nonce,
-            chain_id=self.chain_id,
-            sender=self.sender,
-            created_at=self.created_at,
-            block_number=self.block_number,
-            summary=self.summary,
-            replaced_by=self.replaced_by,
-            outcome=self.meta.get("outcome"),
-            outcome_note=self.meta.get("outcome_note"),
-        )
-
-
-@dataclass(frozen=True)
-class Trade:
-    """One buy or sell of index shares by the user."""
-
-    id: int
-    chain_id: int
-    account: str
-    kind: str  # "buy" | "sell" | "redeem_in_kind"
-    usdc: Decimal  # buy: USDC paid in, fee included; sell: USDC received, net of fee
-    shares: Decimal
-    fee_usdc: Decimal  # platform fee inside ``usdc``
-    gas_fee_eth: Decimal
-    tx_hash: str | None
-    block_number: int | None
-    created_at: datetime
-    note: str = ""
-    #: False when the outcome could not be verified from the pinned vault's events and the
-    #: balances: shown, but never counted in cost basis or P&L.
-    verified: bool = True
-
-
-@dataclass(frozen=True)
-class CostBasis:
-    """Position math by average cost (see :func:`position_from_trades`)."""
-
-    shares: Decimal
-    cost_basis_usdc: Decimal  # what the shares still held cost, fees included
-    realized_pnl_usdc: Decimal
-    fees_paid_usdc: Decimal  # platform fees, buys and sells
-    gas_paid_eth: Decimal
-    invested_usdc: Decimal  # total USDC paid in
-    proceeds_usdc: Decimal  # total USDC received
-
-    @property
-    def average_cost_usdc(self) -> Decimal | None:
-        return (self.cost_basis_usdc / self.shares).quantize(USDC_QUANTUM) \
-            if self.shares > 0 else None
-
-    def unrealized_pnl(self, nav_per_share: Decimal) -> Decimal:
-        """Value at NAV minus cost basis of the shares held."""
-        return (self.shares * nav_per_share - self.cost_basis_usdc).quantize(USDC_QUANTUM)
-
-    def value_at(self, nav_per_share: Decimal) -> Decimal:
-        return (self.shares * nav_per_share).quantize(USDC_QUANTUM)
-
-
-def position_from_trades(trades: Iterable[Trade]) -> CostBasis:
-    """Average-cost position math over trades in time order.
-
-    * A buy adds its shares and its USDC (fee included: fees are part of what the
-      position cost) to the cost basis.
-    * A sell removes the sold fraction of the cost basis (``cost x sold / held``, exact,
-      no rounded average in between) and realizes ``proceeds - removed cost``; proceeds are
-      net of the sell fee. An in-kind redemption counts like a sell at the USDC value the
-      integrator records for it.
-    * Shares sold beyond what the journal knows (e.g. received by transfer) carry zero
-      cost: their whole proceeds are gain, and the position never goes negative.
-    """
-    shares = cost = realized = fees = gas = invested = proceeds = Decimal(0)
-    for t in trades:
-        if not t.verified:
-            continue  # an unverified outcome is never money the position math believes
-        fees += t.fee_usdc
-        gas += t.gas_fee_eth
-        if t.kind == "buy":
-            shares += t.shares
-            cost += t.usdc
-            invested += t.usdc
-        else:
-            proceeds += t.usdc
-            sold_known = min(t.shares, shares)
-            removed = cost * sold_known / shares if shares > 0 else Decimal(0)
-            realized += t.usdc - removed
-            cost -= removed
-            shares -= sold_known
-            if shares == 0:
-                cost = Decimal(0)  # no rounding residue left on an empty position
-    q = USDC_QUANTUM
-    return CostBasis(shares, cost.quantize(q), realized.quantize(q), fees.quantize(q),
-                     gas, invested.quantize(q), proceeds.quantize(q))
-
-
-@dataclass(frozen=True)
-class CachedEvent:
-    """One vault event in the index-log cache (``payload`` is the decoded JSON args)."""
-
-    block_number: int
-    tx_hash: str
-    log_index: int
-    kind: str
-    payload: dict[str, Any]
-    timestamp: datetime | None = None
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _hash(tx_hash: str) -> str:
-    h = tx_hash.lower()
-    return h if h.startswith("0x") else "0x" + h
-
-
-def _dec(value: Decimal | int | str) -> str:
-    if isinstance(value, float):
-        raise TypeError("money is never float: pass Decimal, int or str")
-    return str(Decimal(value))
-
-
-def data_summary(data: bytes) -> str:
-    """What the log shows about calldata: the 4-byte selector and the size, not the body."""
-    if not data:
-        return ""
-    if len(data) < 4:
-        return f"0x{data.hex()} ({len(data)} bytes)"
-    return f"0x{data[:4].hex()} ({len(data)} bytes)"
-
-
-_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: Any) -> str:
-    """A text cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_CSV_RISKY) else text
+    exit_code = 28
 
 
 # --------------------------------------------------------------------------- the journal
 
 
-class Journal:
+class Journal(JournalQueries):
     """The SQLite journal of one app installation (thread-safe, one connection).
 
     Open it once and share it: a lock serialises access, so worker threads (network,
-    signing) and the GUI thread can all use the same object.
+    signing) and the GUI thread can all use the same object. This class holds the storage
+    and the writes; the reads and exports are :class:`~wallet_app.journal_queries.JournalQueries`.
     """
 
     def __init__(self, path: Path | None = None) -> None:
@@ -571,101 +298,6 @@ class Journal:
             db.execute("UPDATE transactions SET meta = ?, updated_at = ? WHERE tx_hash = ?",
                        (json.dumps(meta), _iso(_now()), _hash(tx_hash)))
 
-    @staticmethod
-    def _entry(row: sqlite3.Row) -> JournalEntry:
-        egp = row["effective_gas_price_wei"]
-        return JournalEntry(
-            tx_hash=row["tx_hash"],
-            chain_id=row["chain_id"],
-            sender=row["sender"],
-            nonce=row["nonce"],
-            kind=row["kind"],
-            status=TxStatus(row["status"]),
-            to=row["to_address"],
-            value_wei=int(row["value_wei"]),
-            data_summary=row["data_summary"],
-            gas_limit=row["gas_limit"],
-            max_fee_per_gas_wei=int(row["max_fee_per_gas_wei"]),
-            max_priority_fee_wei=int(row["max_priority_fee_wei"]),
-            raw_tx=bytes.fromhex(row["raw_tx"][2:]),
-            summary=row["summary"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            updated_at=datetime.fromisoformat(row["updated_at"]),
-            broadcast_at=_dt(row["broadcast_at"]),
-            broadcast_attempts=row["broadcast_attempts"],
-            block_number=row["block_number"],
-            gas_used=row["gas_used"],
-            effective_gas_price_wei=int(egp) if egp is not None else None,
-            replaces=row["replaces"],
-            replaced_by=row["replaced_by"],
-            error=row["error"],
-            meta=json.loads(row["meta"] or "{}"),
-        )
-
-    def entry(self, tx_hash: str) -> JournalEntry | None:
-        rows = self._query("SELECT * FROM transactions WHERE tx_hash = ?", (_hash(tx_hash),))
-        return self._entry(rows[0]) if rows else None
-
-    def get(self, tx_hash: str) -> TxRecord | None:
-        e = self.entry(tx_hash)
-        return e.record() if e else None
-
-    def entries(
-        self,
-        *,
-        chain_id: int | None = None,
-        sender: str | None = None,
-        status: TxStatus | str | Sequence[TxStatus | str] | None = None,
-        limit: int | None = None,
-    ) -> list[JournalEntry]:
-        """Rows, newest first, filtered by chain, sender (case-insensitive) and status."""
-        where: list[str] = []
-        params: list[Any] = []
-        if chain_id is not None:
-            where.append("chain_id = ?")
-            params.append(chain_id)
-        if sender is not None:
-            where.append("lower(sender) = lower(?)")
-            params.append(sender)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            where.append(f"status IN ({','.join('?' * len(statuses))})")
-            params.extend(str(s) for s in statuses)
-        sql = "SELECT * FROM transactions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, nonce DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [self._entry(r) for r in self._query(sql, params)]
-
-    def transactions(self, **filters: Any) -> list[TxRecord]:
-        """Like :meth:`entries`, as the UI's :class:`TxRecord` objects."""
-        return [e.record() for e in self.entries(**filters)]
-
-    def pending(self, chain_id: int | None = None, sender: str | None = None
-                ) -> list[JournalEntry]:
-        """Pending rows, oldest nonce first (the order reconcile must walk them in)."""
-        rows = self.entries(chain_id=chain_id, sender=sender, status=TxStatus.PENDING)
-        return sorted(rows, key=lambda e: (e.chain_id, e.sender.lower(), e.nonce,
-                                           e.created_at))
-
-    def highest_mined_nonce(self, chain_id: int, sender: str) -> int | None:
-        """The highest nonce of a confirmed or failed (i.e. mined) row, or None."""
-        rows = self._query("SELECT MAX(nonce) FROM transactions WHERE chain_id = ? AND"
-                           " lower(sender) = lower(?) AND status IN ('confirmed','failed')",
-                           (chain_id, sender))
-        return None if rows[0][0] is None else int(rows[0][0])
-
-    def pending_nonces(self, chain_id: int, sender: str) -> set[int]:
-        return {e.nonce for e in self.pending(chain_id, sender)}
-
-    def same_nonce(self, chain_id: int, sender: str, nonce: int) -> list[JournalEntry]:
-        """Every row for this (chain, sender, nonce): an original and its replacements."""
-        rows = self._query(
-            "SELECT * FROM transactions WHERE chain_id = ? AND lower(sender) = lower(?)"
-            " AND nonce = ? ORDER BY created_at", (chain_id, sender, nonce))
-        return [self._entry(r) for r in rows]
 
     # ------------------------------------------------------------------ activity
 
@@ -716,36 +348,6 @@ class Journal:
         rows = self._query("SELECT * FROM activity WHERE id = ?", (trade_id,))
         return self._trade(rows[0])
 
-    @staticmethod
-    def _trade(row: sqlite3.Row) -> Trade:
-        return Trade(
-            id=row["id"], chain_id=row["chain_id"], account=row["account"], kind=row["kind"],
-            usdc=Decimal(row["usdc"]), shares=Decimal(row["shares"]),
-            fee_usdc=Decimal(row["fee_usdc"]), gas_fee_eth=Decimal(row["gas_fee_eth"]),
-            tx_hash=row["tx_hash"], block_number=row["block_number"],
-            created_at=datetime.fromisoformat(row["created_at"]), note=row["note"],
-            verified=bool(row["verified"]),
-        )
-
-    def trades(self, account: str | None = None, chain_id: int | None = None) -> list[Trade]:
-        """Trades in time order (oldest first: the order position math needs)."""
-        where: list[str] = []
-        params: list[Any] = []
-        if account is not None:
-            where.append("lower(account) = lower(?)")
-            params.append(account)
-        if chain_id is not None:
-            where.append("chain_id = ?")
-            params.append(chain_id)
-        sql = "SELECT * FROM activity"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at, id"
-        return [self._trade(r) for r in self._query(sql, params)]
-
-    def position(self, account: str, chain_id: int) -> CostBasis:
-        """Cost basis, realized P&L and fees of ``account`` on ``chain_id``."""
-        return position_from_trades(self.trades(account, chain_id))
 
     # ------------------------------------------------------------------ index events
 
@@ -775,10 +377,6 @@ class Journal:
                 (chain_id, source, last_block, _iso(_now())))
         return added
 
-    def last_scanned_block(self, chain_id: int, source: str) -> int | None:
-        rows = self._query("SELECT last_block FROM scan_state WHERE chain_id = ? AND"
-                           " source = ?", (chain_id, source))
-        return int(rows[0][0]) if rows else None
 
     def rewind_index(self, chain_id: int, source: str, from_block: int) -> None:
         """Forget events at/after ``from_block`` (a reorg) and move the cursor back."""
@@ -789,101 +387,14 @@ class Journal:
                        " WHERE chain_id = ? AND source = ?",
                        (from_block - 1, _iso(_now()), chain_id, source))
 
-    def index_events(
-        self,
-        chain_id: int,
-        source: str,
-        *,
-        since_block: int | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int | None = None,
-        newest_first: bool = True,
-    ) -> list[CachedEvent]:
-        sql = "SELECT * FROM index_events WHERE chain_id = ? AND source = ?"
-        params: list[Any] = [chain_id, source]
-        if since_block is not None:
-            sql += " AND block_number >= ?"
-            params.append(since_block)
-        if kinds:
-            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-            params.extend(kinds)
-        order = "DESC" if newest_first else "ASC"
-        sql += f" ORDER BY block_number {order}, log_index {order}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [CachedEvent(r["block_number"], r["tx_hash"], r["log_index"], r["kind"],
-                            json.loads(r["payload"]), _dt(r["timestamp"]))
-                for r in self._query(sql, params)]
-
-    # ------------------------------------------------------------------ CSV export
-
-    TX_CSV_COLUMNS = (
-        "created_at", "tx_hash", "kind", "status", "chain_id", "sender", "to", "value_eth",
-        "nonce", "block_number", "gas_limit", "gas_used", "fee_paid_eth",
-        "max_fee_per_gas_gwei", "max_priority_fee_gwei", "summary", "replaces",
-        "replaced_by", "error",
-    )
-    ACTIVITY_CSV_COLUMNS = (
-        "created_at", "kind", "account", "chain_id", "usdc", "shares", "price_usdc",
-        "fee_usdc", "gas_fee_eth", "tx_hash", "block_number", "note", "verified",
-    )
-
-    def export_transactions_csv(self, dest: Path | TextIO, **filters: Any) -> int:
-        """Write the transactions (filters as :meth:`entries`) as CSV; returns rows."""
-        rows = self.entries(**filters)
-
-        def line(e: JournalEntry) -> list[Any]:
-            fee = e.fee_paid_wei
-            return [
-                _iso(e.created_at), e.tx_hash, _csv_text(e.kind), e.status.value, e.chain_id,
-                e.sender, e.to or "", Decimal(e.value_wei) / WEI_PER_ETH, e.nonce,
-                e.block_number if e.block_number is not None else "", e.gas_limit,
-                e.gas_used if e.gas_used is not None else "",
-                Decimal(fee) / WEI_PER_ETH if fee is not None else "",
-                Decimal(e.max_fee_per_gas_wei) / GWEI, Decimal(e.max_priority_fee_wei) / GWEI,
-                _csv_text(e.summary), e.replaces or "", e.replaced_by or "",
-                _csv_text(e.error or ""),
-            ]
-
-        return _write_csv(dest, self.TX_CSV_COLUMNS, [line(e) for e in rows])
-
-    def export_activity_csv(self, dest: Path | TextIO, account: str | None = None,
-                            chain_id: int | None = None) -> int:
-        """Write the buys and sells as CSV (price = USDC per share); returns rows."""
-        def line(t: Trade) -> list[Any]:
-            price = (t.usdc / t.shares).quantize(USDC_QUANTUM) if t.shares else ""
-            return [_iso(t.created_at), t.kind, t.account, t.chain_id, t.usdc, t.shares,
-                    price, t.fee_usdc, t.gas_fee_eth, t.tx_hash or "",
-                    t.block_number if t.block_number is not None else "", _csv_text(t.note),
-                    "yes" if t.verified else "no"]
-
-        trades = self.trades(account, chain_id)
-        return _write_csv(dest, self.ACTIVITY_CSV_COLUMNS, [line(t) for t in trades])
-
-
-def _write_csv(dest: Path | TextIO, header: Sequence[str], rows: list[list[Any]]) -> int:
-    def fmt(v: Any) -> Any:
-        return f"{v.normalize():f}" if isinstance(v, Decimal) else v
-
-    def write(fh: TextIO) -> None:
-        w = csv.writer(fh)
-        w.writerow(header)
-        for r in rows:
-            w.writerow([fmt(v) for v in r])
-
-    if isinstance(dest, str | Path):
-        buf = io.StringIO()
-        write(buf)
-        Path(dest).write_text(buf.getvalue(), encoding="utf-8", newline="")
-    else:
-        write(dest)
-    return len(rows)
-
 
 __all__ = [
+    "GWEI",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "TRADE_KINDS",
+    "USDC_QUANTUM",
+    "WEI_PER_ETH",
     "CachedEvent",
     "CostBasis",
     "Journal",

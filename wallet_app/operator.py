@@ -42,6 +42,8 @@ DEADLINE_S = 600
 
 
 class OperatorError(WalletError):
+    """A devnet operator action (rebalance, regime switch) would fail on-chain."""
+
     exit_code = 40
 
 

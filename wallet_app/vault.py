@@ -157,16 +157,24 @@ class VaultClient:
         """What the v2 wallet may sign, per pinned role (see :mod:`wallet_app.trust.guard`):
         the vault's user calls (requests, cancel, claims, the in-kind exit and the all-cash
         instant paths), USDC's ``approve`` (spender: the vault) and its EIP-2612
-        ``Permit``. Nothing else is ever signed for these contracts: no ``strike``, no
-        owner or operator function, no ``transfer`` of shares."""
+        ``Permit``; and, only with the user's explicit confirmation of the address in a
+        preview (:class:`~wallet_app.trust.guard.Confirmed`), ``transfer`` of USDC or of
+        G100 shares to that recipient and ``approve(spender, 0)`` (a revoke). Nothing
+        else is ever signed for these contracts: no ``strike``, no owner or operator
+        function. ``claimInKind``'s token is
+        not pinned (an owed token may have left the index): the claims service verifies it
+        (:meth:`wallet_app.services.claims.ClaimsService.token_is_owed`)."""
         from .trust.guard import CallPolicy
 
         return {
             "vault": CallPolicy(abi=artifacts.load("IndexVault").abi,
-                                functions=USER_FUNCTIONS),
+                                functions=USER_FUNCTIONS,
+                                token_functions=frozenset({"transfer", "approve"}),
+                                verified_args=frozenset({("claimInKind", "token")})),
             "usdc": CallPolicy(abi=artifacts.load("DevUSDC").abi,
                                functions=frozenset({"approve"}), spender_role="vault",
-                               typed_data=frozenset({"Permit"})),
+                               typed_data=frozenset({"Permit"}),
+                               token_functions=frozenset({"transfer"})),
         }
 
     def erc20_balance(self, token: str, owner: str, block: int | str = "latest") -> int:
@@ -352,6 +360,50 @@ class VaultClient:
             "fromBlock": hex(block), "toBlock": hex(block)})
         return [log for log in logs or [] if isinstance(log, dict)]
 
+    def claimable_usdc(self, owner: str, block: str | int = "latest") -> int:
+        """USDC the pinned vault keeps for ``owner`` after a failed payment."""
+        return int(self.vault.functions.claimableUsdc(to_checksum_address(owner)).call(
+            block_identifier=block))
+
+    def owed_in_kind(self, owner: str, token: str, block: str | int = "latest") -> int:
+        """``token`` the pinned vault keeps for ``owner`` after a failed in-kind transfer."""
+        return int(self.vault.functions.owedInKind(
+            to_checksum_address(owner), to_checksum_address(token)).call(block_identifier=block))
+
+    def in_kind_owed_tokens(self, owner: str, from_block: int) -> list[str]:
+        """The tokens the pinned vault's ``InKindOwed`` events credit to ``owner`` (distinct,
+        oldest first), from one ``eth_getLogs`` filtered by the owner's topic. Logs that are
+        not the pinned vault's, or not for ``owner``, are dropped."""
+        owner = to_checksum_address(owner)
+        topics = [self._topic("InKindOwed"),
+                  "0x" + bytes.fromhex(owner[2:]).rjust(32, b"\0").hex()]
+        logs = self.client.rpc("eth_getLogs", {
+            "address": self.vault_address, "topics": topics,
+            "fromBlock": hex(from_block), "toBlock": "latest"})
+        out: list[str] = []
+        for raw in logs or []:
+            if not isinstance(raw, dict) or str(raw.get("address", "")).lower() \
+                    != self.vault_address.lower():
+                continue
+            ev = self._decode_log(_normalise_log(raw))
+            if ev is None or ev[0] != "InKindOwed":
+                continue
+            if to_checksum_address(ev[1]["account"]) != owner:
+                continue
+            token = to_checksum_address(ev[1]["token"])
+            if token not in out:
+                out.append(token)
+        return out
+
+    def token_info(self, token: str) -> tuple[str, int]:
+        """(symbol, decimals) read from ``token`` itself: for display only (an owed token
+        need not be a constituent any more); ("?", 0) when it does not answer."""
+        c = self.client.w3.eth.contract(address=to_checksum_address(token), abi=self.usdc_abi)
+        try:
+            return str(c.functions.symbol().call())[:16], int(c.functions.decimals().call())
+        except Exception:  # noqa: BLE001 - an odd token still gets listed, in base units
+            return "?", 0
+
     def _topic(self, name: str) -> str:
         for topic, ev in self._events_by_topic().items():
             if ev.event_name == name:
@@ -451,7 +503,10 @@ def to_index_state(s: VaultSnapshot, *, gauge: Any = None, change_24h: Decimal |
             symbol=c.symbol, name=c.name, token=c.token, decimals=c.decimals,
             balance=to_decimal(c.balance, c.decimals),
             price_usd=to_decimal(c.price18, PRICE_DECIMALS).normalize(),
-            value_usd=value, target_bps=c.target_bps, weight_bps=weight,
+            # In Bear the target is 100% USDC whatever weights the vault keeps for the
+            # next Bull: the table shows the target the vault is actually steering to.
+            value_usd=value, target_bps=0 if s.regime is Regime.BEAR else c.target_bps,
+            weight_bps=weight,
             change_24h=(price_changes or {}).get(c.symbol)))
     cash_weight = int((Decimal(s.cash) * 10_000 / Decimal(s.cash + s.live_holdings_value))
                       .to_integral_value()) if (s.cash + s.live_holdings_value) else 0

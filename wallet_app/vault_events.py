@@ -141,6 +141,10 @@ def describe_event(name: str, a: dict[str, Any], log: dict[str, Any]) -> IndexEv
                           usdc=_usdc(a["valueIn"]),
                           summary=f"Rebalance: {counted(a['legs'], 'trade')}, "
                                   f"{_usdc(a['valueIn']):,.2f} USDC traded")
+    if name == "SwapExecuted":  # one leg of a rebalance batch (the batch is Rebalanced)
+        return IndexEvent(**base, kind="rebalance_leg",
+                          summary=f"Rebalance leg: {a['amountIn']:,} of {a['tokenIn'][:10]}… "
+                                  f"for {a['amountOut']:,} of {a['tokenOut'][:10]}… (base units)")
     if name == "RegimeChanged":
         new = "Bear (100% USDC)" if a["current"] == 1 else "Bull (constituents)"
         return IndexEvent(**base, kind="regime", summary=f"Regime switch to {new}")
@@ -153,8 +157,8 @@ def describe_event(name: str, a: dict[str, Any], log: dict[str, Any]) -> IndexEv
         role = roles[a["role"]] if a["role"] < len(roles) else "Role"
         return IndexEvent(**base, kind="role", summary=f"{role} set to {a['current']}")
     if name == "TargetWeightsSet":
-        return IndexEvent(**base, kind="weights",
-                          summary=f"Target weights set for {len(a['tokens'])} constituents")
+        n = counted(len(a["tokens"]), "constituent")
+        return IndexEvent(**base, kind="weights", summary=f"Target weights set for {n}")
     if name == "ConstituentAdded":
         return IndexEvent(**base, kind="constituent", summary=f"Constituent added {a['token']}")
     if name == "ConstituentRemoved":

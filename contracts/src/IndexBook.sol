@@ -226,8 +226,14 @@ library IndexBook {
     // ============================================================ in kind
 
     /// @notice Sends `receiver` `shares / supply` of every held balance (the caller has already
-    ///         burned the shares), lowering each cache entry at its cached price. A token whose
-    ///         transfer fails is kept for `receiver` instead of reverting.
+    ///         burned the shares; `supply` counts the virtual shares), lowering each cache entry
+    ///         at its cached price. A token whose transfer fails is kept for `receiver` instead
+    ///         of reverting.
+    /// @dev Rounding is in the remaining holders' favour: each amount rounds down, and is cut
+    ///      further if needed so that the entry's cached value (the floor of the value left)
+    ///      keeps at least `cachedValue - floor(cachedValue * shares / supply)`. Flooring the
+    ///      remaining value alone could drop the cache by up to one unit more than the exit's
+    ///      fraction per constituent, which in a small vault is a visible fall of the NAV per share.
     /// @return tokens Every constituent, in book order.
     /// @return amounts The amount of each sent (or kept claimable).
     function payInKind(Book storage b, uint256 shares, uint256 supply, address receiver, uint256 scale)
@@ -243,17 +249,20 @@ library IndexBook {
             tokens[i] = c.token;
             uint256 bal = _held(b, c);
             uint256 amt = bal.mulDiv(shares, supply);
+            uint256 price = c.cachedPrice;
+            uint256 oldValue = c.cachedValue;
+            if (amt != 0 && price != 0) {
+                uint256 keep = oldValue - oldValue.mulDiv(shares, supply);
+                uint256 minLeft = keep.mulDiv(10 ** c.decimals * scale, price, Math.Rounding.Ceil);
+                if (bal - amt < minLeft) amt = bal > minLeft ? bal - minLeft : 0;
+            }
             if (amt == 0) continue;
             amounts[i] = amt;
-            uint256 newValue = _valueOf(bal - amt, c.cachedPrice, c.decimals, scale);
-            holdings = holdings - c.cachedValue + newValue;
-            // casting to 'uint128' is safe because newValue <= the previous cachedValue (a uint128)
-            // forge-lint: disable-next-line(unsafe-typecast)
-            c.cachedValue = uint128(newValue);
+            uint256 newValue = _valueOf(bal - amt, price, c.decimals, scale);
+            holdings = holdings - oldValue + newValue;
+            c.cachedValue = newValue.toUint128();
         }
-        // casting to 'uint128' is safe because holdings only decreased from a uint128 value
-        // forge-lint: disable-next-line(unsafe-typecast)
-        b.holdingsValue = uint128(holdings);
+        b.holdingsValue = holdings.toUint128();
         for (uint256 i; i < n; ++i) {
             uint256 amt = amounts[i];
             if (amt == 0) continue;

@@ -56,7 +56,8 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     /// @param owner Who made it; receives the shares, the USDC or the refund.
     /// @param requestedAt Block timestamp of the request (its cut-off is this + `minRequestAge`).
     /// @param deadline Latest strike timestamp the owner accepts; later strikes refund it.
-    /// @param status 1 = pending, 2 = cancelled (settled requests are behind the queue head).
+    /// @param status 1 = pending; 0 once cancelled (the slots are cleared). Settled requests are
+    ///        behind the queue head.
     /// @param amount USDC paid in (buy, fee included) or shares escrowed (sell).
     /// @param minOut Fewest shares (buy) or least USDC after the fee (sell) accepted.
     struct Request {
@@ -70,12 +71,15 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
 
     /// @dev A FIFO queue in one slot. Request `seq` lives at slot index `seq - baseSeq`; pending
     ///      sequence numbers are `[baseSeq + head, nextSeq)`. When a strike drains the queue the
-    ///      indices restart at 0, so the next requests rewrite warm, non-zero slots.
+    ///      indices restart at 0, so the next requests rewrite warm, non-zero slots. `minAge`
+    ///      is the cut-off ({minRequestAge}), kept in both queues' slots so that a cancel, which
+    ///      reads its queue anyway, pays no extra storage read for it.
     struct Queue {
-        uint48 nextSeq;
-        uint48 baseSeq;
+        uint40 nextSeq;
+        uint40 baseSeq;
         uint32 head;
-        uint128 pending;
+        uint112 pending;
+        uint32 minAge;
     }
 
     /// @dev The rebalance guard in one slot.
@@ -143,7 +147,6 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     /// @dev Share decimals = USDC decimals + 12 = 18; defeats the donation/inflation attack.
     uint8 private constant DECIMALS_OFFSET = 12;
     uint8 private constant PENDING = 1;
-    uint8 private constant CANCELLED = 2;
 
     // -------------------------------------------------------------- immutables
 
@@ -171,9 +174,6 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     address public feeRecipient;
     /// @notice Per-leg slippage cap of a {rebalance} (bps against oracle value).
     uint16 public maxRebalanceSlippageBps;
-    /// @notice Cut-off: a request is settled only by a strike at least this many seconds later
-    ///         (and never in its own second); it can be cancelled only before then.
-    uint32 public minRequestAge;
     /// @notice The keeper's advertised strike cadence in seconds (informs wallets; not enforced).
     uint32 public strikeInterval;
 
@@ -408,6 +408,8 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         guardian = guardian_;
         feeRecipient = feeRecipient_;
         _setFees(buyFeeBps_, sellFeeBps_);
+        _buyQueue = Queue({nextSeq: 1, baseSeq: 1, head: 0, pending: 0, minAge: 0});
+        _sellQueue = Queue({nextSeq: 1, baseSeq: 1, head: 0, pending: 0, minAge: 0});
         _setLimits(
             Limits({
                 maxRebalanceSlippageBps: 100,
@@ -419,8 +421,6 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
             })
         );
         _book.navUpdatedAt = uint64(block.timestamp);
-        _buyQueue = Queue({nextSeq: 1, baseSeq: 1, head: 0, pending: 0});
-        _sellQueue = Queue({nextSeq: 1, baseSeq: 1, head: 0, pending: 0});
         _mint(address(this), 1);
         usdc_.forceApprove(address(router_), type(uint256).max);
         emit RoleSet(Role.Operator, address(0), operator_);
@@ -579,18 +579,22 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     /// @notice Cancels a pending request and returns its USDC or shares to the owner. Allowed
     ///         before the request's cut-off (`requestedAt + minRequestAge`) and after its
     ///         deadline; in between it is committed to the next strike.
+    ///         The request's two storage slots are cleared (the EIP-3529 refunds pay for most
+    ///         of the cancel's own bookkeeping); a later request that lands on the cleared
+    ///         queue slot writes it afresh.
     function cancel(uint256 id) external nonReentrant {
         bool isSell = id & 1 == 1;
         Queue storage q = isSell ? _sellQueue : _buyQueue;
-        Request storage r = _pendingAt(q, isSell ? _sells : _buys, id);
+        mapping(uint256 => Request) storage reqs = isSell ? _sells : _buys;
+        Request storage r = _pendingAt(q, reqs, id);
         if (r.owner != msg.sender) revert NotRequestOwner(id, msg.sender);
-        uint256 cutoff = uint256(r.requestedAt) + minRequestAge;
+        uint256 cutoff = uint256(r.requestedAt) + q.minAge;
         if (block.timestamp >= cutoff && block.timestamp <= r.deadline) revert CancelClosed(id, cutoff, r.deadline);
         uint256 amount = r.amount;
-        r.status = CANCELLED;
-        // casting is safe because amount was stored as a uint128
+        delete reqs[(id >> 1) - q.baseSeq];
+        // casting is safe because amount is part of the queue's pending total, a uint112
         // forge-lint: disable-next-line(unsafe-typecast)
-        q.pending -= uint128(amount);
+        q.pending -= uint112(amount);
         emit RequestCancelled(id, msg.sender, amount);
         if (isSell) _transfer(address(this), msg.sender, amount);
         else _payUsdc(msg.sender, amount);
@@ -642,7 +646,7 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         ctx.sellFeeBps = sellFeeBps;
         ctx.left = maxRequests;
         ctx.cashLeft = cashBefore;
-        ctx.minAge = minRequestAge;
+        ctx.minAge = _buyQueue.minAge;
         uint256 strikeId = ++strikeCount;
         lastStrikeAt = uint64(block.timestamp);
 
@@ -672,7 +676,9 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     /// @notice Burns the caller's `shares` for the same fraction of the free cash and of every
     ///         holding, sent to `receiver`. Reads no price: works paused, with stale or missing
     ///         feeds. A token whose transfer fails is kept for `receiver` ({claimInKind}) instead
-    ///         of reverting. Charges no fee (it is the exit of last resort).
+    ///         of reverting. Charges no fee (it is the exit of last resort). Every amount rounds
+    ///         down, and no constituent's cached value drops by more than its pro-rata share
+    ///         (rounded down), so the NAV per share of the remaining holders never falls.
     /// @return usdcOut USDC sent (or kept claimable).
     /// @return amounts Amount of each constituent, in {getConstituents} order.
     function redeemInKind(uint256 shares, address receiver)
@@ -682,7 +688,10 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
     {
         if (shares == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
-        uint256 supply = totalSupply();
+        // The fraction taken is `shares / (supply + virtual shares)`, the denominator of
+        // {convertToAssets}, rounded down: pro rata on the bare supply would hand the exit the
+        // virtual shares' slice and lower the NAV per share of those who stay.
+        uint256 supply = totalSupply() + 10 ** DECIMALS_OFFSET;
         usdcOut = _cash().mulDiv(shares, supply);
         _burn(msg.sender, shares);
 
@@ -870,6 +879,12 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
 
     // ================================================================== views
 
+    /// @notice Cut-off: a request is settled only by a strike at least this many seconds later
+    ///         (and never in its own second); it can be cancelled only before then.
+    function minRequestAge() external view returns (uint32) {
+        return _buyQueue.minAge;
+    }
+
     /// @notice Number of constituents.
     function constituentCount() external view returns (uint256) {
         return _book.list.length;
@@ -1005,10 +1020,10 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
             amount: amount.toUint128(),
             minOut: minOut.toUint128()
         });
-        // casting is safe because the sequence number grows by one per request (2^48 requests are out of reach)
+        // casting is safe because the sequence number grows by one per request (2^40, a trillion requests, are out of reach)
         // forge-lint: disable-next-line(unsafe-typecast)
-        q.nextSeq = uint48(seq + 1);
-        q.pending = (uint256(q.pending) + amount).toUint128();
+        q.nextSeq = uint40(seq + 1);
+        q.pending = (uint256(q.pending) + amount).toUint112();
         qs.nextSeq = q.nextSeq;
         qs.pending = q.pending;
     }
@@ -1054,13 +1069,13 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
             qs.baseSeq = q.nextSeq;
             qs.head = 0;
         } else {
-            // casting is safe because slot < end, a difference of two uint48 sequence numbers within one drained span
+            // casting is safe because slot < end, a difference of two uint40 sequence numbers within one drained span
             // forge-lint: disable-next-line(unsafe-typecast)
             qs.head = uint32(slot);
         }
         // casting is safe because done sums stored uint128 amounts, at most the queue's pending total
         // forge-lint: disable-next-line(unsafe-typecast)
-        if (done != 0) qs.pending = q.pending - uint128(done);
+        if (done != 0) qs.pending = q.pending - uint112(done);
     }
 
     function _settleBuy(StrikeCtx memory ctx, uint256 strikeId, uint256 id, Request memory r) private {
@@ -1182,7 +1197,8 @@ contract IndexVault is ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient
         _limits.lossBudgetBps = l.lossBudgetBps;
         _limits.cooldown = l.rebalanceCooldown;
         maxPriceDeviationBps = l.maxPriceDeviationBps;
-        minRequestAge = l.minRequestAge;
+        _buyQueue.minAge = l.minRequestAge;
+        _sellQueue.minAge = l.minRequestAge;
         strikeInterval = l.strikeInterval;
         emit LimitsSet(l);
     }

@@ -362,6 +362,38 @@ contract IndexVaultTest is IndexFixture {
         assertEq(pendingShares, 0);
     }
 
+    /// @dev A cancel clears the request's slots (their refunds pay for its bookkeeping); the
+    ///      slot is skipped by the strike and written afresh by a later request. The cut-off
+    ///      lives in both queues' slots: a timelocked change reaches sells as well as buys.
+    function test_CancelClearsTheSlot_CutOffChangeReachesBothQueues() public {
+        _invested();
+        _asOwner(abi.encodeCall(IndexVault.setLimits, (_limitsWith(200, 60, 600))));
+        assertEq(vault.minRequestAge(), 600);
+        uint256 sellId = _requestSell(bob, vault.balanceOf(bob) / 2);
+        uint256 buyId = _requestBuy(alice, 1_000e6);
+        vm.warp(block.timestamp + 300);
+        vm.prank(bob);
+        vault.cancel(sellId); // before the 600 s cut-off of the sell queue too
+        vm.prank(alice);
+        vault.cancel(buyId);
+        (IndexVault.Request memory r, bool pending) = vault.requestOf(buyId);
+        assertFalse(pending);
+        assertEq(r.owner, address(0));
+        assertEq(r.amount, 0, "the slot is cleared");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, buyId));
+        vault.cancel(buyId);
+        // The strike passes over the cleared slots; the next requests settle as usual.
+        uint256 next = _requestBuy(carol, 500e6);
+        _strike();
+        (, pending) = vault.requestOf(next);
+        assertFalse(pending);
+        assertGt(vault.balanceOf(carol), 0);
+        assertEq(usdc.balanceOf(alice), 1_000e6, "the cancelled buy was refunded, not struck");
+        (,,, uint256 pendingBuys) = vault.queueState(false);
+        assertEq(pendingBuys, 0);
+    }
+
     function test_UnknownIdsAreNotPending() public {
         vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, 12345));
         vault.cancel(12345);
@@ -451,15 +483,53 @@ contract IndexVaultTest is IndexFixture {
         // Every feed stale: the in-kind exit does not read them.
         vm.warp(block.timestamp + 2 days);
         uint256 shares = vault.balanceOf(bob) / 3;
-        uint256 supply = vault.totalSupply();
+        // The fraction is of the supply plus the 1e12 virtual shares ({convertToAssets}'s denominator).
+        uint256 supply = vault.totalSupply() + 1e12;
         uint256 cashPart = vault.cash() * shares / supply;
         uint256 t0 = tokens[0].balanceOf(address(vault)) * shares / supply;
         vm.prank(bob);
         (uint256 usdcOut, uint256[] memory amounts) = vault.redeemInKind(shares, alice);
         assertEq(usdcOut, cashPart);
-        assertEq(amounts[0], t0);
-        assertEq(tokens[0].balanceOf(alice), t0);
+        // Rounded down, and at most one USDC unit's worth less, so that the cached value left
+        // keeps its pro-rata share rounded up (the NAV per share of those who stay never falls).
+        assertLe(amounts[0], t0);
+        uint256 price0 = vault.getConstituents()[0].cachedPrice;
+        assertLt((t0 - amounts[0]) * price0, 10 ** tokens[0].decimals() * 1e12, "less than 1 USDC unit kept back");
+        assertEq(tokens[0].balanceOf(alice), amounts[0]);
         assertEq(usdc.balanceOf(alice), cashPart);
+        assertEq(vault.holdingsValue(), _cacheRecomputed());
+    }
+
+    /// @dev A small vault whose holdings are worth much per share (a donation after everyone
+    ///      left, then one buyer): one unit of USDC is a visible step of the NAV per share. Each
+    ///      in-kind exit must leave the NAV per share of those who stay at least where it was.
+    ///      Flooring each constituent's remaining value alone dropped it on 10 of these exits.
+    function test_InKindExitsNeverLowerTheNavPerShareOfASmallVault() public {
+        uint256 bobShares = _buy(bob, 100_000e6);
+        _invest(9_000);
+        vault.updateNav();
+        vm.prank(bob);
+        vault.redeemInKind(bobShares, bob);
+        for (uint256 i; i < tokens.length; ++i) {
+            (, int256 answer,,,) = feeds[i].latestRoundData();
+            // casting to 'uint256' is safe because the fixture's prices are positive
+            // forge-lint: disable-next-line(unsafe-typecast)
+            tokens[i].mint(address(vault), 10 ** tokens[i].decimals() * 1_000e8 / uint256(answer) + 12_345);
+        }
+        vault.updateNav();
+        _buy(alice, 1_000e6);
+        uint256 exits;
+        for (uint256 k = 1; k < 400; ++k) {
+            uint256 bal = vault.balanceOf(alice);
+            uint256 shares = bal * ((k * 7_919) % 97 + 1) / 1_000 + k % 7;
+            if (shares == 0 || shares > bal) break;
+            uint256 before = vault.convertToAssets(1e18);
+            vm.prank(alice);
+            vault.redeemInKind(shares, alice);
+            assertGe(vault.convertToAssets(1e18), before, "an in-kind exit lowered the NAV per share");
+            ++exits;
+        }
+        assertGt(exits, 200);
         assertEq(vault.holdingsValue(), _cacheRecomputed());
     }
 

@@ -33,6 +33,7 @@ from ui.dialogs.trade_base import (
     usdc_text,
 )
 from ui.pages.common import Card, KeyValueGrid, button, label
+from ui.widgets.governance_notice import GovernanceBanner, load_into
 from wallet_app.models import BuyQuote, IndexState, Position
 
 
@@ -103,6 +104,10 @@ class BuyDialog(TradeDialog):
         pv.add_row("changes", "Balance changes (simulated)")
         pv.add_row("approval", "Approval")
         preview_card.body.addWidget(pv)
+        # A pending timelock change: what changes, when, and that the in-kind exit stays.
+        self.governance_banner = GovernanceBanner(buying=True, with_exit=False)
+        preview_card.body.addWidget(self.governance_banner)
+        load_into(self.governance_banner, service, self)
 
         lay.addWidget(title)
         lay.addWidget(self.subtitle)

@@ -8,133 +8,44 @@ Design choices, each for a reason:
 * The recovery phrase is shown once, during onboarding only. It stays in memory just
   until the backup check passes (so "Back to the words" works if a word was misread),
   then the labels and the list are wiped; the app never displays it again.
-* Copy is allowed (people paste into password managers) but the clipboard is cleared
-  after :attr:`OnboardingDialog.CLIPBOARD_CLEAR_MS` if it still holds the phrase, and
-  when the dialog closes.
+* Copy is allowed (people paste into password managers), marked with the platform's
+  "concealed" hint so clipboard managers do not keep it (``ui.clipboard``), and the
+  clipboard is cleared after :attr:`OnboardingDialog.CLIPBOARD_CLEAR_MS` if it still holds
+  the phrase, and when the dialog closes.
 * The backup check asks for words by position (1-based, as people count) and verifies
   them in the core against the stored keystore, not against the words on screen.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ui import worker
+from ui.clipboard import clear_if_holds, copy_secret
 from ui.dialogs.common import describe_error
-from ui.pages.common import Banner, Card, button, label, set_prop
-
-MAX_KEYSTORE_BYTES = 1_000_000  # a keystore v3 file is ~500 bytes; refuse anything huge
-
-
-class PasswordField(QWidget):
-    """Password + confirmation with a live strength meter and the core's verdict.
-
-    ``verdict_fn(password, name)`` returns an object with ``ok``, ``score`` (0..4),
-    ``label`` and ``reason``. :meth:`acceptable` is what enables the owner's button.
-    """
-
-    changed = Signal()
-
-    def __init__(self, verdict_fn: Any, name_fn: Any, parent: QWidget | None = None,
-                 prefix: str = "") -> None:
-        super().__init__(parent)
-        self._verdict_fn = verdict_fn
-        self._name_fn = name_fn
-        self.verdict: Any = None
-        self.password = QLineEdit()
-        self.password.setObjectName(f"{prefix}password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("A few unrelated words make a strong password")
-        self.confirm = QLineEdit()
-        self.confirm.setObjectName(f"{prefix}confirmPassword")
-        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm.setPlaceholderText("Type it again")
-        self.meter = QProgressBar()
-        self.meter.setObjectName(f"{prefix}strengthMeter")
-        self.meter.setRange(0, 4)
-        self.meter.setValue(0)
-        self.meter.setTextVisible(False)
-        self.meter.setProperty("strength", "0")
-        self.strength_label = label("", "hint", wrap=True, name=f"{prefix}strengthLabel")
-        self.match_label = label("", "field-error", name=f"{prefix}matchLabel")
-        self.match_label.hide()
-        lay = QGridLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setHorizontalSpacing(12)
-        lay.setVerticalSpacing(6)
-        lay.addWidget(label("Password"), 0, 0)
-        lay.addWidget(self.password, 0, 1)
-        lay.addWidget(self.meter, 1, 1)
-        lay.addWidget(self.strength_label, 2, 1)
-        lay.addWidget(label("Confirm"), 3, 0)
-        lay.addWidget(self.confirm, 3, 1)
-        lay.addWidget(self.match_label, 4, 1)
-        lay.setColumnStretch(1, 1)
-        self.password.textChanged.connect(self.update_verdict)
-        self.confirm.textChanged.connect(self._check_match)
-
-    def update_verdict(self, *_: object) -> None:
-        pw = self.password.text()
-        if not pw:
-            self.verdict = None
-            self.meter.setValue(0)
-            set_prop(self.meter, "strength", "0")
-            self.strength_label.setText("")
-            set_prop(self.strength_label, "role", "hint")
-        else:
-            v = self.verdict = self._verdict_fn(pw, self._name_fn())
-            score = max(0, min(4, int(v.score)))
-            self.meter.setValue(max(score, 1))
-            set_prop(self.meter, "strength", str(score))
-            if v.ok:
-                self.strength_label.setText(f"Strength: {v.label}"
-                                            + (f" \u2014 {v.reason}" if v.reason else ""))
-                set_prop(self.strength_label, "role", "field-ok")
-            else:
-                self.strength_label.setText(f"Refused ({v.label}): {v.reason}")
-                set_prop(self.strength_label, "role", "field-error")
-        self._check_match()
-
-    def _check_match(self, *_: object) -> None:
-        mismatch = bool(self.confirm.text()) and self.confirm.text() != self.password.text()
-        self.match_label.setText("The two passwords differ." if mismatch else "")
-        self.match_label.setVisible(mismatch)
-        self.changed.emit()
-
-    def acceptable(self) -> bool:
-        return (self.verdict is not None and bool(self.verdict.ok)
-                and self.confirm.text() == self.password.text())
-
-    def text(self) -> str:
-        return self.password.text()
-
-    def clear(self) -> None:
-        self.password.clear()
-        self.confirm.clear()
+from ui.dialogs.onboarding_import import MAX_KEYSTORE_BYTES, ImportPage  # noqa: F401
+from ui.dialogs.password_field import PasswordField
+from ui.dialogs.receive_dialog import ReceivePanel
+from ui.pages.common import Banner, Card, button, label
 
 
-class OnboardingDialog(QDialog):
+class OnboardingDialog(ImportPage, QDialog):
     """Welcome -> create (password, phrase, backup check) or import -> ready.
 
     Signals:
@@ -361,7 +272,7 @@ class OnboardingDialog(QDialog):
         self._phrase_text = " ".join(self._words)
 
     def copy_phrase(self) -> None:
-        QGuiApplication.clipboard().setText(self._phrase_text)
+        copy_secret(self._phrase_text)  # marked concealed: clipboard managers skip it
         self.clipboard_timer.start(self.CLIPBOARD_CLEAR_MS)
         secs = self.CLIPBOARD_CLEAR_MS // 1000
         self.copy_note.setText(f"Copied. The clipboard is cleared in {secs} s; paste it "
@@ -369,9 +280,7 @@ class OnboardingDialog(QDialog):
 
     def clear_clipboard(self) -> None:
         """Empty the clipboard if it still holds the phrase (never touch other content)."""
-        cb = QGuiApplication.clipboard()
-        if self._phrase_text and cb.text() == self._phrase_text:
-            cb.clear()
+        if clear_if_holds(self._phrase_text):
             self.copy_note.setText("The clipboard was cleared.")
 
     # -- backup check ----------------------------------------------------------------------
@@ -442,11 +351,15 @@ class OnboardingDialog(QDialog):
         worker.submit(self.service.verify_backup, self.info.name, answers, self._password,
                       on_done=self._verified, on_error=self._verify_failed, context=self)
 
-    def _verified(self, ok: bool) -> None:
+    def _verified(self, ok: Any) -> None:
         self.verify_button.setEnabled(True)
         if not ok:
+            wrong = [f"#{p}" for p in getattr(ok, "wrong", ())]
+            title = ("Those words do not match your recovery phrase" if not wrong else
+                     f"Word {wrong[0]} does not match your recovery phrase" if len(wrong) == 1
+                     else f"Words {', '.join(wrong)} do not match your recovery phrase")
             self.check_banner.show_message(
-                "error", "Those words do not match your recovery phrase",
+                "error", title,
                 "Check your written copy: the positions count from 1, in the order the "
                 "words were shown. Go back to the words if you need to correct it.")
             return
@@ -471,175 +384,6 @@ class OnboardingDialog(QDialog):
             self._secret.wipe()  # the core's RecoveryPhrase zeroes its entropy
         self._secret = None
 
-    # -- import ------------------------------------------------------------------------
-
-    def _build_import(self) -> None:
-        lay = QVBoxLayout(self.page["import"])
-        lay.setSpacing(12)
-        lay.addWidget(label("Import a wallet", "heading"))
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("importTabs")
-        # Recovery phrase
-        t1 = QWidget()
-        l1 = QVBoxLayout(t1)
-        l1.setContentsMargins(0, 10, 0, 0)
-        self.phrase_edit = QPlainTextEdit()
-        self.phrase_edit.setObjectName("phraseEdit")
-        self.phrase_edit.setPlaceholderText("12, 15, 18, 21 or 24 words separated by spaces")
-        self.phrase_edit.setFixedHeight(80)
-        self.passphrase_edit = QLineEdit()
-        self.passphrase_edit.setObjectName("passphraseEdit")
-        self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase_edit.setPlaceholderText("Optional BIP-39 passphrase (\"25th word\")")
-        l1.addWidget(self.phrase_edit)
-        l1.addWidget(self.passphrase_edit)
-        self.tabs.addTab(t1, "Recovery phrase")
-        # Private key
-        t2 = QWidget()
-        l2 = QVBoxLayout(t2)
-        l2.setContentsMargins(0, 10, 0, 0)
-        self.key_edit = QLineEdit()
-        self.key_edit.setObjectName("privateKeyEdit")
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("64 hexadecimal characters, with or without 0x")
-        l2.addWidget(self.key_edit)
-        l2.addWidget(label("A private-key wallet has a single address and no recovery "
-                           "phrase: keep a backup of the key itself.", "hint", wrap=True))
-        l2.addStretch(1)
-        self.tabs.addTab(t2, "Private key")
-        # Keystore
-        t3 = QWidget()
-        l3 = QGridLayout(t3)
-        l3.setContentsMargins(0, 10, 0, 0)
-        self.keystore_path = QLineEdit()
-        self.keystore_path.setObjectName("keystorePath")
-        self.keystore_path.setReadOnly(True)
-        self.keystore_path.setPlaceholderText("No file chosen")
-        browse = button("Choose file\u2026", name="chooseKeystore")
-        browse.clicked.connect(self._choose_keystore)
-        self.keystore_password = QLineEdit()
-        self.keystore_password.setObjectName("keystorePassword")
-        self.keystore_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.keystore_password.setPlaceholderText("The password the keystore file was saved "
-                                                  "with")
-        l3.addWidget(label("File"), 0, 0)
-        l3.addWidget(self.keystore_path, 0, 1)
-        l3.addWidget(browse, 0, 2)
-        l3.addWidget(label("File password"), 1, 0)
-        l3.addWidget(self.keystore_password, 1, 1, 1, 2)
-        l3.setRowStretch(2, 1)
-        l3.setColumnStretch(1, 1)
-        self.tabs.addTab(t3, "Keystore file")
-        lay.addWidget(self.tabs)
-
-        card = Card("This wallet on this computer")
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        self.import_name = QLineEdit("Imported")
-        self.import_name.setObjectName("importName")
-        self.import_name.setMaxLength(40)
-        grid.addWidget(label("Name"), 0, 0)
-        grid.addWidget(self.import_name, 0, 1)
-        grid.setColumnStretch(1, 1)
-        card.body.addLayout(grid)
-        self.import_password = PasswordField(self.service.password_verdict,
-                                             lambda: self.import_name.text().strip(),
-                                             prefix="import_")
-        card.body.addWidget(self.import_password)
-        lay.addWidget(card)
-        self.import_banner = Banner()
-        lay.addWidget(self.import_banner)
-        lay.addStretch(1)
-        row = QHBoxLayout()
-        back = button("Back", name="importBack")
-        back.clicked.connect(lambda: self.go("welcome"))
-        self.import_button = button("Import wallet", primary=True, name="importButton")
-        self.import_button.setEnabled(False)
-        self.import_button.clicked.connect(self.import_wallet)
-        row.addWidget(back)
-        row.addStretch(1)
-        row.addWidget(self.import_button)
-        lay.addLayout(row)
-        self.import_password.changed.connect(self._update_import_button)
-        self.import_name.textChanged.connect(self.import_password.update_verdict)
-        self.phrase_edit.textChanged.connect(self._update_import_button)
-        self.key_edit.textChanged.connect(self._update_import_button)
-        self.keystore_password.textChanged.connect(self._update_import_button)
-        self.tabs.currentChanged.connect(self._update_import_button)
-        self._keystore_json = ""
-
-    def _choose_keystore(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a keystore file", str(Path.home()),
-                                              "Keystore files (*.json *);;All files (*)")
-        if path:
-            self.load_keystore_file(Path(path))
-
-    def load_keystore_file(self, path: Path) -> bool:
-        """Read a keystore JSON (small text file) for import; says why when it cannot."""
-        try:
-            if path.stat().st_size > MAX_KEYSTORE_BYTES:
-                raise ValueError("too large to be a keystore file")
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.import_banner.show_message("error", "Cannot read that file",
-                                            f"{path.name}: {reason}. Choose the keystore "
-                                            "(UTC--\u2026 or .json) file.")
-            return False
-        self._keystore_json = text
-        self.keystore_path.setText(str(path))
-        self.import_banner.clear()
-        self._update_import_button()
-        return True
-
-    def _source_ready(self) -> bool:
-        tab = self.tabs.currentIndex()
-        if tab == 0:
-            return len(self.phrase_edit.toPlainText().split()) >= 12
-        if tab == 1:
-            return len(self.key_edit.text().strip().removeprefix("0x")) >= 64
-        return bool(self._keystore_json) and bool(self.keystore_password.text())
-
-    def _update_import_button(self, *_: object) -> None:
-        self.import_button.setEnabled(bool(self.import_name.text().strip())
-                                      and self._source_ready()
-                                      and self.import_password.acceptable())
-
-    def import_wallet(self) -> None:
-        name = self.import_name.text().strip()
-        pw = self.import_password.text()
-        tab = self.tabs.currentIndex()
-        if tab == 0:
-            phrase = " ".join(self.phrase_edit.toPlainText().split())
-            fn, args = self.service.import_mnemonic, (name, phrase, pw,
-                                                      self.passphrase_edit.text())
-        elif tab == 1:
-            fn, args = self.service.import_private_key, (name, self.key_edit.text().strip(), pw)
-        else:
-            fn, args = self.service.import_keystore, (name, self._keystore_json,
-                                                      self.keystore_password.text(), pw)
-        self.import_banner.clear()
-        self.import_button.setEnabled(False)
-        self.import_button.setText("Importing\u2026")
-        worker.submit(fn, *args, on_done=self._imported, on_error=self._import_failed,
-                      context=self)
-
-    def _imported(self, info: Any) -> None:
-        self.phrase_edit.clear()
-        self.key_edit.clear()
-        self.passphrase_edit.clear()
-        self.keystore_password.clear()
-        self._keystore_json = ""
-        self.import_password.clear()
-        self.import_button.setText("Import wallet")
-        self._finish(info, "The wallet was imported.")
-
-    def _import_failed(self, exc: Exception) -> None:
-        self.import_button.setText("Import wallet")
-        self._update_import_button()
-        advice = describe_error(exc)
-        self.import_banner.show_message("error", advice.title, advice.message)
-
     # -- done ------------------------------------------------------------------------
 
     def _build_done(self) -> None:
@@ -647,11 +391,15 @@ class OnboardingDialog(QDialog):
         lay.setSpacing(12)
         self.done_title = label("Your wallet is ready", "heading", name="readyTitle")
         self.done_text = label("", "muted", wrap=True)
-        card = Card("Address")
+        card = Card("Receive")
         self.done_address = label("", "mono", selectable=True, name="readyAddress")
         card.body.addWidget(self.done_address)
         card.body.addWidget(label("Send USDC (and a little ETH for network fees) to this "
                                   "address to buy the index.", "hint", wrap=True))
+        # The address as a QR code, Copy, and the USDC payment link (ui/dialogs/receive_dialog).
+        self.receive_panel = ReceivePanel(compact=True, with_amount=False)
+        self.receive_panel.hide()
+        card.body.addWidget(self.receive_panel)
         lay.addWidget(self.done_title)
         lay.addWidget(self.done_text)
         lay.addWidget(card)
@@ -669,6 +417,16 @@ class OnboardingDialog(QDialog):
         self.done_address.setText(first_address(info) or "")
         self.go("done")
         self.walletReady.emit(info)
+        receive = getattr(self.service, "receive_info", None)
+        if callable(receive):
+            worker.submit(receive, None, on_done=self._receive_loaded,
+                          on_error=lambda _e: None, context=self)
+
+    def _receive_loaded(self, info: Any) -> None:
+        """The QR code and payment link replace the plain address line."""
+        self.receive_panel.show_info(info)
+        self.receive_panel.show()
+        self.done_address.hide()  # the panel shows it, with its QR code and Copy
 
     # -- closing ---------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ the thresholds that move it (regime gauge bands, the switch rule, fees), how the
 behaved (the gauge's history with every flip) and how the index has performed against BTC
 and against itself without the regime switch. Everything comes from the core
 (``WalletService.strategy()``) so the GUI never restates the methodology or recomputes a
-figure, and cannot drift from it. Three tabs: Rules, Regime history, Performance.
+figure, and cannot drift from it. Four tabs: Rules, Regime history, Performance and Rule check
+(the rule verifier, :mod:`ui.widgets.rule_check`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from ui.pages.common import Card, button, fill_table, label, make_table
 from ui.widgets.performance_table import PerformanceTable
 from ui.widgets.regime_chart import RegimeChart
+from ui.widgets.rule_check import RuleCheckPanel
 
 
 class StrategyDialog(QDialog):
@@ -106,6 +108,8 @@ class StrategyDialog(QDialog):
         self.tabs.addTab(rules_tab, "Rules")
         self.tabs.addTab(regime_tab, "Regime history")
         self.tabs.addTab(perf_tab, "Performance")
+        self.rule_check = RuleCheckPanel()  # filled by the controller (verify_rules)
+        self.tabs.addTab(self.rule_check, "Rule check")
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 22, 24, 20)

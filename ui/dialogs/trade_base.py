@@ -28,11 +28,7 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QDialog,
-    QHBoxLayout,
-    QLineEdit,
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -43,25 +39,24 @@ from ui import worker
 from ui.dialogs.common import (
     AmountError,
     ErrorAdvice,
-    StepList,
     describe_error,
     is_locked_error,
     parse_percent,
     percent_to_bps,
 )
-from ui.dialogs.unlock_dialog import UnlockDialog
-from ui.pages.common import (
-    Banner,
-    Card,
-    button,
-    copy_to_clipboard,
-    label,
-    short_hex,
+from ui.dialogs.trade_layout import (  # noqa: F401 - constants re-exported
+    FEE_PRESETS,
+    SLIPPAGE_CHOICES,
+    TradeDialogLayout,
 )
-from wallet_app.models import BalanceChange, GasEstimate
+from ui.dialogs.trade_text import (  # noqa: F401 - re-exported: the dialogs import them here
+    balance_changes_text,
+    gas_text,
+    short,
+    usdc_text,
+)
+from ui.dialogs.unlock_dialog import UnlockDialog
 
-SLIPPAGE_CHOICES = ((10, "0.1%"), (50, "0.5%"), (100, "1.0%"))
-FEE_PRESETS = (("low", "Low"), ("market", "Market"), ("aggressive", "Aggressive"))
 MAX_SLIPPAGE_PERCENT = Decimal(10)  # Settings.validate allows up to 1000 bps
 QUOTE_DEBOUNCE_MS = 350
 QUOTE_MAX_AGE = 45.0  # seconds; older previews are refreshed before signing
@@ -69,7 +64,7 @@ QUOTE_REFRESH_S = 15.0  # an open, idle preview is simulated again this often
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
-class TradeDialog(QDialog):
+class TradeDialog(TradeDialogLayout, QDialog):
     """Base of BuyDialog and SellDialog. Subclasses fill in the trade-specific parts.
 
     Signals:
@@ -134,146 +129,6 @@ class TradeDialog(QDialog):
         self._refresh = QTimer(self)
         self._refresh.setInterval(int(QUOTE_REFRESH_S * 1000))
         self._refresh.timeout.connect(self._refresh_quote)
-
-    # -- building blocks for subclasses -----------------------------------------------
-
-    def build_trade_settings(self) -> QWidget:
-        """Slippage (0.1 / 0.5 / 1.0 / custom) and fee preset, as segmented buttons."""
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(8)
-
-        srow = QHBoxLayout()
-        srow.setSpacing(4)
-        srow.addWidget(label("Max slippage", "muted"))
-        srow.addSpacing(8)
-        self.slippage_group = QButtonGroup(self)
-        self.slippage_buttons: dict[str, QPushButton] = {}
-        matched = False
-        for bps, text in SLIPPAGE_CHOICES:
-            b = self._segment(text, f"slippage_{bps}")
-            self.slippage_group.addButton(b)
-            self.slippage_buttons[str(bps)] = b
-            b.clicked.connect(lambda _c=False, v=bps: self._set_slippage(v))
-            srow.addWidget(b)
-            if bps == self._slippage_bps:
-                b.setChecked(True)
-                matched = True
-        custom = self._segment("Custom", "slippage_custom")
-        self.slippage_group.addButton(custom)
-        self.slippage_buttons["custom"] = custom
-        custom.clicked.connect(self._custom_slippage)
-        srow.addWidget(custom)
-        self.slippage_edit = QLineEdit()
-        self.slippage_edit.setObjectName("slippageEdit")
-        self.slippage_edit.setPlaceholderText("e.g. 2")
-        self.slippage_edit.setMaximumWidth(80)
-        self.slippage_edit.textEdited.connect(self._slippage_typed)
-        self.slippage_edit.hide()
-        self.slippage_pct = label("%", "muted")
-        self.slippage_pct.hide()
-        srow.addWidget(self.slippage_edit)
-        srow.addWidget(self.slippage_pct)
-        srow.addStretch(1)
-        if not matched:
-            custom.setChecked(True)
-            self.slippage_edit.setText(fmt.format_number(Decimal(self._slippage_bps or 50)
-                                                         / 100, 2))
-            self.slippage_edit.show()
-            self.slippage_pct.show()
-
-        frow = QHBoxLayout()
-        frow.setSpacing(4)
-        frow.addWidget(label("Network fee", "muted"))
-        frow.addSpacing(8)
-        self.fee_group = QButtonGroup(self)
-        self.fee_buttons: dict[str, QPushButton] = {}
-        for key, text in FEE_PRESETS:
-            b = self._segment(text, f"fee_{key}")
-            self.fee_group.addButton(b)
-            self.fee_buttons[key] = b
-            b.clicked.connect(self.inputs_changed)
-            frow.addWidget(b)
-        self.fee_buttons["market"].setChecked(True)
-        frow.addStretch(1)
-        self.slippage_error = label("", "field-error", wrap=True, name="slippageError")
-        self.slippage_error.hide()
-        lay.addLayout(srow)
-        lay.addWidget(self.slippage_error)
-        lay.addLayout(frow)
-        return box
-
-    def build_progress_page(self, title: str) -> None:
-        lay = QVBoxLayout(self.progress_page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(14)
-        self.progress_title = label(title, "heading", wrap=True)
-        self.progress_note = label("Keep this window open until the network confirms.",
-                                   "muted", wrap=True)
-        self.steps = StepList(list(self.STEPS))
-        card = Card()
-        card.body.setContentsMargins(22, 20, 22, 20)
-        card.body.addWidget(self.steps)
-        self.progress_message = label("", "hint", wrap=True, name="progressMessage")
-        card.body.addSpacing(6)
-        card.body.addWidget(self.progress_message)
-        hash_row = QHBoxLayout()
-        self.hash_label = label("", "mono", selectable=True, name="txHash")
-        self.copy_hash = button("Copy", name="copyHash")
-        self.copy_hash.clicked.connect(lambda: copy_to_clipboard(self.tx_hash))
-        self.copy_hash.hide()
-        hash_row.addWidget(self.hash_label, 1)
-        hash_row.addWidget(self.copy_hash)
-        card.body.addLayout(hash_row)
-        self.progress_banner = Banner()
-        self.progress_banner.primary.clicked.connect(self._progress_primary)
-        self.progress_banner.secondary.clicked.connect(self.back_to_form)
-        lay.addWidget(self.progress_title)
-        lay.addWidget(self.progress_note)
-        lay.addWidget(card)
-        self.background_button = button("Close and keep waiting", name="backgroundButton",
-                                        tooltip="The transaction is sent; its outcome will "
-                                        "show as a notice. Speed it up or cancel it from "
-                                        "the Transactions screen.")
-        self.background_button.hide()
-        self.background_button.clicked.connect(self.go_background)
-        brow = QHBoxLayout()
-        brow.addStretch(1)
-        brow.addWidget(self.background_button)
-        self._bg_timer = QTimer(self)
-        self._bg_timer.setSingleShot(True)
-        self._bg_timer.timeout.connect(self._offer_background)
-        lay.addWidget(self.progress_banner)
-        lay.addLayout(brow)
-        lay.addStretch(1)
-
-    def add_buttons(self, layout: QVBoxLayout, confirm_text: str) -> None:
-        self.cancel_button = button("Cancel", name="cancelButton")
-        self.confirm_button = button(confirm_text, primary=True, name="confirmButton")
-        self.confirm_button.setMinimumWidth(180)
-        self.confirm_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.confirm)
-        row = QHBoxLayout()
-        self.quote_status = label("", "hint", wrap=True, name="quoteStatus")
-        row.addWidget(self.quote_status, 1)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.confirm_button)
-        layout.addLayout(row)
-
-    def make_banner(self) -> Banner:
-        self.banner = Banner()
-        self.banner.primary.clicked.connect(self._banner_primary)
-        return self.banner
-
-    def _segment(self, text: str, name: str) -> QPushButton:
-        b = QPushButton(text)
-        b.setObjectName(name)
-        b.setCheckable(True)
-        b.setProperty("segment", "true")
-        b.setCursor(Qt.CursorShape.PointingHandCursor)
-        return b
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -467,6 +322,10 @@ class TradeDialog(QDialog):
             self.steps.advance_to("confirm")
         # The hash has its own line (with Copy); the sentence reads better without it.
         self.progress_message.setText(_TX_HASH.sub("", message).replace("()", "").strip())
+        if self.sending and not self._bg_timer.isActive():
+            # The offer's time passed before anything was sent (a slow signature or
+            # simulation): offer it now that there is a transaction to wait for.
+            self._offer_background()
 
     def _set_hash(self, tx_hash: str) -> None:
         self.tx_hash = tx_hash
@@ -476,6 +335,10 @@ class TradeDialog(QDialog):
     def _offer_background(self) -> None:
         if self.sending and (self._sent_seen or self.tx_hash):
             self.background_button.show()
+        elif self.sending:
+            # Not sent yet (a slow signature or simulation): look again shortly, else the
+            # offer would never come once the transaction is out.
+            self._bg_timer.start(500)
 
     def go_background(self) -> None:
         """Hide the window; the transaction keeps going and reports when it ends."""
@@ -666,44 +529,3 @@ class TradeDialog(QDialog):
         if edit is not None:
             edit.setFocus()
             edit.selectAll()
-
-
-# -- shared formatting of preview rows ----------------------------------------------------
-
-def usdc_text(amount: Decimal | None) -> str:
-    """USDC with cents (``250.00 USDC``), or with up to 6 decimals when it has them."""
-    if amount is None:
-        return fmt.DASH
-    if amount == fmt.quantize(amount, 2):
-        return fmt.format_usdc(amount)
-    return fmt.format_token_amount(amount, "USDC", 6)
-
-
-def gas_text(gas: GasEstimate, which: str) -> str:
-    """``0.00073 ETH ($2.49)`` for the expected or the maximum network fee."""
-    eth = gas.expected_fee_eth if which == "expected" else gas.max_fee_eth
-    usd = gas.expected_fee_usd if which == "expected" else gas.max_fee_usd
-    text = fmt.format_token_amount(eth, "ETH", 6)
-    text = f"{text} ({fmt.format_usd(usd)})" if usd is not None else text
-    if gas.l1_fee_eth > 0 and which == "expected":  # OP-stack: say what part is L1 data
-        text += f", incl. L1 data {fmt.format_token_amount(gas.l1_fee_eth, 'ETH', 6)}"
-    return text
-
-
-def balance_changes_text(changes: list[BalanceChange], sep: str = "\n") -> str:
-    """``USDC −250.00`` / ``G100 +194.29`` / ``ETH −0.00073``, one asset per line (they do
-    not fit one line beside their caption), from the simulation's deltas."""
-    parts = []
-    for c in changes:
-        sign = "+" if c.delta > 0 else "\u2212" if c.delta < 0 else ""
-        if c.asset in ("USDC", "USD"):
-            amount = usdc_text(abs(c.delta)).removesuffix(" USDC")
-        else:
-            amount = fmt.format_token_amount(abs(c.delta), "", 6)
-        parts.append(f"{c.asset} {sign}{amount}")
-    return sep.join(parts) if parts else "\u2014"
-
-
-def short(tx_hash: str) -> str:
-    return short_hex(tx_hash, 10, 8)
-

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from ui import formatting as fmt
 from ui.pages.common import Card, KeyValueGrid, PageHeader, button, short_hex
 from ui.widgets.gauge import RegimeGauge
+from ui.widgets.governance_notice import GovernanceBanner
 from ui.widgets.holdings_table import HoldingsTable
 from ui.widgets.nav_chart import NavChart
 from ui.widgets.price_tile import PriceTile
@@ -108,6 +109,9 @@ class IndexPage(QWidget):
         outer.setContentsMargins(24, 20, 24, 16)
         outer.setSpacing(14)
         outer.addWidget(self.header)
+        #: Pending timelock changes ("BTC's price feed changes in 31 h"), hidden when none.
+        self.governance_banner = GovernanceBanner()
+        outer.addWidget(self.governance_banner)
         outer.addLayout(grid, 1)
 
     # -- setters ----------------------------------------------------------------------
@@ -122,7 +126,7 @@ class IndexPage(QWidget):
         n = sum(1 for h in state.holdings if h.token)
         regime = "Bull" if state.regime is Regime.BULL else "Bear"
         parts = [
-            f"{n} constituents" if n else "All in USDC",
+            f"{n} constituent{'s' if n != 1 else ''}" if n else "All in USDC",
             f"{regime} regime",
             f"NAV {fmt.format_nav(state.nav_per_share)}",
             f"block {state.block_number:,}",

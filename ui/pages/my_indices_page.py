@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from ui import formatting as fmt
+from ui.labels import labelled
 from ui.pages.common import (
     Card,
     PageHeader,
@@ -27,11 +28,12 @@ from ui.pages.common import (
     set_prop,
     short_hex,
 )
+from ui.widgets.requests_card import ClaimsCard, RequestsCard
 from wallet_app.models import Position
 
 TRADE_HEADERS = ("Date", "Type", "USDC", "Shares (G100)", "NAV / share", "Fee", "Transaction")
 TRADE_NUMERIC = (2, 3, 4, 5)
-REQUEST_HEADERS = ("Request", "Type", "Amount", "Minimum at the strike", "Cut-off", "State")
+KIND_TEXT = {"redeem_in_kind": "Exit in kind"}
 
 
 class MyIndicesPage(QWidget):
@@ -42,24 +44,46 @@ class MyIndicesPage(QWidget):
     """
 
     buyRequested = Signal()
+    sendRequested = Signal()
     sellRequested = Signal()
     onboardRequested = Signal()
     faucetRequested = Signal()
+    #: "Receive": the address as a QR code and a payment link.
+    receiveRequested = Signal()
     #: The user clicked Cancel on a pending request (its id).
     cancelRequestRequested = Signal(int)
+    #: The "Exit in kind" button: redeem every share for a slice of each holding.
+    exitInKindRequested = Signal()
+    #: The user clicked Claim: the claim's kind ("usdc" | "in_kind") and token.
+    claimRequested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         self.position: Position | None = None
         self.trades: list[Any] = []
+        self.labels: dict[str, str] = {}
+        self.can_sign, self.sign_reason = True, ""
+        self._exit_tip = ""
 
         self.header = PageHeader("My Indices", "Your holding of the TM Global 100")
         self.copy_button = button("Copy address", name="copyAddress")
         self.copy_button.clicked.connect(self._copy_address)
+        self.receive_button = button("Receive", name="myReceive",
+                                     tooltip="Your address as a QR code and a payment link")
+        self.receive_button.clicked.connect(self.receiveRequested)
+        self.header.add_widget(self.receive_button)
         self.sell_button = button("Sell", name="sellButton")
+        self.send_button = button("Send", name="sendButton",
+                                  tooltip="Send USDC, ETH or G100 to another address")
+        self.send_button.clicked.connect(self.sendRequested)
         self.buy_button = button("Buy more", primary=True, name="buyMoreButton")
-        for b in (self.copy_button, self.sell_button, self.buy_button):
+        self.exit_button = button("Exit in kind", name="exitInKindButton",
+                                  tooltip="Redeem all your shares for your share of every "
+                                          "holding: works paused or not, no price, no fee")
+        self.exit_button.clicked.connect(self.exitInKindRequested)
+        for b in (self.copy_button, self.send_button, self.exit_button, self.sell_button,
+                  self.buy_button):
             self.header.add_widget(b)
         self.buy_button.clicked.connect(self.buyRequested)
         self.sell_button.clicked.connect(self.sellRequested)
@@ -104,23 +128,14 @@ class MyIndicesPage(QWidget):
         self.table.setMinimumHeight(220)
         trades.body.addWidget(self.table, 1)
 
-        # Requests waiting for the next price strike (v2 forward pricing), with Cancel.
-        self.requests_card = Card("Pending requests")
-        self.requests_caption = label("", "caption", wrap=True)
-        self.requests_table = make_table(REQUEST_HEADERS, (), stretch=3)
-        self.requests_table.setMinimumHeight(90)
-        self.cancel_request_button = button("Cancel request", name="cancelRequestButton",
-                                            tooltip="Allowed before the request's cut-off: "
-                                                    "its USDC or shares come back")
-        self.cancel_request_button.setEnabled(False)
-        self.cancel_request_button.clicked.connect(self._cancel_selected)
-        self.requests_table.itemSelectionChanged.connect(self._request_selected)
-        self.requests_card.body.addWidget(self.requests_caption)
-        self.requests_card.body.addWidget(self.requests_table)
-        self.requests_card.body.addWidget(self.cancel_request_button, 0,
-                                          Qt.AlignmentFlag.AlignRight)
-        self.requests_card.hide()
-        self.requests: list[Any] = []
+        # Requests waiting for the next price strike (v2 forward pricing), with Cancel, and
+        # what the vault keeps for the user after a failed payment, with Claim.
+        self.requests_card = RequestsCard()
+        self.requests_table = self.requests_card.table
+        self.cancel_request_button = self.requests_card.cancel_button
+        self.requests_card.cancelRequestRequested.connect(self.cancelRequestRequested)
+        self.claims_card = ClaimsCard()
+        self.claims_card.claimRequested.connect(self.claimRequested)
 
         content = QWidget()
         lay = QVBoxLayout(content)
@@ -128,6 +143,7 @@ class MyIndicesPage(QWidget):
         lay.setSpacing(14)
         lay.addLayout(stats)
         lay.addWidget(balances)
+        lay.addWidget(self.claims_card)
         lay.addWidget(self.requests_card)
         lay.addWidget(trades, 1)
 
@@ -183,8 +199,9 @@ class MyIndicesPage(QWidget):
         self.fees.set(fmt.format_usd(position.fees_paid_usdc), "platform fees, all trades")
         self.usdc_label.setText(fmt.format_usdc(position.usdc_balance))
         self.eth_label.setText(fmt.format_token_amount(position.eth_balance, "ETH", 6))
-        self.address_label.setText(position.address)
-        self.sell_button.setEnabled(position.shares > 0)
+        self.address_label.setText(labelled(position.address, self.labels, full=True))
+        self.sell_button.setEnabled(position.shares > 0 and self.can_sign)
+        self.exit_button.setEnabled(position.shares > 0 and self.can_sign)
         self.copy_button.setVisible(True)
         # A wallet without shares still sees its balances and address (to fund it) and the
         # faucet on the devnet; only "no wallet at all" gets the empty state.
@@ -198,7 +215,7 @@ class MyIndicesPage(QWidget):
         for t in sorted(self.trades, key=lambda r: r.timestamp, reverse=True):
             rows.append([
                 (fmt.format_timestamp(t.timestamp), t.timestamp),
-                t.kind.capitalize(),
+                KIND_TEXT.get(t.kind, t.kind.capitalize()),
                 (fmt.format_number(t.usdc, 2), t.usdc),
                 (fmt.format_token_amount(t.shares, "", 6), t.shares),
                 (fmt.format_number(t.nav_per_share, fmt.nav_places(t.nav_per_share))
@@ -215,49 +232,41 @@ class MyIndicesPage(QWidget):
 
     def show_requests(self, requests: Sequence[Any]) -> None:
         """The user's requests waiting for a strike (objects like ``RequestRow``)."""
-        self.requests = list(requests)
-        rows = []
-        for r in self.requests:
-            if r.kind == "buy":
-                amount = fmt.format_usdc(r.amount)
-                minimum = fmt.format_token_amount(r.min_out, "G100", 6)
-            else:
-                amount = fmt.format_token_amount(r.amount, "G100", 6)
-                minimum = fmt.format_usdc(r.min_out)
-            rows.append([f"#{r.request_id}", f"{r.kind.capitalize()} request", amount, minimum,
-                         fmt.format_timestamp(r.eligible_at),
-                         "cancellable" if r.cancellable else "waiting for the strike"])
-        fill_table(self.requests_table, rows, ())
-        self.requests_card.setVisible(bool(self.requests))
-        self.requests_caption.setText(
-            f"{_n(len(self.requests), 'request')} waiting for the next price strike; each "
-            "settles at that strike's NAV, or is refunded below its minimum.")
-        self._request_selected()
+        self.requests_card.show_requests(requests)
+
+    @property
+    def requests(self) -> list[Any]:
+        return self.requests_card.requests
 
     def select_request(self, request_id: int) -> bool:
-        for i, r in enumerate(self.requests):
-            if r.request_id == request_id:
-                self.requests_table.selectRow(i)
-                return True
-        return False
+        return self.requests_card.select_request(request_id)
 
-    def _selected_request(self) -> Any:
-        rows = {i.row() for i in self.requests_table.selectedItems()}
-        return self.requests[rows.pop()] if len(rows) == 1 else None
-
-    def _request_selected(self) -> None:
-        r = self._selected_request()
-        self.cancel_request_button.setEnabled(bool(r is not None and r.cancellable))
-
-    def _cancel_selected(self) -> None:
-        r = self._selected_request()
-        if r is not None and r.cancellable:
-            self.cancel_request_button.setEnabled(False)
-            self.cancelRequestRequested.emit(int(r.request_id))
+    def show_claims(self, claims: Sequence[Any]) -> None:
+        """What the vault keeps for the user (objects like ``ClaimRow``)."""
+        self.claims_card.show_claims(claims)
 
     def set_devnet(self, devnet: bool) -> None:
         """The faucet button exists only on the local devnet."""
         self.faucet_button.setVisible(devnet)
+
+    def set_can_sign(self, can_sign: bool, reason: str = "") -> None:
+        """A watch-only wallet: Sell and Cancel request are off and say why."""
+        self.can_sign, self.sign_reason = can_sign, reason
+        self.sell_button.setToolTip(reason)
+        if reason or not self._exit_tip:
+            self._exit_tip = self._exit_tip or self.exit_button.toolTip()
+        self.exit_button.setToolTip(reason or self._exit_tip)
+        self.exit_button.setEnabled(bool(can_sign and self.position is not None
+                                         and self.position.shares > 0))
+        self.requests_card.set_can_sign(can_sign, reason)
+        self.claims_card.set_can_sign(can_sign, reason)
+        self.sell_button.setEnabled(bool(can_sign and self.position is not None
+                                         and self.position.shares > 0))
+
+    def set_labels(self, labels: dict[str, str]) -> None:
+        self.labels = dict(labels)
+        if self.position is not None:
+            self.address_label.setText(labelled(self.position.address, self.labels, full=True))
 
     def set_buy_enabled(self, enabled: bool, reason: str = "") -> None:
         self.buy_button.setEnabled(enabled)

@@ -28,6 +28,7 @@ from typing import Any
 from ui.sample_data import SAMPLE_AS_OF, sample_nav_history, sample_state
 from wallet_app.config import Settings
 from wallet_app.errors import WalletError
+from wallet_app.keys.backup import BackupCheck, compare
 from wallet_app.models import (
     BalanceChange,
     BuyQuote,
@@ -64,6 +65,7 @@ class SampleWalletInfo:
     name: str
     kind: str
     addresses: list[SampleAccount]
+    needs_backup_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -412,10 +414,9 @@ class SampleService:
     def backup_challenge(self, name: str, k: int = 3) -> list[int]:
         return [3, 11, 20][:k]
 
-    def verify_backup(self, name: str, answers: dict[int, str], password: str) -> bool:
+    def verify_backup(self, name: str, answers: dict[int, str], password: str) -> BackupCheck:
         self._call("verify_backup")
-        words = self._backup_words or SAMPLE_WORDS
-        return all(words[pos - 1] == w.strip().lower() for pos, w in answers.items())
+        return compare(self._backup_words or SAMPLE_WORDS, answers)
 
     def import_mnemonic(self, name: str, phrase: str, password: str, passphrase: str = ""
                         ) -> SampleWalletInfo:

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QSplitter,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import formatting as fmt
+from ui.labels import label_text, labelled
 from ui.pages.common import (
     Banner,
     Card,
@@ -34,26 +36,19 @@ from ui.pages.common import (
     short_hex,
 )
 from ui.theme import Palette, theme_manager
+from ui.widgets.event_log import EventLog
+from ui.widgets.requests_card import RequestsCard
 from wallet_app.models import IndexEvent, TxRecord, TxStatus
+from wallet_app.text import counted
 
 TX_HEADERS = ("Time", "Type", "Details", "Status", "Nonce", "Block", "Transaction")
 TX_NUMERIC = (4, 5)
-EVENT_HEADERS = ("Time", "Event", "Details", "Block", "Transaction")
-EVENT_NUMERIC = (3,)
 _STATUS_COLOUR = {
     TxStatus.PENDING: "warning",
     TxStatus.CONFIRMED: "positive",
     TxStatus.FAILED: "negative",
     TxStatus.REPLACED: "text_muted",
     TxStatus.DROPPED: "text_muted",
-}
-_EVENT_NAMES = {
-    "buy": "Buy settled", "sell": "Sell settled", "redeem_in_kind": "Redeem in kind",
-    "buy_request": "Buy requested", "sell_request": "Sell requested",
-    "refund": "Request refunded", "cancel": "Request cancelled", "strike": "NAV strike",
-    "role": "Role change",
-    "rebalance": "Rebalance", "regime": "Regime switch", "fee": "Fee change",
-    "pause": "Pause", "unpause": "Unpause",
 }
 
 
@@ -64,7 +59,10 @@ class TransactionsPage(QWidget):
         speedUpRequested(str), cancelRequested(str), sendNowRequested(str),
         leaveRequested(str): tx hash of the selected pending row (send now = the same
         signed bytes, only before the deadline; leave = nothing is sent).
+        cancelRequestRequested(int): a pending buy/sell request to cancel (before its cut-off).
         exportRequested(Path): the file the user picked in the save dialog.
+        taxExportRequested(Path, str): the tax history's file and lot method (fifo/hifo).
+        legsRequested(IndexEvent): the selected log entry's legs are wanted.
         refreshRequested()
     """
 
@@ -72,7 +70,11 @@ class TransactionsPage(QWidget):
     cancelRequested = Signal(str)
     sendNowRequested = Signal(str)
     leaveRequested = Signal(str)
+    #: The user clicked Cancel request on a pending buy or sell request (its id).
+    cancelRequestRequested = Signal(int)
     exportRequested = Signal(object)
+    taxExportRequested = Signal(object, str)
+    legsRequested = Signal(object)
     refreshRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -80,14 +82,27 @@ class TransactionsPage(QWidget):
         self.setObjectName("page")
         self.records: list[TxRecord] = []
         self.events: list[IndexEvent] = []
+        self.labels: dict[str, str] = {}
+        self.can_sign = True
 
         self.header = PageHeader(
             "Transactions", "Your transactions and the index's activity, newest first")
         self.refresh_button = button("Refresh", name="refreshTx")
         self.export_button = button("Export CSV\u2026", name="exportCsv",
                                     tooltip="Save your transactions as a CSV file")
+        self.tax_method = QComboBox()
+        self.tax_method.setObjectName("taxMethod")
+        self.tax_method.addItem("FIFO", "fifo")
+        self.tax_method.addItem("Highest cost", "hifo")
+        self.tax_method.setToolTip("Which lots a sell disposes of first in the tax history")
+        self.tax_button = button("Tax history CSV\u2026", name="exportTax",
+                                 tooltip="Save every verified trade with its USD values, "
+                                         "cost basis per lot and realized gain")
         self.header.add_widget(self.refresh_button)
         self.header.add_widget(self.export_button)
+        self.header.add_widget(self.tax_method)
+        self.header.add_widget(self.tax_button)
+        self.tax_button.clicked.connect(self._ask_tax_path)
         self.refresh_button.clicked.connect(self.refreshRequested)
         self.export_button.clicked.connect(self._ask_export_path)
         self.banner = Banner()
@@ -106,6 +121,8 @@ class TransactionsPage(QWidget):
         for b in (self.speed_button, self.cancel_button, self.send_button,
                   self.leave_button):
             b.setEnabled(False)
+        self._tips = {b.objectName(): b.toolTip() for b in (
+            self.speed_button, self.cancel_button, self.send_button)}
         self.speed_button.clicked.connect(lambda: self._emit_selected(self.speedUpRequested))
         self.cancel_button.clicked.connect(lambda: self._emit_selected(self.cancelRequested))
         self.send_button.clicked.connect(lambda: self._emit_selected(self.sendNowRequested))
@@ -121,17 +138,25 @@ class TransactionsPage(QWidget):
         self.tx_table.itemSelectionChanged.connect(self._update_buttons)
         mine.body.addWidget(self.tx_table, 1)
 
+        # The same pending-requests card as My Indices (a request is a transaction the
+        # strike has not answered yet), with its own Cancel button.
+        self.requests_card = RequestsCard("txCancelRequestButton")
+        self.requests_card.cancelRequestRequested.connect(self.cancelRequestRequested)
+
         index = Card("Index activity")
         self.events_caption = label("", "caption")
         index.body.addWidget(self.events_caption)
-        self.event_table = make_table(EVENT_HEADERS, EVENT_NUMERIC, stretch=2)
-        index.body.addWidget(self.event_table, 1)
+        self.event_log = EventLog()
+        self.event_log.model.summary_of = self._event_text  # names beside known addresses
+        self.event_table = self.event_log.view
+        self.event_log.legsRequested.connect(self.legsRequested)
+        index.body.addWidget(self.event_log, 1)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.addWidget(mine)
         split.addWidget(index)
-        split.setSizes([340, 300])
+        split.setSizes([250, 420])
         split.setHandleWidth(14)
 
         outer = QVBoxLayout(self)
@@ -139,12 +164,32 @@ class TransactionsPage(QWidget):
         outer.setSpacing(14)
         outer.addWidget(self.header)
         outer.addWidget(self.banner)
+        outer.addWidget(self.requests_card)
         outer.addWidget(split, 1)
         theme_manager().changed.connect(self._on_theme)
         self.show_transactions([])
         self.show_events([])
 
     # -- setters ----------------------------------------------------------------------
+
+    def set_labels(self, labels: dict[str, str]) -> None:
+        """Names for addresses (contacts, own accounts): shown beside them in both logs."""
+        self.labels = dict(labels)
+        self.show_transactions(self.records)
+        self.show_events(self.events)
+
+    def set_can_sign(self, can_sign: bool, reason: str = "") -> None:
+        """A watch-only wallet: the buttons that sign (send now, speed up, cancel) say why
+        they are off."""
+        self.can_sign = can_sign
+        for b in (self.speed_button, self.cancel_button, self.send_button):
+            b.setToolTip(reason or self._tips.get(b.objectName(), ""))
+        self.requests_card.set_can_sign(can_sign, reason)
+        self._update_buttons()
+
+    def show_requests(self, requests: Sequence[object]) -> None:
+        """The user's requests waiting for a strike (objects like ``RequestRow``)."""
+        self.requests_card.show_requests(requests)
 
     def show_transactions(self, records: Sequence[TxRecord]) -> None:
         self.records = sorted(records, key=lambda r: (r.created_at, r.nonce), reverse=True)
@@ -157,7 +202,7 @@ class TransactionsPage(QWidget):
             rows.append([
                 (fmt.format_timestamp(r.created_at), r.created_at),
                 r.kind.replace("_", " ").capitalize(),
-                r.summary or "\u2014",
+                label_text(r.summary, self.labels) or "\u2014",
                 (status, r.status.value, f"Status: {r.status.value}"),
                 (str(r.nonce), r.nonce),
                 (f"{r.block_number:,}" if r.block_number else "\u2014", r.block_number),
@@ -167,32 +212,30 @@ class TransactionsPage(QWidget):
         self._colour_status(p)
         pending = sum(1 for r in self.records if r.status is TxStatus.PENDING)
         self.mine_caption.setText(
-            (f"{len(self.records)} transactions" + (f" \u00b7 {pending} pending" if pending
+            (counted(len(self.records), "transaction") + (f" \u00b7 {pending} pending" if pending
                                                      else "")
              + " \u00b7 select a pending one to send, speed up, cancel or leave it")
             if self.records else "No transactions signed by this wallet yet")
         self.export_button.setEnabled(bool(self.records))
+        self.tax_button.setEnabled(bool(self.records))
         self._update_buttons()
 
     def show_events(self, events: Sequence[IndexEvent]) -> None:
-        self.events = sorted(events, key=lambda e: (e.block_number, e.log_index),
-                             reverse=True)
-        rows = []
-        for e in self.events:
-            rows.append([
-                (fmt.format_timestamp(e.timestamp) if e.timestamp else "\u2014", e.timestamp),
-                _EVENT_NAMES.get(e.kind, e.kind.replace("_", " ").capitalize()),
-                e.summary,
-                (f"{e.block_number:,}", e.block_number),
-                (short_hex(e.tx_hash, 10, 8), e.tx_hash, e.tx_hash),
-            ])
-        fill_table(self.event_table, rows, EVENT_NUMERIC)
+        self.event_log.set_events(events)
+        self.events = self.event_log.model.events
         kinds = {e.kind for e in self.events}
         self.events_caption.setText(
-            f"{len(self.events)} events" + (
+            counted(len(self.events), "event") + (
                 " \u00b7 rebalances, regime switches and fee changes included"
                 if kinds & {"rebalance", "regime", "fee"} else "")
             if self.events else "No index events yet")
+
+    def _event_text(self, e: IndexEvent) -> str:
+        labels = self.labels
+        text = label_text(e.summary, labels)
+        if e.account and e.account.lower() in labels:
+            text += f" \u00b7 {labelled(e.account, labels)}"
+        return text
 
     def show_message(self, kind: str, title: str, message: str = "") -> None:
         self.banner.show_message(kind, title, message)
@@ -224,9 +267,9 @@ class TransactionsPage(QWidget):
     def _update_buttons(self) -> None:
         rec = self.selected_record()
         pending = rec is not None and rec.status is TxStatus.PENDING
-        for b in (self.speed_button, self.cancel_button, self.send_button,
-                  self.leave_button):
-            b.setEnabled(pending)
+        signs = (self.speed_button, self.cancel_button, self.send_button)
+        for b in (*signs, self.leave_button):
+            b.setEnabled(pending and (b not in signs or self.can_sign))
 
     def _emit_selected(self, signal: Signal) -> None:  # type: ignore[valid-type]
         rec = self.selected_record()
@@ -241,3 +284,16 @@ class TransactionsPage(QWidget):
             if not path.lower().endswith(".csv"):
                 path += ".csv"
             self.exportRequested.emit(Path(path))
+
+    def show_legs(self, event: IndexEvent, legs: object) -> None:
+        self.event_log.show_legs(event, legs)
+
+    def _ask_tax_path(self) -> None:
+        method = str(self.tax_method.currentData())
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the tax history", str(Path.home() / f"g100-tax-{method}.csv"),
+            "CSV files (*.csv)")
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            self.taxExportRequested.emit(Path(path), method)

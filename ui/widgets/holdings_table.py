@@ -322,6 +322,9 @@ class HoldingsTable(QFrame):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setMinimumSectionSize(48)
+        # Measure with the font the style sheet gives the table (13 px), not the platform
+        # default it has before polishing (9 pt): measured early, "100.00%" was elided.
+        self.view.ensurePolished()
         metrics = self.view.fontMetrics()
         for col in Column:
             if col is Column.NAME:
@@ -407,7 +410,8 @@ class HoldingsTable(QFrame):
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         # The USDC cash line (no token address) is not a constituent.
         cash = sum(1 for r in range(total) if not self.model.holding(r).token)
-        label = f"{total - cash} constituents" + (" + cash" if cash else "")
+        k = total - cash
+        label = f"{k} constituent{'s' if k != 1 else ''}" + (" + cash" if cash else "")
         self.count_label.setText(label if shown == total else f"{shown} of {total}")
 
     def _on_activated(self, index: QModelIndex) -> None:

@@ -66,7 +66,7 @@ class PriceTile(QFrame):
         self.change_7d_label = QLabel(fmt.DASH)
         for lab in (self.change_24h_label, self.change_7d_label):
             lab.setProperty("trend", "none")
-        cap_24h, cap_7d = QLabel("24 h"), QLabel("7 d")
+        self.cap_24h, self.cap_7d = cap_24h, cap_7d = QLabel("24 h"), QLabel("7 d")
         for lab in (cap_24h, cap_7d):
             lab.setProperty("role", "caption")
         self.age_label = QLabel("")
@@ -121,6 +121,15 @@ class PriceTile(QFrame):
 
     def set_state(self, state: IndexState) -> None:
         """NAV, changes and ``as_of`` from an IndexState."""
+        # On the devnet's accelerated market the changes span market days, not clock hours:
+        # say so rather than label 30 s of chain time "24 h".
+        # (short: the tile is narrow; the tooltip and the header say what a day is here).
+        demo = bool(state.demo_speed)
+        self.cap_24h.setText("1 day" if demo else "24 h")
+        self.cap_7d.setText("7 days" if demo else "7 d")
+        tip = (f"Market days of the demo ({state.demo_speed})" if demo else "")
+        for lab in (self.cap_24h, self.cap_7d, self.change_24h_label, self.change_7d_label):
+            lab.setToolTip(tip)
         self.set_nav(state.nav_per_share, state.change_24h, state.change_7d, state.as_of)
 
     def set_offline(self, offline: bool) -> None:

@@ -7,7 +7,8 @@ misleading, enormous or hostile. :func:`map_node_error` therefore recognises the
 well-known node messages (geth, Erigon, Nethermind, Besu, Reth, Anvil spellings) by pattern,
 returns our own exception with our own words, and logs the raw text at DEBUG level only.
 
-Exit codes 10-19 are reserved for this package (the CLI returns ``exc.exit_code``).
+Exit codes 58-69 and 71-89 belong to this package (70 is the CLI's internal error); the CLI
+returns ``exc.exit_code``. Every class has its own code (``wallet_app.exit_codes``).
 """
 
 from __future__ import annotations
@@ -49,13 +50,13 @@ def _eth(wei: int) -> str:
 class ChainError(WalletError):
     """Base of every chain-client error; the message is safe to show as it is."""
 
-    exit_code = 10
+    exit_code = 60
 
 
 class RpcUnavailable(ChainError):
     """The RPC endpoint cannot be reached, timed out, or does not speak JSON-RPC."""
 
-    exit_code = 11
+    exit_code = 64
 
     def __init__(self, host: str, detail: str = "") -> None:
         self.host = host
@@ -76,6 +77,8 @@ class BroadcastUncertain(RpcUnavailable):
     cannot create a second transaction.
     """
 
+    exit_code = 81
+
     def __init__(self, host: str, tx_hash: str) -> None:
         self.tx_hash = tx_hash
         what = f"transaction {tx_hash}" if tx_hash else "the transaction"
@@ -91,7 +94,7 @@ class BroadcastUncertain(RpcUnavailable):
 class RpcError(ChainError):
     """The node refused a request for a reason we do not recognise."""
 
-    exit_code = 10
+    exit_code = 61
 
     def __init__(self, method: str = "", host: str = "") -> None:
         self.method = method
@@ -106,6 +109,8 @@ class RpcError(ChainError):
 class RateLimited(RpcUnavailable):
     """The RPC provider is throttling us (HTTP 429 or a JSON-RPC limit error)."""
 
+    exit_code = 65
+
     def __init__(self, host: str) -> None:
         self.host = host
         ChainError.__init__(
@@ -118,7 +123,7 @@ class RateLimited(RpcUnavailable):
 class WrongNetwork(ChainError):
     """The node serves a different chain than the one the wallet is configured for."""
 
-    exit_code = 12
+    exit_code = 66
 
     def __init__(self, expected: int, actual: int, host: str = "", network: str = "") -> None:
         self.expected = expected
@@ -144,7 +149,7 @@ class TransactionReverted(ChainError):
     bytes, kept for logs and tests, never shown.
     """
 
-    exit_code = 13
+    exit_code = 67
 
     def __init__(
         self,
@@ -168,7 +173,7 @@ class TransactionReverted(ChainError):
 class InsufficientFundsForGas(ChainError):
     """The account cannot pay value + gas limit x max fee per gas."""
 
-    exit_code = 14
+    exit_code = 68
 
     def __init__(self, needed_wei: int | None = None, balance_wei: int | None = None,
                  symbol: str = "ETH") -> None:
@@ -190,7 +195,7 @@ class InsufficientFundsForGas(ChainError):
 class NonceConflict(ChainError):
     """The nonce is already used (mined) or another transaction holds it."""
 
-    exit_code = 15
+    exit_code = 69
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(
@@ -203,7 +208,7 @@ class NonceConflict(ChainError):
 class NonceGap(ChainError):
     """The nonce is ahead of the account's next one (an earlier transaction is missing)."""
 
-    exit_code = 15
+    exit_code = 71
 
     def __init__(self) -> None:
         super().__init__(
@@ -216,7 +221,7 @@ class NonceGap(ChainError):
 class ReplacementUnderpriced(ChainError):
     """A same-nonce replacement did not raise both fees enough for the node."""
 
-    exit_code = 15
+    exit_code = 72
 
     def __init__(self) -> None:
         super().__init__(
@@ -229,7 +234,7 @@ class ReplacementUnderpriced(ChainError):
 class FeeTooLow(ChainError):
     """The maximum fee is below the current base fee or the node's minimum."""
 
-    exit_code = 16
+    exit_code = 73
 
     def __init__(self) -> None:
         super().__init__(
@@ -242,7 +247,7 @@ class FeeTooLow(ChainError):
 class FeeTooHigh(ChainError):
     """The node's safety cap on total fee was exceeded."""
 
-    exit_code = 16
+    exit_code = 74
 
     def __init__(self) -> None:
         super().__init__(
@@ -254,7 +259,7 @@ class FeeTooHigh(ChainError):
 class GasLimitError(ChainError):
     """Gas limit below the intrinsic cost or above the block gas limit."""
 
-    exit_code = 16
+    exit_code = 75
 
     def __init__(self) -> None:
         super().__init__(
@@ -266,6 +271,8 @@ class GasLimitError(ChainError):
 class AlreadyKnown(ChainError):
     """The node already has this exact transaction (same hash): not an error for us."""
 
+    exit_code = 63
+
     def __init__(self) -> None:
         super().__init__("The network already has this transaction.")
 
@@ -273,7 +280,7 @@ class AlreadyKnown(ChainError):
 class TransactionDropped(ChainError):
     """The transaction left the mempool and its nonce was used by another one."""
 
-    exit_code = 17
+    exit_code = 76
 
     def __init__(self, tx_hash: str) -> None:
         self.tx_hash = tx_hash
@@ -286,7 +293,7 @@ class TransactionDropped(ChainError):
 class ReceiptTimeout(ChainError):
     """No receipt within the wait; the transaction is still pending (not an error on-chain)."""
 
-    exit_code = 18
+    exit_code = 77
 
     def __init__(self, tx_hash: str, seconds: float) -> None:
         self.tx_hash = tx_hash
@@ -300,7 +307,7 @@ class ReceiptTimeout(ChainError):
 class TransactionNotFound(ChainError):
     """The journal has no transaction with this hash on this chain."""
 
-    exit_code = 19
+    exit_code = 78
 
     def __init__(self, tx_hash: str) -> None:
         self.tx_hash = tx_hash
@@ -312,7 +319,7 @@ class TransactionNotFound(ChainError):
 class NotReplaceable(ChainError):
     """Speed-up or cancel of a transaction that is no longer pending."""
 
-    exit_code = 19
+    exit_code = 79
 
     def __init__(self, tx_hash: str, status: str) -> None:
         self.tx_hash = tx_hash
@@ -326,7 +333,7 @@ class NotReplaceable(ChainError):
 class SignerMismatch(ChainError):
     """The signer returned bytes that are not the transaction we asked it to sign."""
 
-    exit_code = 19
+    exit_code = 80
 
     def __init__(self, what: str) -> None:
         super().__init__(

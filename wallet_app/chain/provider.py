@@ -323,6 +323,8 @@ class RpcCallError(ChainError):
     read the revert ``data``. ``str()`` is our generic sentence, never the node's text.
     """
 
+    exit_code = 62
+
     def __init__(self, method: str, host: str, code: int | None, message: str,
                  data: Any) -> None:
         self.method = method

@@ -45,7 +45,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -55,17 +54,13 @@ from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from ..journal import Journal, JournalEntry
-from ..models import GasEstimate, TxRecord, TxStatus
+from ..models import TxStatus
 from .errors import (
     AlreadyKnown,
     BroadcastUncertain,
     ChainError,
-    DeadlinePassed,
-    FeeTooLow,
     GasEstimateRose,
     InsufficientFundsForGas,
-    NonceConflict,
-    NotReplaceable,
     ReceiptTimeout,
     RpcUnavailable,
     SignerMismatch,
@@ -79,16 +74,27 @@ from .fees import (
     FeeSuggestion,
     compute_presets,
     read_fee_history,
-    replacement_fees,
     to_gas_estimate,
 )
 from .l1fee import l1_data_fee_wei, max_l1_fee_wei, with_l1_fee
 from .nonces import NonceManager
+from .pending_resolution import PendingResolution
 from .provider import ChainClient, RpcCallError
+from .send_types import (
+    _DROPPED_TEXT,
+    TRANSFER_GAS,  # noqa: F401 - re-exported
+    PreparedTx,
+    ProgressFn,
+    ReconcileOutcome,
+    SendProgress,
+    SendResult,
+    SignFn,
+    TxRequest,
+    _int,
+)
 from .simulate import (
     DEFAULT_GAS_MARGIN_BPS,
     RevertDecoder,
-    Simulation,
     call_params,
     error_from_rpc,
 )
@@ -96,89 +102,13 @@ from .simulate import simulate as run_simulation
 
 log = logging.getLogger(__name__)
 
-#: ``sign(unsigned_tx_dict) -> raw signed transaction bytes`` (from the key custody module).
-SignFn = Callable[[dict[str, Any]], bytes]
 
-TRANSFER_GAS = 21_000
+class Sender(PendingResolution):
+    """Sends, replaces and reconciles transactions of one chain; holds no keys.
 
-
-@dataclass(frozen=True)
-class SendProgress:
-    """One step of the pipeline, for a progress display.
-
-    ``stage`` is one of: checking, simulating, signing, journaled, broadcasting,
-    broadcast, waiting, confirmed, failed, replaced.
+    Replacement, send-again/abandon and reconcile are in
+    :class:`~wallet_app.chain.pending_resolution.PendingResolution`.
     """
-
-    stage: str
-    message: str
-    tx_hash: str | None = None
-    elapsed_s: float = 0.0
-
-
-ProgressFn = Callable[[SendProgress], None]
-
-
-@dataclass(frozen=True)
-class TxRequest:
-    """What to send. Fees come from ``preset`` unless both explicit fees are given."""
-
-    sender: str
-    to: str | None  # None: contract creation
-    value_wei: int = 0
-    data: bytes = b""
-    kind: str = "transfer"
-    summary: str = ""
-    gas_limit: int | None = None  # None: estimated with the safety margin
-    preset: str = "market"
-    max_fee_per_gas_wei: int | None = None
-    max_priority_fee_wei: int | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    #: Refuse before signing when the fresh estimate exceeds this (the quote's limit plus a
-    #: margin): a node cannot raise the gas the user pays after they confirmed a quote.
-    max_gas_limit: int | None = None
-
-
-@dataclass(frozen=True)
-class PreparedTx:
-    """An unsigned, simulated transaction and its fee estimate (not yet nonce-bound)."""
-
-    tx: dict[str, Any]
-    gas: GasEstimate
-    simulation: Simulation
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """Where a sent transaction ended up (for the mined one of its nonce group)."""
-
-    tx_hash: str
-    status: TxStatus
-    record: TxRecord
-    block_number: int | None = None
-    gas_used: int | None = None
-    fee_paid_wei: int | None = None
-    receipt: Mapping[str, Any] | None = None
-    error: str | None = None  # our own sentence for a failed transaction
-
-
-@dataclass(frozen=True)
-class ReconcileOutcome:
-    """What reconcile did with one journal row."""
-
-    tx_hash: str
-    status: TxStatus
-    action: str  # "confirmed" | "failed" | "replaced" | "dropped" | "pending" | "rebroadcast"
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, int):
-        return value
-    return int(str(value), 16) if str(value).startswith("0x") else int(value)
-
-
-class Sender:
-    """Sends, replaces and reconciles transactions of one chain; holds no keys."""
 
     def __init__(
         self,
@@ -486,226 +416,6 @@ class Sender:
                 raise ReceiptTimeout(tx_hash, timeout_s)
             self._sleep(interval)
             interval = min(cap, interval * 2)
-
-    # ------------------------------------------------------------------ replacement
-
-    def _pending_group(self, tx_hash: str) -> tuple[JournalEntry, list[JournalEntry]]:
-        entry = self.journal.entry(tx_hash)
-        if entry is None or entry.chain_id != self.chain_id:
-            raise TransactionNotFound(tx_hash)
-        self.refresh(tx_hash)
-        entry = self.journal.entry(tx_hash)
-        assert entry is not None
-        if entry.status != TxStatus.PENDING:
-            raise NotReplaceable(tx_hash, entry.status.value)
-        group = [e for e in self.journal.same_nonce(entry.chain_id, entry.sender, entry.nonce)
-                 if e.status == TxStatus.PENDING]
-        return entry, group
-
-    def speed_up(self, tx_hash: str, sign: SignFn, *, preset: str = "aggressive",
-                 wait: bool = True, timeout_s: float = 120.0,
-                 progress: ProgressFn | None = None) -> SendResult:
-        """Re-sign the same transaction (same nonce) with fees raised >= 12.5 %."""
-        entry, _ = self._pending_group(tx_hash)
-        decoded = TypedTransaction.from_bytes(HexBytes(entry.raw_tx)).as_dict()
-        to = to_checksum_address(bytes(decoded["to"])) if decoded.get("to") else None
-        req = TxRequest(sender=entry.sender, to=to, value_wei=int(decoded["value"]),
-                        data=bytes(decoded["data"]), kind=entry.kind,
-                        summary=f"Speed-up: {entry.summary}" if entry.summary else "Speed-up",
-                        gas_limit=int(decoded["gas"]), preset=preset, meta=entry.meta)
-        return self._replace(entry, req, sign, simulate=True, wait=wait,
-                             timeout_s=timeout_s, progress=progress)
-
-    def cancel(self, tx_hash: str, sign: SignFn, *, preset: str = "aggressive",
-               wait: bool = True, timeout_s: float = 120.0,
-               progress: ProgressFn | None = None) -> SendResult:
-        """Replace the transaction with a 0-value transfer to self at the same nonce."""
-        entry, _ = self._pending_group(tx_hash)
-        req = TxRequest(sender=entry.sender, to=entry.sender, value_wei=0, data=b"",
-                        kind="cancel", summary=f"Cancel of {entry.kind} {entry.tx_hash[:10]}",
-                        gas_limit=TRANSFER_GAS, preset=preset)
-        return self._replace(entry, req, sign, simulate=False, wait=wait,
-                             timeout_s=timeout_s, progress=progress)
-
-    def _replace(self, entry: JournalEntry, req: TxRequest, sign: SignFn, *, simulate: bool,
-                 wait: bool, timeout_s: float, progress: ProgressFn | None) -> SendResult:
-        t0 = time.monotonic()
-        self._progress(progress, "checking", "Checking the network", entry.tx_hash, t0)
-        self.client.check_chain_id()
-        sender = to_checksum_address(entry.sender)
-        with self.nonces.lock(sender):
-            _, group = self._pending_group(entry.tx_hash)
-            base_max = max(e.max_fee_per_gas_wei for e in group)
-            base_tip = max(e.max_priority_fee_wei for e in group)
-            max_fee, tip = replacement_fees(base_max, base_tip, self._fees(req.preset))
-            tx = self._unsigned(req, entry.nonce, int(req.gas_limit or TRANSFER_GAS),
-                                max_fee, tip)
-            if simulate:
-                self._progress(progress, "simulating", "Simulating the transaction",
-                               entry.tx_hash, t0)
-                run_simulation(self.client, {"from": sender, "to": tx.get("to"),
-                                             "value": tx["value"], "data": req.data,
-                                             "gas": tx["gas"]},
-                               decoder=self.decoder, estimate=False)
-            self.check_funds(sender, int(req.value_wei), tx["gas"], max_fee)
-            self._progress(progress, "signing", "Waiting for the signature", entry.tx_hash, t0)
-            raw = bytes(sign(dict(tx)))
-            new_hash = self._verify_signed(raw, tx, sender)
-            self.journal.record_signed(
-                tx_hash=new_hash, raw_tx=raw, chain_id=self.chain_id, sender=sender,
-                nonce=entry.nonce, kind=req.kind, to=tx.get("to"), value_wei=tx["value"],
-                data=bytes(req.data), gas_limit=tx["gas"], max_fee_per_gas_wei=max_fee,
-                max_priority_fee_wei=tip, summary=req.summary, replaces=entry.tx_hash,
-                meta=dict(req.meta))
-        self._progress(progress, "journaled", "Saved to the journal", new_hash, t0)
-        try:
-            self._broadcast_new(new_hash, raw, progress, t0)
-        except NonceConflict:
-            # The nonce got mined meanwhile (the original, most likely): settle the group.
-            self.refresh(entry.tx_hash)
-            raise NotReplaceable(entry.tx_hash, "mined") from None
-        if not wait:
-            return self._result(new_hash)
-        return self.wait_for_receipt(new_hash, timeout_s=timeout_s, progress=progress, _t0=t0)
-
-    # ------------------------------------------------------------------ reconcile
-
-    def refresh(self, tx_hash: str) -> TxRecord:
-        """Settle one transaction's nonce group against the chain (no re-broadcast)."""
-        entry = self.journal.entry(tx_hash)
-        if entry is None:
-            raise TransactionNotFound(tx_hash)
-        if entry.status == TxStatus.PENDING:
-            self._reconcile_group(entry.sender, entry.nonce, rebroadcast=False, latest={})
-        rec = self.journal.get(tx_hash)
-        assert rec is not None
-        return rec
-
-    def send_again(self, tx_hash: str, *, chain_time: int) -> SendResult:
-        """The user's "send now" for a journaled, unresolved transaction: the *same* signed
-        bytes, once, and only while their deadline (``meta["deadline"]``, chain time) has
-        not passed. Raises :class:`DeadlinePassed`, :class:`NotReplaceable` (already
-        settled) or the broadcast's own error; returns without waiting."""
-        entry, _ = self._pending_group(tx_hash)
-        deadline = entry.meta.get("deadline")
-        if deadline is not None and int(chain_time) >= int(deadline):
-            raise DeadlinePassed(entry.tx_hash)
-        self.client.check_chain_id()
-        try:
-            self.client.send_raw_transaction(entry.raw_tx)
-        except AlreadyKnown:
-            pass
-        except BroadcastUncertain:
-            self.journal.note_broadcast_attempt(entry.tx_hash)
-            raise
-        except NonceConflict:
-            self.refresh(entry.tx_hash)
-            raise NotReplaceable(entry.tx_hash, "mined") from None
-        self.journal.mark_broadcast(entry.tx_hash)
-        self.journal.set_error(entry.tx_hash, None)
-        return self._result(entry.tx_hash)
-
-    def abandon(self, tx_hash: str, reason: str) -> TxRecord:
-        """Forget signed bytes the node does not know and that can no longer execute (past
-        their deadline), freeing their nonce. Refused while the node still has them."""
-        entry, _ = self._pending_group(tx_hash)
-        if self.client.get_transaction(entry.tx_hash) is not None:
-            raise NotReplaceable(entry.tx_hash, "still in the network's pool")
-        self.journal.mark_dropped(entry.tx_hash, reason)
-        rec = self.journal.get(entry.tx_hash)
-        assert rec is not None
-        return rec
-
-    def reconcile(self, sender: str | None = None, *, rebroadcast: bool = False
-                  ) -> list[ReconcileOutcome]:
-        """Settle every pending journal row of this chain (see module doc for the rule).
-
-        Call on start (and whenever the connection comes back). Raises
-        :class:`RpcUnavailable` when the node cannot be reached; rows stay pending.
-        """
-        self.client.check_chain_id()
-        outcomes: list[ReconcileOutcome] = []
-        latest: dict[str, int] = {}
-        seen: set[tuple[str, int]] = set()
-        for e in self.journal.pending(self.chain_id, sender):
-            key = (e.sender.lower(), e.nonce)
-            if key in seen:
-                continue
-            seen.add(key)
-            outcomes.extend(self._reconcile_group(e.sender, e.nonce, rebroadcast, latest))
-        return outcomes
-
-    def _reconcile_group(self, sender: str, nonce: int, rebroadcast: bool,
-                         latest: dict[str, int]) -> list[ReconcileOutcome]:
-        group = self.journal.same_nonce(self.chain_id, sender, nonce)
-        pending = [e for e in group if e.status == TxStatus.PENDING]
-        if not pending:
-            return []
-        # 1. mined? (also check dropped siblings: "dropped" bytes can still be mined by
-        #    anyone who saw them)
-        for e in sorted(group, key=lambda e: e.status != TxStatus.PENDING):
-            if e.status not in (TxStatus.PENDING, TxStatus.DROPPED):
-                continue
-            receipt = self.client.get_receipt(e.tx_hash)
-            if receipt is not None and receipt.get("blockNumber") is not None:
-                self._apply_receipt(e, receipt)
-                return self._outcomes(pending, e.tx_hash)
-        # 2. nonce consumed by something we did not journal?
-        key = sender.lower()
-        if key not in latest:
-            latest[key] = self.client.get_transaction_count(sender, "latest")
-        if latest[key] > nonce:
-            for e in pending:
-                self.journal.mark_dropped(e.tx_hash, _DROPPED_TEXT)
-            return [ReconcileOutcome(e.tx_hash, TxStatus.DROPPED, "dropped") for e in pending]
-        # 3. still in the node's pool?
-        for e in pending:
-            if self.client.get_transaction(e.tx_hash) is not None:
-                return [ReconcileOutcome(x.tx_hash, TxStatus.PENDING, "pending")
-                        for x in pending]
-        if not rebroadcast:
-            return [ReconcileOutcome(x.tx_hash, TxStatus.PENDING, "pending") for x in pending]
-        # 4. the node lacks it: re-send the newest, best-paying signed bytes, unchanged.
-        best = max(pending, key=lambda e: (e.max_priority_fee_wei, e.max_fee_per_gas_wei,
-                                           e.created_at))
-        try:
-            self.client.send_raw_transaction(best.raw_tx)
-        except AlreadyKnown:
-            pass
-        except BroadcastUncertain:
-            self.journal.note_broadcast_attempt(best.tx_hash)
-            raise
-        except RpcUnavailable:
-            raise
-        except NonceConflict:
-            # The nonce was used between our reads; the next reconcile settles it.
-            return [ReconcileOutcome(x.tx_hash, TxStatus.PENDING, "pending") for x in pending]
-        except (FeeTooLow, InsufficientFundsForGas, ChainError) as exc:
-            # Still valid signed bytes that may be mined later: keep pending, explain.
-            self.journal.set_error(best.tx_hash, f"Waiting to be re-sent: {exc}")
-            return [ReconcileOutcome(x.tx_hash, TxStatus.PENDING, "pending") for x in pending]
-        self.journal.mark_broadcast(best.tx_hash)
-        self.journal.set_error(best.tx_hash, None)
-        out = [ReconcileOutcome(best.tx_hash, TxStatus.PENDING, "rebroadcast")]
-        out += [ReconcileOutcome(x.tx_hash, TxStatus.PENDING, "pending")
-                for x in pending if x.tx_hash != best.tx_hash]
-        return out
-
-    def _outcomes(self, pending: list[JournalEntry], mined: str) -> list[ReconcileOutcome]:
-        out = []
-        for e in pending:
-            now = self.journal.entry(e.tx_hash)
-            assert now is not None
-            out.append(ReconcileOutcome(e.tx_hash, now.status, now.status.value))
-        if mined not in {e.tx_hash for e in pending}:
-            now = self.journal.entry(mined)
-            assert now is not None
-            out.append(ReconcileOutcome(mined, now.status, now.status.value))
-        return out
-
-
-_DROPPED_TEXT = ("Dropped: another transaction from this account used the same nonce, so "
-                 "this one will never be mined. Nothing was spent by it.")
 
 
 __all__ = [

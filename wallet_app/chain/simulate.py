@@ -153,11 +153,11 @@ def _clean(text: str) -> str:
     return out if len(out) <= _MAX_REASON else out[: _MAX_REASON - 1] + "…"
 
 
-def _abi_type(inp: Mapping[str, Any]) -> str:
+def abi_type(inp: Mapping[str, Any]) -> str:
     """ABI type string, expanding tuples (``tuple(uint256,address)[]``)."""
     t = str(inp["type"])
     if t.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in inp.get("components", []))
+        inner = ",".join(abi_type(c) for c in inp.get("components", []))
         return f"({inner}){t[len('tuple'):]}"
     return t
 
@@ -195,7 +195,7 @@ class RevertDecoder:
             inputs = list(item.get("inputs", []))
             self._add(str(item["name"]),
                       [str(i.get("name") or f"arg{n}") for n, i in enumerate(inputs)],
-                      [_abi_type(i) for i in inputs])
+                      [abi_type(i) for i in inputs])
 
     def register_messages(self, messages: Mapping[str, str]) -> None:
         """Add or override error name -> user text (templates may use argument names)."""

@@ -19,6 +19,7 @@ import secrets
 from decimal import Decimal
 
 from ..frontends import GuiMissingError, gui_entry
+from ..hardening import secret_env
 from .output import emit, progress
 
 
@@ -75,12 +76,12 @@ def _cli_demo(args: argparse.Namespace) -> int:
     svc = WalletService()
     try:
         name = "demo"
-        password = os.environ.get("G100_WALLET_PASSWORD") or (
-            "walk-" + secrets.token_urlsafe(16))
+        chosen = secret_env("G100_WALLET_PASSWORD")
+        password = chosen or ("walk-" + secrets.token_urlsafe(16))
         if name not in [w.name for w in svc.wallets()]:
             progress("Creating the wallet 'demo' (keys in your OS keyring)")
             svc.create_wallet(name, password)
-            if "G100_WALLET_PASSWORD" not in os.environ:
+            if not chosen:
                 progress("  (random password for this demo; set G100_WALLET_PASSWORD to "
                          "choose one)")
         else:

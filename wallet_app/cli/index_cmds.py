@@ -32,6 +32,7 @@ from ..index.history import detect_kind
 from ..index.inputs import loads_exact
 from ..market.snapshot import MarketSnapshot, load_app_snapshot, load_snapshot_file
 from ..paths import PROJECT_ROOT
+from .depositor_cmds import register_index
 from .output import emit, progress
 
 #: Where CI and developers keep the real research data (never copied into the project).
@@ -78,6 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--chart", type=Path, default=None, help="write a NAV chart PNG here")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=_backtest)
+
+    register_index(isub)  # verify (the rule verifier) and changes (pending governance)
 
     s = isub.add_parser("schedule", help="previous and next rebalance times (Mondays 00:00 UTC)")
     s.add_argument("--json", action="store_true")

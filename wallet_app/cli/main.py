@@ -14,6 +14,7 @@ import sys
 
 from .. import __version__
 from ..errors import WalletError
+from ..hardening import harden_process
 from ..logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,13 @@ COMMAND_MODULES = [
     "index_cmds",
     "wallet_cmds",
     "trade_cmds",
+    "book_cmds",
+    "transfer_cmds",
+    "report_cmds",
+    "depositor_cmds",
     "deployment_cmds",
+    "deploy_cmds",
+    "governance_cmds",
     "operator_cmds",
     "app_cmds",
     "doctor_cmds",
@@ -44,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    harden_process()  # before anything else: no core dumps, secrets out of the environment
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

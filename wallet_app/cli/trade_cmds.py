@@ -1,4 +1,5 @@
-"""`index-wallet quote|buy|sell|holdings|log|pending`: the index from the command line.
+"""`index-wallet quote|buy|sell|requests|claims|holdings|log|pending`: the index from the
+command line.
 
 Every command goes through the same facade as the GUI. On start every command lists the
 wallet's unsent and pending transactions (on stderr) with what each would do; nothing is
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models import BuyQuote, SellQuote
 from ..services.types import FEE_PRESETS
+from ..text import counted
 from .output import emit, progress
 from .wallet_cmds import SecretReader
 
@@ -77,6 +79,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(rc, signing=True)
     rc.set_defaults(func=_requests_cancel)
 
+    cl = sub.add_parser("claims", help="USDC or tokens the vault keeps for you after a "
+                                       "payment that could not be delivered")
+    csub = cl.add_subparsers(dest="claims_cmd", required=True)
+    cll = csub.add_parser("list", help="list what you can claim")
+    _common(cll)
+    cll.set_defaults(func=_claims_list)
+    clc = csub.add_parser("claim", help="claim it: `usdc` or a token address from the list")
+    clc.add_argument("what", help="usdc, or the token address from `claims list`")
+    _common(clc, signing=True)
+    clc.set_defaults(func=_claims_claim)
+
     h = sub.add_parser("holdings", help="your position: shares, value, cost basis, P&L")
     _common(h)
     h.set_defaults(func=_holdings)
@@ -84,6 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(lg)
     lg.add_argument("--limit", type=int, default=50)
     lg.add_argument("--csv", type=Path, default=None, help="export your transactions as CSV")
+    lg.add_argument("--details", action="store_true",
+                    help="each rebalance, strike, regime switch and constituent change with "
+                         "its legs (with --csv also FILE-index-log.csv, one line per leg)")
     lg.set_defaults(func=_log)
 
     pd = sub.add_parser("pending", help="unsent and pending transactions: list, send now, "
@@ -113,7 +129,17 @@ def _service(args: argparse.Namespace, notice: bool = True) -> WalletService:
     svc.connect()
     if notice and svc.active_address():
         _pending_notice(svc)
+    _backup_notice(svc)
     return svc
+
+
+def _backup_notice(svc: WalletService) -> None:
+    """A warning line on every trade command while the phrase's backup is unchecked."""
+    from ..keys.backup import unchecked_warning
+
+    wallet = svc.active_wallet()
+    if wallet is not None and wallet.needs_backup_check:
+        progress(f"warning: {unchecked_warning(wallet.name)}")
 
 
 def _pending_notice(svc: WalletService) -> None:
@@ -297,6 +323,36 @@ def _requests_cancel(args: argparse.Namespace) -> int:
         svc.close()
 
 
+def _claims_list(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        rows = svc.claims()
+        lines = [f"{r.amount} {r.symbol}" + ("" if r.kind == "usdc" else f"  ({r.token})")
+                 for r in rows]
+        emit(args, {"claims": rows}, "\n".join(lines) or "Nothing to claim.")
+    finally:
+        svc.close()
+    return 0
+
+
+def _claims_claim(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        _unlock(svc, args)
+        if args.what.lower() == "usdc":
+            res = svc.claim_usdc(progress=progress)
+        else:
+            res = svc.claim_in_kind(args.what, progress=progress)
+        text = f"Claimed {res.amount} {res.symbol}: {res.tx_hash}"
+        if not res.verified:
+            text = "UNVERIFIED: " + text + " (the vault's InKindClaimed/UsdcClaimed event " \
+                   "does not match the amount listed)"
+        emit(args, res, text)
+        return 0 if res.verified else EXIT_UNVERIFIED
+    finally:
+        svc.close()
+
+
 def _holdings(args: argparse.Namespace) -> int:
     svc = _service(args)
     try:
@@ -327,13 +383,24 @@ def _log(args: argparse.Namespace) -> int:
         txs = svc.transactions()
         if args.csv:
             n = svc.export_csv(args.csv)
-            progress(f"Wrote {n} transactions to {args.csv}")
-        lines = ["Index log:"] + [f"  block {e.block_number:>7}  {e.kind:<10} {e.summary}"
-                                  for e in events]
+            progress(f"Wrote {counted(n, 'transaction')} to {args.csv}")
+        index: list[Any] = list(events)
+        if args.details:
+            from .report_cmds import details_lines, details_payload
+
+            lines = details_lines(svc, events)
+            index = details_payload(svc, events)
+            if args.csv:
+                legs_csv = args.csv.with_name(args.csv.stem + "-index-log.csv")
+                n = svc.export_log_csv(legs_csv, limit=args.limit)
+                progress(f"Wrote {n} index log lines (one per leg) to {legs_csv}")
+        else:
+            lines = ["Index log:"] + [f"  block {e.block_number:>7}  {e.kind:<10} {e.summary}"
+                                      for e in events]
         lines += ["Your transactions:"] + [
             f"  {t.created_at:%Y-%m-%d %H:%M}  {t.status_text:<9} {t.kind:<8} {t.tx_hash}"
             for t in txs]
-        emit(args, {"index": events, "transactions": txs}, "\n".join(lines))
+        emit(args, {"index": index, "transactions": txs}, "\n".join(lines))
     finally:
         svc.close()
     return 0

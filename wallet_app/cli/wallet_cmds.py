@@ -6,7 +6,8 @@ read, in this order, from:
 
 1. an environment variable (``G100_WALLET_PASSWORD``, ``G100_NEW_WALLET_PASSWORD``,
    ``G100_KEYSTORE_PASSWORD``, ``G100_WALLET_MNEMONIC``, ``G100_WALLET_PASSPHRASE``,
-   ``G100_WALLET_PRIVATE_KEY``, ``G100_EXPORT_PASSWORD``), for scripts;
+   ``G100_WALLET_PRIVATE_KEY``, ``G100_EXPORT_PASSWORD``), for scripts; each is removed
+   from the process environment at start (``wallet_app.hardening``), so no child sees it;
 2. with ``--password-stdin``: the next line of standard input (one secret per line, in
    the order each command's help lists), e.g. ``index-wallet wallet unlock Main
    --password-stdin < pwfile``;
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..hardening import secret_env
 from ..keys.errors import UserCancelled
 from ..keys.fileio import atomic_write_text
 from ..keys.metadata import WalletInfo, WalletRegistry
@@ -56,7 +57,7 @@ class SecretReader:
         self.from_stdin = from_stdin
 
     def get(self, kind: str, prompt: str, *, confirm: bool = False) -> str:
-        env = os.environ.get(ENV[kind]) if kind in ENV else None
+        env = secret_env(ENV[kind]) if kind in ENV else None
         if env is not None:
             return env
         if self.from_stdin:
@@ -112,6 +113,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = ws.add_parser("list", help="list wallets and their addresses")
     _add_common(ls)
     ls.set_defaults(func=_list)
+
+    sh = ws.add_parser("show", help="one wallet: kind, accounts, whether its backup is checked")
+    sh.add_argument("name")
+    _add_common(sh)
+    sh.set_defaults(func=_show)
 
     u = ws.add_parser("unlock", help="check that the password opens the wallet")
     u.add_argument("name")
@@ -176,6 +182,11 @@ def _info_text(info: WalletInfo) -> str:
              f"created {info.created_at:%Y-%m-%d})"]
     for a in info.accounts:
         lines.append(f"  #{a.index}  {a.address}  {a.path or '(imported key)'}")
+    if info.needs_backup_check:
+        lines.append(f"  ! BACKUP NOT CHECKED: run `index-wallet wallet verify-backup "
+                     f"{info.name}` with your written recovery phrase")
+    elif info.kind == "mnemonic":
+        lines.append("  backup checked")
     return "\n".join(lines)
 
 
@@ -237,6 +248,17 @@ def _list(args: argparse.Namespace) -> int:
     emit(args, {"wallets": [w.to_dict() for w in wallets]},
          "\n".join(_info_text(w) for w in wallets) or
          "No wallets yet (create one: index-wallet wallet create NAME)")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    record = WalletRegistry(app_paths().wallets_file).find(args.name)
+    if record is None:
+        from ..keys.errors import WalletNotFound
+
+        raise WalletNotFound(f"There is no wallet named '{args.name}' (see `index-wallet "
+                             "wallet list`).")
+    emit(args, {"wallet": record.info.to_dict()}, _info_text(record.info))
     return 0
 
 
@@ -329,8 +351,7 @@ def _verify_backup(args: argparse.Namespace) -> int:
     positions = mgr.backup_challenge(args.name, args.k)
     password = rd.get("password", f"Password for '{args.name}'")
     answers = {p: rd.get("word", f"Word #{p}") for p in positions}
-    ok = mgr.verify_backup(args.name, answers, password)
-    emit(args, {"name": args.name, "positions": positions, "ok": ok},
-         "Backup OK: the words match." if ok else
-         "Backup check FAILED: at least one word does not match. Check your written copy.")
-    return 0 if ok else 1
+    result = mgr.verify_backup(args.name, answers, password)
+    emit(args, {"name": args.name, "positions": positions, "ok": result.ok,
+                "wrong_positions": list(result.wrong)}, result.message())
+    return 0 if result.ok else 1

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from web3 import Web3
 
@@ -31,6 +32,7 @@ from ..vault import VaultClient
 from .deploy import Deployment, set_prices
 from .embedded import clock_path
 from .market_clock import MarketClock
+from .rebalance_record import record_close
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class MarketDriver:
         self.hold = hold or threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._engine: Any = None  # the operator engine, built on first use
 
     def _clock(self) -> MarketClock:
         clock = MarketClock.load(clock_path(self.paths))
@@ -95,8 +98,9 @@ class MarketDriver:
             if clock.step + 1 >= max(1, clock.steps):
                 return self._close_day(clock, progress)
             clock.step += 1
-            set_prices(self.w3, self.deployment, clock.live_prices(), refresh_nav=True)
-            self.operator.strike_if_due()  # the keeper strikes on every step
+            set_prices(self.w3, self.deployment, self._deployed(clock, live=True),
+                       refresh_nav=True)
+            self._keeper()  # the keeper strikes on every step (when one is due)
             clock.save(clock_path(self.paths))
             return None
 
@@ -108,43 +112,131 @@ class MarketDriver:
         clock.step = 0
         clock.day_started = self._now()
         day = clock.today
-        set_prices(self.w3, self.deployment, clock.prices(), refresh_nav=True)
-        self.operator.strike_if_due()  # requests settle at the day's close NAV
+        set_prices(self.w3, self.deployment, self._deployed(clock), refresh_nav=True)
+        self._keeper()  # requests settle at the day's close NAV
         result = clock.regime()
         latest = result.latest
         assert latest is not None
         snap = self.vault.snapshot()
         flipped = latest.gauge.state is not snap.regime
         report = None
-        if flipped:
-            if progress:
-                progress(f"{day}: regime flips to {latest.gauge.state.value}")
-            report = self.operator.switch_regime(latest.gauge.state, progress=progress)
-        elif day.weekday() == 0:
-            if progress:
-                progress(f"{day}: Monday rebalance")
-            caps = {s: Decimal(v) for s, v in clock.caps.items()}
-            anchor = clock.prices(clock.paths().anchor_index)
-            targets = self.operator.targets_from_prices(clock.prices(), caps, anchor)
-            changed = self.operator.set_targets(targets)
-            report = self.operator.rebalance(progress=progress)
-            report.targets_changed = changed
+        # The engine reads the market from the clock file (as `operator run` does): save
+        # the new day first, or it would compose from yesterday's close.
+        clock.save(clock_path(self.paths))
+        if flipped or day.weekday() == 0:
+            # The operator service's engine (journaled, signed with its own key), on the
+            # market calendar; skipped when an `operator run` process serves the devnet.
+            report = self._operate(clock, latest.gauge.state if flipped else None, day,
+                                   progress)
+        elif self._plan_waiting():
+            report = self._operate(clock, None, day, progress, resume_only=True)
+        record_close(self.paths, self.vault, self.deployment, clock, report, flipped,
+                     members_before=[c.symbol for c in snap.constituents])
         clock.save(clock_path(self.paths))
         return TickReport(day.isoformat(), clock.day_index, latest.gauge.state,
                           f"{latest.gauge.score:.1f}", flipped, report)
+
+    def _deployed(self, clock: MarketClock, *, live: bool = False) -> dict[str, Decimal]:
+        """The replay's prices for the tokens deployed on the devnet (members, entrants
+        listed since, leavers removed but still traded in their pools)."""
+        prices = clock.all_prices(live=live)
+        mine = {t.symbol for t in self.deployment.tokens}
+        mine |= {k.split(":", 1)[1] for k in self.deployment.params if k.startswith("market:")}
+        return {s: p for s, p in prices.items() if s in mine}
+
+    def _keeper(self) -> str | None:
+        """The operator service's keeper (strike when a request's cut-off has passed,
+        raising cash first for sells; NAV kept fresh), signed with the devnet keeper's key;
+        nothing when an `operator run` process serves the devnet (it keeps)."""
+        from ..operator_service import OperatorRunning, ServiceLock
+        from .reconstitution import devnet_engine
+
+        if self._engine is None:
+            self._engine = devnet_engine(self.paths, self.w3, self.deployment, self.vault)
+        lock = ServiceLock(self._engine.journal.folder)
+        try:
+            lock.acquire()
+        except OperatorRunning:
+            return None
+        try:
+            return self._engine.keeper_tick()
+        finally:
+            lock.release()
+
+    def _plan_waiting(self) -> bool:
+        """A journaled plan waits (loss budget, timelock): resumed at the next close."""
+        import json
+
+        for f in (self.paths.data_dir / "operator").glob("*/journal.json"):
+            try:
+                if json.loads(f.read_text()).get("plan"):
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
+
+    def _operate(self, clock: MarketClock, flip: Regime | None, day: object,
+                 progress: Callable[[str], None] | None, *,
+                 resume_only: bool = False) -> RebalanceReport | None:
+        from ..operator_market import DevnetSource
+        from ..operator_service import OperatorRunning, ServiceLock
+        from .embedded import deployment_path
+        from .reconstitution import devnet_engine, sync_tokens
+
+        engine = devnet_engine(self.paths, self.w3, self.deployment, self.vault)
+        lock = ServiceLock(engine.journal.folder)
+        try:
+            lock.acquire()
+        except OperatorRunning:
+            log.info("%s: an operator service is running for the devnet; it acts", day)
+            return None
+        try:
+            before = self._block()
+            engine.resume()
+            if resume_only:
+                pass
+            elif flip is not None:
+                if progress:
+                    progress(f"{day}: regime flips to {flip.value}")
+                engine.switch_regime(flip)
+            else:
+                if progress:
+                    progress(f"{day}: rebalance")
+                engine.rebalance(DevnetSource(clock_path(self.paths)).snapshot())
+            sync_tokens(self.deployment, self.vault, deployment_path(self.paths))
+            return self._report(before)
+        finally:
+            lock.release()
+
+    def operate(self, flip: Regime | None = None,
+                progress: Callable[[str], None] | None = None) -> RebalanceReport | None:
+        """A rebalance now (or a switch to ``flip``) through the operator engine, from the
+        market of the current replay day (`index-wallet operator rebalance|regime`)."""
+        with self.hold:
+            clock = self._clock()
+            return self._operate(clock, flip, clock.today, progress)
+
+    def _block(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def _report(self, from_block: int) -> RebalanceReport:
+        """What the engine did, from the vault's events (legs, batches, gas)."""
+        from ..operator_chain_log import rebalance_summary
+
+        s = rebalance_summary(self.w3, self.deployment.vault, from_block + 1)
+        snap = self.vault.snapshot()
+        rep = RebalanceReport(regime=snap.regime, legs=s["legs"], sells=s["sells"],
+                              buys=s["buys"], transactions=s["transactions"],
+                              gas_used=s["gas_used"])
+        rep.targets_changed = s["weights_set"] > 0
+        return rep
 
     def keep_nav_fresh(self) -> bool:
         """The keeper: strike if a request waits, else refresh the NAV cache once it is
         half as old as the strike interval, in chain time (= real time). Returns True when
         it struck or refreshed."""
         with self.hold:
-            if self.operator.strike_if_due():
-                return True
-            age, max_age = self.operator.nav_age(self._now())
-            if age < max_age // 2:
-                return False
-            self.operator.refresh_nav()
-            return True
+            return self._keeper() is not None
 
     def set_speed(self, day_s: float, steps: int = STEPS) -> None:
         """Record the demo speed in the market file (the UI states it; 0 = paused)."""

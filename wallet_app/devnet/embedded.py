@@ -131,6 +131,12 @@ def ensure_devnet(
 
         clock = MarketClock.new(seed, date.fromisoformat(anchor), caps,
                                 {s.symbol: s.price_usd for s in specs}, history_csv)
+        from .reconstitution import bench_from_snapshot
+
+        # The assets ranked just below the index, priced by the replay: some rise into
+        # the top 100 and members fall out, so the devnet shows reconstitution.
+        clock.bench_caps, clock.bench_prices, clock.bench_names = bench_from_snapshot(
+            list(load_app_snapshot().assets), set(caps))
         clock.save(clock_file)
         say("Seeding the index: the market maker buys in and the operator invests")
         seed_index(w3, deployment, clock)

@@ -49,6 +49,12 @@ class MarketClock:
     day_s: float = 0.0
     #: Chain time (POSIX seconds) at which the current market day began (0: unknown).
     day_started: int = 0
+    #: The replay's bench: assets ranked just below the top 100 at the anchor (symbol ->
+    #: anchor market cap, price, name), priced by the same replay but not deployed, so that
+    #: they can rise into the index (and members fall out): devnet reconstitution.
+    bench_caps: dict[str, str] = field(default_factory=dict)
+    bench_prices: dict[str, str] = field(default_factory=dict)
+    bench_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -59,6 +65,28 @@ class MarketClock:
         if self.history_csv:
             return _history(self.history_csv, self.seed, self.anchor_day, start)
         return _paths(self.seed, self.anchor_day, start)
+
+    def bench_paths(self) -> PricePaths | None:
+        """The bench's prices, on the same market factor and days as the members'."""
+        if not self.bench_prices:
+            return None
+        start = tuple(sorted((s, p) for s, p in self.bench_prices.items()))
+        if self.history_csv:
+            return _history(self.history_csv, self.seed, self.anchor_day, start)
+        return _paths(self.seed, self.anchor_day, start)
+
+    def all_prices(self, k: int | None = None, *, live: bool = False) -> dict[str, Decimal]:
+        """Members' and bench's prices on day ``k`` (``live``: the current step's)."""
+        out = self.live_prices() if live else self.prices(k)
+        bench = self.bench_paths()
+        if bench is not None:
+            day = self.day_index if k is None else k
+            today = bench.on(day)
+            if live and self.step > 0 and self.steps > 1 and day + 1 < len(bench.days):
+                nxt, f = bench.on(day + 1), Decimal(self.step) / Decimal(self.steps)
+                today = {s: (v + (nxt[s] - v) * f).normalize() for s, v in today.items()}
+            out = {**today, **out}
+        return out
 
     def prices(self, k: int | None = None) -> dict[str, Decimal]:
         """The replay's close prices on day ``k`` (default: the current market day)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from ..errors import DevnetError
+from ..hardening import child_env
 from ..paths import AppPaths, app_paths
 from ..toolchain import find_tool
 
@@ -119,8 +120,12 @@ def up(
     port: int | None = None,
     timeout: float = 15.0,
     block_time: float | None = None,
+    accounts: int = 10,
 ) -> tuple[NodeInfo, bool]:
     """Start Anvil (or reuse the running one). Returns (info, started_now).
+
+    ``accounts=0`` starts a node with no unlocked account at all (every transaction must
+    be signed by the caller), as a real chain is.
 
     ``port=None`` tries 8545 and falls back to a free port; an explicit port that is busy is
     an error, because the caller asked for that one.
@@ -145,7 +150,7 @@ def up(
         "--port", str(port),
         "--chain-id", str(DEVNET_CHAIN_ID),
         "--mnemonic", ANVIL_MNEMONIC,
-        "--accounts", "10",
+        "--accounts", str(accounts),
         "--gas-limit", str(BLOCK_GAS_LIMIT),
         "--code-size-limit", "100000",
     ]
@@ -153,7 +158,7 @@ def up(
         cmd += ["--block-time", str(block_time)]
     proc = subprocess.Popen(
         cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=True, env=child_env(),  # no secret reaches the node
     )
     log_file.close()
     rpc_url = f"http://127.0.0.1:{port}"

@@ -15,4 +15,4 @@ class IndexDataError(WalletError):
     Raised before anything is computed, so a bad file never yields a half-made result.
     """
 
-    exit_code = 2
+    exit_code = 7

@@ -7,7 +7,8 @@ wallet names, word positions, addresses and counts only. The one deliberate exce
 ``sensitive = True`` so that callers know not to log its text (the CLI logs only the class
 name of any error, see ``wallet_app.cli.main``).
 
-Exit codes 10-29 belong to this package; the CLI turns each error into its code.
+Exit codes 10-27 belong to this package; the CLI turns each error into its code, one code
+per class (``wallet_app.exit_codes``).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ import os
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from Crypto.Cipher import AES
@@ -59,7 +60,7 @@ KIND_MNEMONIC = "mnemonic"
 KIND_PRIVATE_KEY = "private_key"
 MNEMONIC_PAYLOAD = "bip39-entropy-v1"
 
-#: Ceiling on scrypt memory (128 * r * n * p bytes) accepted from a file: 1 GiB.
+#: Ceiling on the scrypt memory a file may ask for (see :func:`scrypt_memory`): 1 GiB.
 _MAX_SCRYPT_MEM = 2**30
 _MAX_PBKDF2_ROUNDS = 10_000_000
 _MAX_CIPHERTEXT = 4096
@@ -86,11 +87,21 @@ def _password_bytes(password: str) -> bytearray:
     return bytearray(password.encode("utf-8"))
 
 
+def scrypt_memory(n: int, r: int, p: int) -> int:
+    """Bytes scrypt needs at most (RFC 7914): the ROMix table V, 128 * r * n bytes for each of
+    the p lanes when they run side by side, plus the buffer B of 128 * r * p bytes.
+
+    OpenSSL runs the lanes one after another (128 * r * (n + 2) + 128 * r * p), so this is
+    an upper bound: a file is refused when the bound passes the ceiling, whatever the
+    library would do.
+    """
+    return 128 * r * n * p + 128 * r * p
+
+
 def _scrypt(password: bytearray, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
-    mem = 128 * r * n * p
-    return hashlib.scrypt(
-        password, salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=mem + 2 * 1024 * 1024
-    )
+    # maxmem: what OpenSSL itself counts, with room to spare; never below the bound above.
+    maxmem = max(scrypt_memory(n, r, p), 128 * r * (n + 2) + 128 * r * p) + 1024 * 1024
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=maxmem)
 
 
 def _aes_ctr(key: bytes, iv: bytes, data: bytes | bytearray) -> bytearray:
@@ -206,6 +217,20 @@ def _int_param(params: dict[str, Any], name: str) -> int:
     return v
 
 
+def _kdf_call(derive: Callable[[], bytes], name: str) -> bytes:
+    """Run a key derivation on a file's parameters; whatever the library refuses (values
+    it cannot take, memory it cannot get) is a keystore we cannot open: said as such."""
+    try:
+        return derive()
+    except (ValueError, MemoryError, OverflowError) as exc:
+        log.info("%s refused the keystore's parameters (%s)", name, type(exc).__name__)
+        raise CorruptKeystore(
+            f"The keystore's {name} parameters cannot be used on this computer (the key "
+            "derivation refused them); the file is damaged or was made by an unusual tool. "
+            "Re-export it with standard parameters (scrypt n=262144, r=8, p=1)."
+        ) from None
+
+
 def _derive_key(crypto: dict[str, Any], password: bytearray) -> bytes:
     kdf = crypto["kdf"]
     params = crypto["kdfparams"]
@@ -219,13 +244,13 @@ def _derive_key(crypto: dict[str, Any], password: bytearray) -> bytes:
         n, r, p = (_int_param(params, k) for k in ("n", "r", "p"))
         if n < 2 or n & (n - 1):
             raise CorruptKeystore(f"scrypt n={n} is not a power of two; the file is damaged.")
-        if 128 * r * n * p > _MAX_SCRYPT_MEM:
+        if scrypt_memory(n, r, p) > _MAX_SCRYPT_MEM:
             raise CorruptKeystore(
-                f"The keystore asks scrypt for {128 * r * n * p // 2**20} MiB "
+                f"The keystore asks scrypt for {-(-scrypt_memory(n, r, p) // 2**20)} MiB "
                 "(n, r, p too large); refusing to protect this computer. Re-export it with "
                 "standard parameters (n=262144, r=8, p=1)."
             )
-        return _scrypt(password, salt, n, r, p, dklen)
+        return _kdf_call(lambda: _scrypt(password, salt, n, r, p, dklen), "scrypt")
     if kdf == "pbkdf2":
         if params.get("prf") != "hmac-sha256":
             raise CorruptKeystore(f"Unsupported PBKDF2 function {params.get('prf')!r}; "
@@ -233,7 +258,8 @@ def _derive_key(crypto: dict[str, Any], password: bytearray) -> bytes:
         c = _int_param(params, "c")
         if c > _MAX_PBKDF2_ROUNDS:
             raise CorruptKeystore(f"The keystore asks for {c} PBKDF2 rounds; refusing.")
-        return hashlib.pbkdf2_hmac("sha256", password, salt, c, dklen)
+        return _kdf_call(lambda: hashlib.pbkdf2_hmac("sha256", password, salt, c, dklen),
+                         "PBKDF2")
     raise CorruptKeystore(f"Unsupported key derivation {kdf!r}; only scrypt and pbkdf2 "
                           "keystores can be imported.")
 

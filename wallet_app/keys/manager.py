@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -38,7 +36,7 @@ from keyring.backend import KeyringBackend
 
 from ..config import Settings, load_settings
 from ..paths import AppPaths, app_paths
-from . import keystore
+from . import backup, keystore
 from .derivation import (
     MAX_ACCOUNTS,
     account_path,
@@ -47,11 +45,11 @@ from .derivation import (
     derive_account_key,
     parse_private_key,
 )
+from .encrypted_secrets import EncryptedSecrets
 from .errors import (
     AccountNotFound,
     CorruptKeystore,
     InvalidPassword,
-    KeyringUnavailable,
     NotMnemonicWallet,
     StorageError,
     UserCancelled,
@@ -69,7 +67,7 @@ from .metadata import (
     next_entry,
     validate_name,
 )
-from .mnemonic import CREATE_WORD_COUNTS, RecoveryPhrase, split_phrase
+from .mnemonic import CREATE_WORD_COUNTS, RecoveryPhrase
 from .password import PasswordStrength, estimate, require_acceptable
 from .sensitive import SecretBytes, wipe
 from .session import LockListener, Session, UnlockedWallet
@@ -82,7 +80,7 @@ from .signer import (
     sign_transaction,
     sign_typed_data,
 )
-from .storage import KIND_FILE, KIND_KEYRING, FileStore, KeyringStore, SecretStore
+from .storage import KIND_KEYRING, FileStore, KeyringStore
 
 log = logging.getLogger(__name__)
 
@@ -91,25 +89,12 @@ class _Random(Protocol):
     def sample(self, population: Any, k: int) -> list[Any]: ...
 
 
-@dataclass
-class _Decrypted:
-    """What a keystore held, in wipeable form (exactly one of phrase/key is set)."""
+class WalletManager(EncryptedSecrets):
+    """Create, import, store, unlock, back up and sign with wallets.
 
-    phrase: RecoveryPhrase | None = None
-    key: SecretBytes | None = None
-
-    def wipe(self) -> None:
-        if self.phrase is not None:
-            self.phrase.wipe()
-        if self.key is not None:
-            self.key.wipe()
-
-    def __repr__(self) -> str:
-        return "<_Decrypted hidden>"
-
-
-class WalletManager:
-    """Create, import, store, unlock, back up and sign with wallets."""
+    Writing, reading and decrypting the secrets is
+    :class:`~wallet_app.keys.encrypted_secrets.EncryptedSecrets`.
+    """
 
     def __init__(
         self,
@@ -155,7 +140,7 @@ class WalletManager:
             raise ValueError(f"a new wallet has 12 or 24 words, not {words}")
         self._check_new(name, password, accounts)
         phrase = RecoveryPhrase.generate(words, passphrase)
-        info = self._add_mnemonic(name, phrase, password, accounts, unlock)
+        info = self._add_mnemonic(name, phrase, password, accounts, unlock, checked=False)
         return info, phrase
 
     def import_mnemonic(self, name: str, phrase: str, password: str, passphrase: str = "",
@@ -164,7 +149,8 @@ class WalletManager:
         self._check_new(name, password, accounts)
         parsed = RecoveryPhrase.from_phrase(phrase, passphrase)
         try:
-            return self._add_mnemonic(name, parsed, password, accounts, unlock)
+            # Typed in by the person: they hold the phrase, nothing to check.
+            return self._add_mnemonic(name, parsed, password, accounts, unlock, checked=True)
         finally:
             parsed.wipe()
 
@@ -187,7 +173,8 @@ class WalletManager:
                 phrase = RecoveryPhrase(entropy, passphrase)
                 wipe(entropy)
                 try:
-                    return self._add_mnemonic(name, phrase, new_password, 1, unlock)
+                    return self._add_mnemonic(name, phrase, new_password, 1, unlock,
+                                              checked=False)  # a file, not the phrase
                 finally:
                     phrase.wipe()
             if len(plain) != 32:
@@ -238,7 +225,7 @@ class WalletManager:
                         f"{acc.address}); it was not imported twice.")
 
     def _add_mnemonic(self, name: str, phrase: RecoveryPhrase, password: str, accounts: int,
-                      unlock: bool) -> WalletInfo:
+                      unlock: bool, *, checked: bool) -> WalletInfo:
         seed = phrase.seed()
         try:
             keys = [derive_account_key(seed, i) for i in range(accounts)]
@@ -258,6 +245,7 @@ class WalletManager:
             created_at=datetime.now(UTC).replace(microsecond=0),
             storage=KIND_KEYRING,
             word_count=phrase.word_count,
+            backup_checked=checked,
         )
         return self._commit_new(info, keystore.dumps(doc), keys, unlock)
 
@@ -304,135 +292,6 @@ class WalletManager:
         finally:
             for k in keys:
                 k.wipe()
-
-    # ------------------------------------------------------------------ storage
-
-    def _store(self, kind: str) -> SecretStore:
-        if kind == KIND_FILE:
-            return self._files
-        return self._keyring
-
-    def _write_new_secret(self, entry: str, blob: str) -> str:
-        """Write to the keyring, or to the file fallback if allowed and no keyring works."""
-        try:
-            self._keyring.write(entry, blob)
-            return KIND_KEYRING
-        except KeyringUnavailable:
-            if not self.settings.allow_file_keystore:
-                raise
-        log.warning("no usable OS keyring; using the encrypted-file fallback (opted in)")
-        self._write_file(entry, blob)
-        return KIND_FILE
-
-    def _write_file(self, entry: str, blob: str) -> None:
-        try:
-            self._files.write(entry, blob)
-        except OSError as exc:
-            raise StorageError(
-                f"Cannot write the encrypted keystore file in {self._files.folder} "
-                f"({exc.strerror or exc}); nothing was saved. Check disk space and "
-                "permissions.") from None
-
-    def _write_secret(self, kind: str, entry: str, blob: str) -> None:
-        if kind == KIND_FILE:
-            self._write_file(entry, blob)
-        else:
-            self._keyring.write(entry, blob)
-
-    def _delete_quietly(self, kind: str, entry: str) -> None:
-        try:
-            self._store(kind).delete(entry)
-        except Exception as exc:  # best effort during a rollback; the entry is encrypted
-            log.warning("could not remove keystore entry %s (%s)", entry, type(exc).__name__)
-
-    def _record(self, name: str) -> WalletRecord:
-        for r in self._registry.load():
-            if r.name == name:
-                return r
-        raise WalletNotFound(
-            f"There is no wallet named '{name}'. Known wallets: "
-            f"{', '.join(r.name for r in self._registry.load()) or 'none'}.")
-
-    def _load_doc(self, record: WalletRecord) -> dict[str, Any]:
-        where = "the OS keyring" if record.info.storage == KIND_KEYRING else \
-            f"{self._files.folder}"
-        try:
-            blob = self._store(record.info.storage).read(record.entry)
-        except OSError as exc:
-            raise StorageError(f"Cannot read the keystore of '{record.name}' from {where} "
-                               f"({exc.strerror or exc}).") from None
-        if blob is None:
-            raise CorruptKeystore(
-                f"The encrypted key of wallet '{record.name}' is missing from {where} "
-                f"(entry '{record.entry}'). It was removed outside the app: delete the "
-                "wallet here and import it again from its recovery phrase or key.")
-        try:
-            return keystore.parse(blob)
-        except CorruptKeystore as exc:
-            raise CorruptKeystore(
-                f"The encrypted key of wallet '{record.name}' in {where} is damaged ({exc}) "
-                "Import the wallet again from its recovery phrase or key.") from None
-
-    def _decrypt_plain(self, record: WalletRecord,
-                       password: str) -> tuple[dict[str, Any], bytearray]:
-        """Load and decrypt a wallet's keystore: (document, plaintext to wipe)."""
-        doc = self._load_doc(record)
-        kind = keystore.extension(doc).get("kind")
-        if kind != record.info.kind:
-            raise CorruptKeystore(
-                f"The keystore stored for '{record.name}' is of kind {kind!r}, not "
-                f"{record.info.kind!r}; the keyring entry was replaced. Re-import the wallet.")
-        return doc, keystore.decrypt(doc, password, what=f"wallet '{record.name}'")
-
-    def _interpret(self, record: WalletRecord, plain: bytearray) -> _Decrypted:
-        """Turn a decrypted payload into a phrase or key and check it fits the metadata."""
-        out = _Decrypted()
-        try:
-            if record.info.kind == KIND_MNEMONIC:
-                entropy, passphrase = keystore.decode_mnemonic_payload(plain)
-                out.phrase = RecoveryPhrase(entropy, passphrase)
-                wipe(entropy)
-                seed = out.phrase.seed()
-                try:
-                    first = derive_account_key(seed, 0)
-                finally:
-                    seed.wipe()
-                address = address_of(first)
-                first.wipe()
-            else:
-                if len(plain) != 32:
-                    raise CorruptKeystore(f"The keystore of '{record.name}' does not hold a "
-                                          "32-byte key.")
-                out.key = SecretBytes(plain)
-                address = address_of(out.key)
-            if address != record.info.accounts[0].address:
-                raise CorruptKeystore(
-                    f"The key stored for '{record.name}' belongs to {address}, not to the "
-                    f"wallet's first account {record.info.accounts[0].address}. The keyring "
-                    "entry was replaced outside the app; re-import the wallet.")
-        except BaseException:
-            out.wipe()
-            raise
-        return out
-
-    def _decrypt(self, record: WalletRecord, password: str) -> _Decrypted:
-        """Decrypt a wallet's keystore and check that it matches the metadata."""
-        _, plain = self._decrypt_plain(record, password)
-        try:
-            return self._interpret(record, plain)
-        finally:
-            wipe(plain)
-
-    def _account_keys(self, record: WalletRecord, secret: _Decrypted,
-                      indices: list[int]) -> dict[int, SecretBytes]:
-        if secret.key is not None:
-            return {0: SecretBytes(secret.key.view())}
-        assert secret.phrase is not None
-        seed = secret.phrase.seed()
-        try:
-            return {i: derive_account_key(seed, i) for i in indices}
-        finally:
-            seed.wipe()
 
     # ------------------------------------------------------------------ accounts
 
@@ -628,34 +487,29 @@ class WalletManager:
         record = self._record(name)
         if record.info.kind != KIND_MNEMONIC or not record.info.word_count:
             raise NotMnemonicWallet(name)
-        count = record.info.word_count
-        if not 1 <= k <= count:
-            raise ValueError(f"k must be between 1 and {count}")
-        rng = rng or secrets.SystemRandom()
-        return sorted(rng.sample(range(1, count + 1), k))
+        return backup.challenge(record.info.word_count, k, rng)  # type: ignore[arg-type]
 
-    def verify_backup(self, name: str, answers: Mapping[int, str], password: str) -> bool:
-        """True when every answered position holds the right word (1-based positions)."""
+    def verify_backup(self, name: str, answers: Mapping[int, str],
+                      password: str) -> backup.BackupCheck:
+        """Compare the answered words (1-based positions) with the stored phrase; says which
+        positions are wrong. A pass is recorded: the wallet is no longer marked unchecked."""
         record = self._record(name)
         if record.info.kind != KIND_MNEMONIC:
             raise NotMnemonicWallet(name)
         if not answers:
-            return False
+            return backup.BackupCheck(False, (), ())
         secret = self._decrypt(record, password)
         try:
             assert secret.phrase is not None
-            words = secret.phrase.words
-            ok = True
-            for pos, answer in answers.items():
-                given = split_phrase(unicodedata.normalize("NFKD", str(answer)))
-                if not isinstance(pos, int) or not 1 <= pos <= len(words) or len(given) != 1:
-                    ok = False
-                    continue
-                ok &= hmac.compare_digest(given[0].encode(), words[pos - 1].encode())
-            del words
-            return ok
+            result = backup.compare(secret.phrase.words, answers)
         finally:
             secret.wipe()
+        if result.ok and not record.info.backup_checked:
+            with self._mutex, self._registry.editing() as records:
+                records[:] = [replace(r, info=replace(r.info, backup_checked=True))
+                              if r.name == name else r for r in records]
+            log.info("wallet %s: backup check passed", name)
+        return result
 
     # ------------------------------------------------------------------ signing
 

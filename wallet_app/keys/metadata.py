@@ -11,7 +11,7 @@ Format (version 1)::
 
     {"format": "global100-wallets", "version": 1, "wallets": [
       {"name": "Main", "kind": "mnemonic", "storage": "keyring", "entry": "Main#1",
-       "created_at": "2026-11-25T18:00:00+00:00", "word_count": 24,
+       "created_at": "2026-11-25T18:00:00+00:00", "word_count": 24, "backup_checked": false,
        "accounts": [{"index": 0, "address": "0x...", "path": "m/44'/60'/0'/0/0"}]}]}
 """
 
@@ -65,10 +65,18 @@ class WalletInfo:
     created_at: datetime
     storage: str  # "keyring" | "file"
     word_count: int | None = None  # 12..24 for mnemonic wallets
+    #: The person proved they hold the phrase: the backup check passed, or they imported the
+    #: wallet by typing it. A created wallet starts False; a key wallet has no phrase.
+    backup_checked: bool = False
 
     @property
     def addresses(self) -> list[str]:
         return [a.address for a in self.accounts]
+
+    @property
+    def needs_backup_check(self) -> bool:
+        """A phrase wallet whose backup check has not passed: every screen says so."""
+        return self.kind == KIND_MNEMONIC and not self.backup_checked
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (used by the CLI's --json)."""
@@ -78,6 +86,8 @@ class WalletInfo:
             "storage": self.storage,
             "created_at": self.created_at.isoformat(),
             "word_count": self.word_count,
+            "backup_checked": self.backup_checked,
+            "needs_backup_check": self.needs_backup_check,
             "accounts": [
                 {"index": a.index, "address": a.address, "path": a.path} for a in self.accounts
             ],
@@ -116,6 +126,7 @@ def _to_json(records: list[WalletRecord]) -> str:
     rows = []
     for r in records:
         row = r.info.to_dict()
+        row.pop("needs_backup_check")  # derived, not stored
         row["entry"] = r.entry
         rows.append(row)
     return json.dumps({"format": FORMAT, "version": VERSION, "wallets": rows}, indent=2) + "\n"
@@ -132,6 +143,8 @@ def _from_row(row: dict[str, Any]) -> WalletRecord:
         created_at=datetime.fromisoformat(row["created_at"]),
         storage=str(row["storage"]),
         word_count=row.get("word_count"),
+        # Files from before the check was recorded: a phrase wallet is not known checked.
+        backup_checked=bool(row.get("backup_checked", row["kind"] != KIND_MNEMONIC)),
     )
     if info.kind not in (KIND_MNEMONIC, KIND_PRIVATE_KEY) or not accounts:
         raise ValueError(f"bad wallet row {info.name!r}")

@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..hardening import secret_env
 from ..index.inputs import loads_exact, to_decimal
 from .cache import utcnow
 from .errors import MalformedResponseError, MarketConfigError, MarketDataError
@@ -102,7 +103,7 @@ class TokenMetricsClient(JSONHTTPClient):
 
     def __init__(self, api_key: str | None = None, *, base_url: str | None = None,
                  clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
-        api_key = api_key if api_key is not None else os.environ.get("TOKENMETRICS_API_KEY", "")
+        api_key = api_key if api_key is not None else (secret_env("TOKENMETRICS_API_KEY") or "")
         if not api_key:
             raise MarketConfigError("The Token Metrics API needs a key: set "
                                     "TOKENMETRICS_API_KEY.")

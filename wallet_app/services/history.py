@@ -10,6 +10,7 @@ never counts in cost basis or P&L.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from ..chain.errors import DeadlinePassed
 from ..models import Position, TxRecord, TxStatus
+from ..trust.guard import Confirmed
 from ..trust.outcome import (
     Expected,
     RequestOutcome,
@@ -35,6 +37,9 @@ class HistoryService:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._times: dict[str, datetime] = {}  # tx hash -> block time (never changes)
+        #: Called with the address after the journal was settled with the chain (other
+        #: capabilities verify their own mined transactions here, e.g. transfers).
+        self.settle_hooks: list[Callable[[str], Any]] = []
         session.on_connect.append(self._after_connect)
 
     def _after_connect(self, addr: str) -> None:
@@ -62,7 +67,10 @@ class HistoryService:
             if receipt:
                 self.journal_request(rec.kind, receipt, rec.tx_hash, rec.block_number,
                                      entry.fee_paid_wei, addr)
-        return sum(1 for r in self.settle_requests(addr) if r.state == "settled")
+        added = sum(1 for r in self.settle_requests(addr) if r.state == "settled")
+        for hook in self.settle_hooks:
+            hook(addr)
+        return added
 
     def expected_of(self, tx_hash: str) -> Expected | None:
         """What the user signed for, decoded from the journaled signed bytes."""
@@ -331,7 +339,9 @@ class HistoryService:
                 now = int(now, 16) if isinstance(now, str) else int(now)
                 if now >= int(deadline):
                     raise DeadlinePassed(tx_hash)
-            res = sender.speed_up(tx_hash, self.s.sign_fn(client.chain_id), wait=False)
+            confirmed = Confirmed.from_journal(entry.meta if entry else None)
+            res = sender.speed_up(tx_hash, self.s.sign_fn(client.chain_id, confirmed),
+                                  wait=False)
         self.s.forget_snapshot()
         return res.record
 

@@ -64,10 +64,14 @@ class IndexViewService:
             changes = {s: c for s in clock.prices() if (c := clock.change(s, 1)) is not None}
         chain_now = datetime.fromtimestamp(snap.timestamp, UTC)
         hist = self._nav_points()
+        # The tile's "1 day" is the same day the holdings table's 24h column uses: on the
+        # devnet's accelerated market a market day (day_s of chain time), elsewhere 24 h.
+        day = timedelta(seconds=clock.day_s) if clock is not None and clock.day_s > 0 \
+            else timedelta(days=1)
         state = to_index_state(
             snap, gauge=self._gauge(clock), price_changes=changes,
-            change_24h=change_since(hist, snap.nav_per_share, chain_now, 1),
-            change_7d=change_since(hist, snap.nav_per_share, chain_now, 7),
+            change_24h=change_since(hist, snap.nav_per_share, chain_now, day),
+            change_7d=change_since(hist, snap.nav_per_share, chain_now, 7 * day),
             next_rebalance=next_rebalance(chain_now))
         if clock is not None and clock.day_s > 0:
             # The demo's operator rebalances on market-calendar Mondays: say when that is
@@ -159,14 +163,51 @@ class IndexViewService:
         rows = self.s.journal.index_events(self.s.client.chain_id, EVENT_SOURCE,
                                            kinds=LOG_KINDS, limit=limit)
         out = []
+        legs = self._legs_by_tx() if any(r.kind == "rebalance" for r in rows) else {}
         for r in rows:
             p = r.payload
+            summary = p.get("summary", r.kind)
+            if r.kind == "rebalance" and legs.get(r.tx_hash):
+                summary = f"{summary} ({legs[r.tx_hash]})"
             out.append(IndexEvent(
                 block_number=r.block_number, tx_hash=r.tx_hash, log_index=r.log_index,
-                kind=r.kind, summary=p.get("summary", r.kind), timestamp=r.timestamp,
+                kind=r.kind, summary=summary, timestamp=r.timestamp,
                 account=p.get("account"),
                 usdc=Decimal(p["usdc"]) if p.get("usdc") else None,
                 shares=Decimal(p["shares"]) if p.get("shares") else None))
+        return out
+
+    def _legs_by_tx(self) -> dict[str, str]:
+        """Each rebalance batch's legs ("sold BTC, ETH; bought SOL") from the vault's
+        ``SwapExecuted`` events, by transaction; symbols from the last lens read (a token
+        no longer in the index keeps its short address)."""
+        assert self.s.client is not None
+        rows = self.s.journal.index_events(self.s.client.chain_id, EVENT_SOURCE,
+                                           kinds=["rebalance_leg"], limit=5000)
+        snap = self.s.last_snapshot
+        names = {} if snap is None else {c.token[:10]: c.symbol for c in snap.constituents}
+        usdc = "" if snap is None else snap.usdc[:10]
+        sold: dict[str, list[str]] = {}
+        bought: dict[str, list[str]] = {}
+        for r in rows:
+            text = r.payload.get("summary", "")
+            try:  # "Rebalance leg: <amount> of <tokenIn>… for <amount> of <tokenOut>… ..."
+                token_in = text.split(" of ")[1].split("…")[0]
+                token_out = text.split(" of ")[2].split("…")[0]
+            except IndexError:
+                continue
+            if token_out == usdc:
+                sold.setdefault(r.tx_hash, []).append(names.get(token_in, token_in))
+            else:
+                bought.setdefault(r.tx_hash, []).append(names.get(token_out, token_out))
+        out = {}
+        for tx in set(sold) | set(bought):
+            parts = []
+            if sold.get(tx):
+                parts.append("sold " + ", ".join(sorted(sold[tx])))
+            if bought.get(tx):
+                parts.append("bought " + ", ".join(sorted(bought[tx])))
+            out[tx] = "; ".join(parts)
         return out
 
     def regime_history(self) -> RegimeHistory | None:
@@ -257,9 +298,9 @@ class IndexViewService:
 
 
 def change_since(points: list[tuple[datetime, Decimal]], now_value: Decimal, now: datetime,
-                 days: int) -> Decimal | None:
-    """NAV change over ``days`` from the NAV history (None when history is too short)."""
-    cutoff = now - timedelta(days=days)
+                 span: timedelta) -> Decimal | None:
+    """NAV change over ``span`` from the NAV history (None when history is too short)."""
+    cutoff = now - span
     older = [v for t, v in points if t <= cutoff]
     if not older or older[-1] == 0:
         return None

@@ -27,6 +27,8 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from ..book.errors import WatchOnlyCannotSign
+from ..book.store import BookStore, WatchWallet
 from ..chain.errors import ChainError, RpcUnavailable, WrongNetwork
 from ..chain.provider import ChainClient
 from ..chain.registry import ChainInfo, resolve_chain
@@ -36,9 +38,11 @@ from ..config import Settings, load_settings, save_settings
 from ..errors import WalletError
 from ..journal import Journal
 from ..keys import WalletInfo, WalletLocked, WalletManager
+from ..keys.signer_api import KeyringSigner, Signer
 from ..paths import AppPaths, app_paths
 from ..trust import (
     AddressGuard,
+    Confirmed,
     DeploymentRecord,
     DeploymentStore,
     UntrustedAnswer,
@@ -59,6 +63,8 @@ class Session:
         self.settings = settings or load_settings(self.paths)
         self.keys = WalletManager(self.paths, self.settings)
         self.journal = Journal.for_paths(self.paths)
+        #: Contacts, account labels, the active account, watch-only wallets (public data).
+        self.book = BookStore(self.paths.data_dir)
         self.lock = threading.RLock()
         self.trade_lock = threading.Lock()
         #: How long a trade waits for its receipt before it is left pending (seconds).
@@ -75,6 +81,9 @@ class Session:
         self.status = NetworkStatus(self.settings.network, "", 0, "", False)
         #: Called with the active address after every successful connect (reconcile).
         self.on_connect: list[Callable[[str], None]] = []
+        #: Verifiers of the address arguments the guard does not pin, by (function,
+        #: argument); registered by the service that builds those calls (claims).
+        self.arg_verifiers: dict[tuple[str, str], Callable[[str], bool]] = {}
 
     # ------------------------------------------------------------------ settings
 
@@ -261,16 +270,37 @@ class Session:
 
     # ------------------------------------------------------------------ active wallet
 
+    def active_watch(self) -> WatchWallet | None:
+        """The watch-only wallet being looked at, if one is (then no keyed wallet is
+        active: nothing can be signed)."""
+        return self.book.active_watch()
+
     def active_wallet(self) -> WalletInfo | None:
+        if self.active_watch() is not None:
+            return None
         wallets = self.keys.list()
         for w in wallets:
             if w.name == self.settings.active_wallet:
                 return w
         return wallets[0] if wallets else None
 
+    def active_account_index(self, wallet: WalletInfo | None = None) -> int:
+        """The BIP-44 index of the active wallet's active account (0 when unset or gone)."""
+        w = wallet or self.active_wallet()
+        if w is None:
+            return 0
+        index = self.book.active_account(w.name)
+        return index if any(a.index == index for a in w.accounts) else 0
+
     def active_address(self) -> str | None:
+        watch = self.active_watch()
+        if watch is not None:
+            return watch.address
         w = self.active_wallet()
-        return w.accounts[0].address if w and w.accounts else None
+        if not w or not w.accounts:
+            return None
+        index = self.active_account_index(w)
+        return next(a.address for a in w.accounts if a.index == index)
 
     def require_address(self) -> str:
         addr = self.active_address()
@@ -310,7 +340,8 @@ class Session:
     def guard(self) -> AddressGuard:
         """The pre-sign address check for the active wallet on the connected chain."""
         record = self.require_record()
-        return AddressGuard(record, self.require_address(), VaultClient.signing_policies())
+        return AddressGuard(record, self.require_address(), VaultClient.signing_policies(),
+                            self.arg_verifiers)
 
     def _check_signing(self) -> AddressGuard:
         if not self.trade_file_lock().held_here:
@@ -318,23 +349,42 @@ class Session:
                               "wallet's trade lock; nothing was signed.")
         return self.guard()
 
-    def sign_fn(self, chain_id: int) -> Callable[[dict[str, Any]], bytes]:
+    def signer(self, chain_id: int) -> Signer:
+        """The :class:`~wallet_app.keys.signer_api.Signer` of the active account: every
+        signing path (trades, permits, transfers, revokes) goes through it. Today the
+        keyring signer; a hardware signer would be returned here instead."""
+        name = self.active_name()
+        return KeyringSigner(self.keys, name, self.active_account_index(), self.require_address(),
+                             chain_id)
+
+    def sign_fn(self, chain_id: int, confirmed: Confirmed | None = None
+                ) -> Callable[[dict[str, Any]], bytes]:
         """A transaction signer for the active wallet (refused at once when locked). Each
-        call checks the trade lock and every address in the transaction first."""
+        call checks the trade lock and every address in the transaction first;
+        ``confirmed`` is what the user confirmed in the preview (a transfer's recipient,
+        a revoke's spender), passed on to the address check as it is."""
+        watch = self.active_watch()
+        if watch is not None:
+            raise WatchOnlyCannotSign(watch.label)
         name = self.active_name()
         if not self.keys.is_unlocked(name):
             raise WalletLocked(name)
+        signer = self.signer(chain_id)
 
         def sign(tx: dict[str, Any]) -> bytes:
-            self._check_signing().check_transaction(tx)
-            return self.keys.sign_transaction(name, 0, tx, chain_id)
+            self._check_signing().check_transaction(tx, confirmed)
+            return signer.sign_transaction(tx).raw
 
         return sign
 
     def sign_typed(self, typed: dict[str, Any], chain_id: int) -> Any:
         """EIP-712 signature by the active wallet after the pre-sign address check."""
+        watch = self.active_watch()
+        if watch is not None:
+            raise WatchOnlyCannotSign(watch.label)
         self._check_signing().check_typed_data(typed)
-        return self.keys.sign_typed_data(self.active_name(), 0, typed, chain_id)
+        return self.signer(chain_id).sign_typed_data(typed["domain"], typed["types"],
+                                                     typed["message"])
 
     def close(self) -> None:
         self.disconnect()

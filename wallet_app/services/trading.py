@@ -404,6 +404,23 @@ class TradingService:
             eligible_at=t(r.eligible_at), cancellable=r.cancellable)
             for r in snap.requests]
 
+    def _recorded_cancel(self, addr: str, request_id: int, chain_id: int
+                         ) -> TradeResult | None:
+        """The request's cancellation as the journal already holds it (verified from the
+        pinned vault's event by whichever caller settled it first), or None."""
+        journal = self.s.journal
+        for rec in journal.transactions(sender=addr, chain_id=chain_id):
+            entry = journal.entry(rec.tx_hash) if rec.kind in ("buy", "sell") else None
+            if entry is None or entry.meta.get("request_id") != request_id:
+                continue
+            if entry.meta.get("request_state") != "cancelled":
+                return None
+            block = entry.meta.get("settled_block")
+            return TradeResult(rec.kind, rec.tx_hash, TxStatus.CONFIRMED, Decimal(0),
+                               Decimal(0), Decimal(0), int(block) if block else None, addr,
+                               request_id=request_id, state="cancelled")
+        return None
+
     def cancel_request(self, request_id: int,
                        progress: Callable[[str], None] | None = None) -> TradeResult:
         """Cancel a pending request (before its cut-off, or after its deadline): its USDC
@@ -438,5 +455,10 @@ class TradingService:
             for done in self.history.settle_requests(addr):
                 if done.request_id == int(request_id):
                     return done
+            # The app's periodic refresh settles requests too: it may have verified and
+            # recorded this cancellation between the receipt and the call above.
+            recorded = self._recorded_cancel(addr, int(request_id), client.chain_id)
+            if recorded is not None:
+                return recorded
         raise TradeFailed(f"The cancel of request #{request_id} was mined but the pinned "
                           "vault shows no cancellation for it; refresh to see its state.")

@@ -29,6 +29,8 @@ SNAPSHOT_REUSE_S = 2.0
 
 
 class NoWallet(WalletError):
+    """No wallet is selected (none created or imported yet)."""
+
     exit_code = 30
 
     def __init__(self) -> None:
@@ -37,30 +39,44 @@ class NoWallet(WalletError):
 
 
 class NotConnected(WalletError):
+    """The app is not connected to a network (or the connection was lost)."""
+
     exit_code = 31
 
 
 class NotDeployed(WalletError):
+    """No usable index deployment for the connected chain (none pinned, or old settings)."""
+
     exit_code = 32
 
 
 class InvalidAmount(WalletError):
+    """An amount typed by the user is not a valid positive number for the token."""
+
     exit_code = 33
 
 
 class InsufficientBalance(WalletError):
+    """The wallet holds less USDC, shares or ETH than the action needs."""
+
     exit_code = 34
 
 
 class TradingClosed(WalletError):
+    """The vault does not accept this action now (buying paused, a request past its cut-off)."""
+
     exit_code = 35
 
 
 class QuoteExpired(WalletError):
+    """The quote is too old or the chain moved since; a fresh quote is needed."""
+
     exit_code = 36
 
 
 class TradeFailed(WalletError):
+    """A trade could not be completed; the message says at which step and why."""
+
     exit_code = 37
 
 

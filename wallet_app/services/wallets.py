@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..config import save_settings
 from ..keys import RecoveryPhrase, WalletInfo
+from ..keys.backup import BackupCheck
 from .session import Session
 from .types import PasswordVerdict
 
@@ -25,6 +26,7 @@ class WalletsService:
         self.s.keys.get(name)  # raises the named error for an unknown wallet
         self.s.settings.active_wallet = name
         save_settings(self.s.settings, self.s.paths)
+        self.s.book.set_active_watch(None)  # a keyed wallet is looked at now, not a watched one
 
     def password_verdict(self, password: str, name: str = "") -> PasswordVerdict:
         st = self.s.keys.password_strength(password, name)
@@ -42,7 +44,7 @@ class WalletsService:
     def backup_challenge(self, name: str, k: int = 3) -> list[int]:
         return self.s.keys.backup_challenge(name, k)
 
-    def verify_backup(self, name: str, answers: dict[int, str], password: str) -> bool:
+    def verify_backup(self, name: str, answers: dict[int, str], password: str) -> BackupCheck:
         return self.s.keys.verify_backup(name, answers, password)
 
     def import_mnemonic(self, name: str, phrase: str, password: str,

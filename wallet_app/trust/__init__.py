@@ -11,7 +11,7 @@ Nothing here is specific to the v1 ABI except the policies :mod:`.guard` is give
 event names :mod:`.outcome` looks for, so the forward-pricing vault reuses the rest.
 """
 
-from .guard import AddressGuard, CallPolicy, SigningRefused
+from .guard import AddressGuard, CallPolicy, Confirmed, SigningRefused
 from .lock import TradeInProgress, WalletTradeLock
 from .outcome import Outcome
 from .record import (
@@ -26,7 +26,8 @@ from .record import (
 )
 
 __all__ = [
-    "AddressGuard", "CallPolicy", "CodeHashMismatch", "DeploymentRecord", "DeploymentStore",
+    "AddressGuard", "CallPolicy", "CodeHashMismatch", "Confirmed", "DeploymentRecord",
+    "DeploymentStore",
     "InvalidRecord", "NoDeploymentRecord", "Outcome", "SigningRefused", "TradeInProgress",
     "UntrustedAnswer", "WalletTradeLock", "code_hash", "verify_code",
 ]

@@ -1,0 +1,1 @@
+"""Reports built from the wallet's verified history (taxes)."""
