@@ -26,9 +26,10 @@ from tests.test_keys_support import (
     tree_snapshot,
     unique_name,
 )
+from wallet_app.book.store import BookStore
 from wallet_app.cli.main import main
 from wallet_app.hardening import forget_secret_env
-from wallet_app.paths import AppPaths
+from wallet_app.paths import AppPaths, app_paths
 
 pytestmark = pytest.mark.keyring
 
@@ -172,8 +173,13 @@ def test_export_change_password_delete(monkeypatch: pytest.MonkeyPatch,
     assert code == 24 and "--confirm" in err
     code, _, err = run(monkeypatch, capsys, "wallet", "delete", name, "--confirm", "nope")
     assert code == 24
+    book = BookStore(app_paths().data_dir)
+    book.set_account_label(name, 1, "Savings")
+    book.set_active_account(name, 1)
     code, out, _ = run(monkeypatch, capsys, "wallet", "delete", name, "--confirm", name)
     assert code == 0 and "Deleted" in out
+    # A wallet made later under the same name starts without the old one's account names.
+    assert book.account_labels(name) == {} and book.active_account(name) == 0
     code, _, err = run(monkeypatch, capsys, "wallet", "unlock", name,
                        env={"G100_WALLET_PASSWORD": PASSWORD2})
     assert code == 18 and "no wallet named" in err

@@ -148,13 +148,13 @@ class BuyDialog(TradeDialog):
     def _update_subtitle(self) -> None:
         st = self.state
         if st is None:
-            self.subtitle.setText("Shares are issued at the current NAV per share; your USDC "
-                                  "waits as cash in the vault until the next rebalance.")
+            self.subtitle.setText("A buy is a request priced at the next NAV strike, not at "
+                                  "today's NAV; the shares arrive at your address then.")
             return
         self.subtitle.setText(
             f"NAV per share {fmt.format_nav(st.nav_per_share)} \u00b7 buy fee "
-            f"{fmt.format_bps(st.buy_fee_bps)} \u00b7 shares are issued at NAV; your USDC "
-            "is invested at the next rebalance.")
+            f"{fmt.format_bps(st.buy_fee_bps)} \u00b7 priced at the next strike's NAV; "
+            "the minimum below protects you from a move before it.")
 
     def _update_balance(self) -> None:
         if self.balance is None:

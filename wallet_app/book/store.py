@@ -219,6 +219,16 @@ class BookStore:
             doc["active_account"][wallet] = int(index)
             doc["active_watch"] = None
 
+    def forget_wallet(self, wallet: str) -> None:
+        """Drop a deleted wallet's account names and active account.
+
+        Without this a new wallet created later under the same name would show the old
+        wallet's account names on its own (different) addresses.
+        """
+        with self.editing() as doc:
+            doc["account_labels"].pop(wallet, None)
+            doc["active_account"].pop(wallet, None)
+
     # ------------------------------------------------------------------ watch-only
 
     def watched(self) -> list[WatchWallet]:

@@ -322,6 +322,9 @@ def _delete(args: argparse.Namespace) -> int:
               "phrase or an exported keystore the funds are lost.")
         confirm = input(f"Type the wallet name ({args.name}) to confirm: ")
     _manager().delete(args.name, confirm)
+    from ..book.store import BookStore
+
+    BookStore(app_paths().data_dir).forget_wallet(args.name)
     emit(args, {"deleted": args.name}, f"Deleted '{args.name}'.")
     return 0
 
