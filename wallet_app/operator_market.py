@@ -60,6 +60,7 @@ from .index.regime import (
     series_from_table,
     series_from_totals,
 )
+from .index.rules import DEFAULT_RULES
 from .operator_plan import MarketView
 
 log = logging.getLogger(__name__)
@@ -204,13 +205,17 @@ class CoinGeckoSource:
 
     def backfill(self, day: date, universe: list[MarketAsset]) -> int:
         """Fill the days before ``day`` the table does not have from each asset's chart:
-        on the first start the last ``history_days``; later only the gap since the last
-        stored day (the days the service was down). Returns the rows added."""
+        on the first start (or while fewer than 200 of those days are stored) the last
+        ``history_days``; later only the gap since the last stored day (the days the
+        service was down). Returns the rows added."""
         from .market.errors import MarketDataError
 
-        before = [d for d in self.history.days() if d < day]
-        start = max(before) + timedelta(days=1) if before \
-            else day - timedelta(days=self.history_days)
+        window = day - timedelta(days=self.history_days)
+        before = [d for d in self.history.days() if window <= d < day]
+        # Too short for the 200-day average (the first start, or an API that failed
+        # then): the whole window again; else only the days since the last stored one.
+        start = max(before) + timedelta(days=1) if len(before) >= DEFAULT_RULES.sma_days \
+            else window
         if start >= day:
             return 0
         span = (day - start).days + 2  # `days` counts back from now (the close's next day)
