@@ -6,9 +6,11 @@ the owner, the operator/keeper, and a user wallet in the real OS keyring through
 facade). The sequence follows issue 12: deploy from a config -> import the record in the
 wallet -> a constituent change scheduled -> the wallet shows it -> executed after the
 delay -> a weekly rebalance with one entrant and one leaver -> a user buys and sells
-through requests and strikes -> a regime flip to Bear (all USDC) and back. Each step is
-checked on the chain (the pinned contracts' events, balances, the vault's regime and
-holdings) and in what the wallet shows. Chain time is moved in this module only.
+through requests and strikes -> a regime flip to Bear (all USDC) and back, each decided by
+the operator service's own daily close from the market history a local CoinGecko-compatible
+server serves (:mod:`tests.market_server`). Each step is checked on the chain (the pinned
+contracts' events, balances, the vault's regime and holdings) and in what the wallet shows.
+Chain time is moved in this module only.
 """
 
 from __future__ import annotations

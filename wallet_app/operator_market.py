@@ -208,7 +208,7 @@ class CoinGeckoSource:
         on the first start (or while fewer than 200 of those days are stored) the last
         ``history_days``; later only the gap since the last stored day (the days the
         service was down). Returns the rows added."""
-        from .market.errors import MarketDataError
+        from .market.errors import MarketDataError, RateLimitedError
 
         window = day - timedelta(days=self.history_days)
         before = [d for d in self.history.days() if window <= d < day]
@@ -224,6 +224,10 @@ class CoinGeckoSource:
             try:
                 chart = self.client.market_chart(a.id, days=span, interval="daily",
                                                  use_cache=False)
+            except RateLimitedError as exc:  # the API's budget is spent: the rest next close
+                log.warning("market history: rate-limited after %s (%s); the history is "
+                            "built from the charts read so far", a.id, exc)
+                break
             except MarketDataError as exc:  # one asset short: chain-linking absorbs it
                 log.warning("market history of %s not available (%s)", a.id, exc)
                 continue
