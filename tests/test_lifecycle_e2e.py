@@ -37,6 +37,7 @@ from wallet_app.devnet import artifacts, process
 from wallet_app.devnet.deploy import feed_answer, feed_decimals_for
 from wallet_app.facade import WalletService
 from wallet_app.index.inputs import MarketAsset
+from wallet_app.index.regime import regime_from_csv
 from wallet_app.models import Regime
 from wallet_app.operator_chain_log import rebalance_summary
 from wallet_app.operator_keys import write_keystore
@@ -465,6 +466,12 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
         flips = vault_c.events.RegimeChanged().get_logs(from_block=before_bear + 1)
         assert [(e["args"]["previous"], e["args"]["current"]) for e in flips] == \
             [(0, 1), (1, 0)]  # Bull -> Bear -> Bull, once each
+        # The table the service kept, read by the index engine's own CSV path (what
+        # `index-wallet index regime --history FILE` and the wallet's gauge run), flips on
+        # the same two closes: one engine, no second implementation in the operator.
+        kept = regime_from_csv(opsvc.source.history.path)
+        assert [(f.day, f.to_state) for f in kept.flips] == [
+            (day0 - timedelta(days=1), Regime.BEAR), (day0 + timedelta(days=2), Regime.BULL)]
         # Sent by the operator's key in the passes that closed the flipping days.
         for e, day in zip(flips, (today, today + 3 * 86_400), strict=True):
             assert w3.eth.get_transaction(e["transactionHash"])["from"] == operator
