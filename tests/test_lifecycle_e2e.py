@@ -450,9 +450,14 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
             assert bal_of(m["token"], vault_addr) == 0, m["symbol"]
         bear = _vault_view(svc)
         assert bear.cash == bear.total_assets > invested * 98 // 100  # all of it in USDC
+        tokens = {x.token for x in bear.constituents}
+        legs = rebalance_summary(w3, vault_addr, before_bear + 1, usdc=c["usdc"])
+        assert legs["buys"] == 0  # one sell per holding, each for USDC, nothing bought
+        assert sorted(t_in for t_in, _o, _a in legs["leg_keys"]) == sorted(tokens)
         fetched = len(markets.chart_hits)
         for k in (1, 2, 3):  # the next three daily closes, one pass after each midnight
             _warp_to(w3, today + k * 86_400 + 30)
+            before_bull = w3.eth.block_number
             close_market(today + (k - 1) * 86_400)
             _operator_pass(w3, opsvc, markets)
             assert opsvc.journal.state.last["close"] == today + k * 86_400
@@ -463,6 +468,9 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
         assert all(bal_of(x.token, vault_addr) > 0 for x in snap.constituents
                    if x.target_bps > 0)
         assert snap.live_holdings_value * 100 > snap.total_assets * 95  # re-invested
+        legs = rebalance_summary(w3, vault_addr, before_bull + 1, usdc=c["usdc"])
+        assert legs["sells"] == 0 and sorted(t_out for _i, t_out, _a in legs["leg_keys"]) == \
+            sorted(x.token for x in snap.constituents if x.target_bps > 0)
         flips = vault_c.events.RegimeChanged().get_logs(from_block=before_bear + 1)
         assert [(e["args"]["previous"], e["args"]["current"]) for e in flips] == \
             [(0, 1), (1, 0)]  # Bull -> Bear -> Bull, once each
