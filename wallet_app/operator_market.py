@@ -131,7 +131,7 @@ class HistoryFile:
 
     def record(self, rows: Iterable[CapRow]) -> int:
         """Append the rows whose (day, symbol) is not stored yet; returns how many."""
-        have = set(self._read()[0]) if self.path.is_file() else set()
+        have = set(self._read()[0])  # the seed's days included: a seed is not copied
         new = sorted({(r.day, r.symbol.upper()): r for r in rows
                       if (r.day, r.symbol.upper()) not in have and r.market_cap > 0}.values(),
                      key=lambda r: (r.day, r.symbol.upper()))
