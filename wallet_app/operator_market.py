@@ -67,7 +67,9 @@ log = logging.getLogger(__name__)
 
 #: Days the first backfill asks for: the 200-day average, and the state's hysteresis run
 #: from well before the close (a state depends on the path since the first defined day).
-HISTORY_DAYS = 365
+HISTORY_DAYS = 360
+#: The keyless and demo plans serve ``market_chart`` for the past 365 days only.
+FREE_CHART_DAYS = 365
 #: The eligible assets (largest first) whose caps make up the history.
 HISTORY_ASSETS = 100
 
@@ -219,6 +221,8 @@ class CoinGeckoSource:
         if start >= day:
             return 0
         span = (day - start).days + 2  # `days` counts back from now (the close's next day)
+        if self.client.plan != "pro":
+            span = min(span, FREE_CHART_DAYS)
         rows: list[CapRow] = []
         for a in universe:
             try:
