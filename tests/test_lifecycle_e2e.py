@@ -6,9 +6,11 @@ the owner, the operator/keeper, and a user wallet in the real OS keyring through
 facade). The sequence follows issue 12: deploy from a config -> import the record in the
 wallet -> a constituent change scheduled -> the wallet shows it -> executed after the
 delay -> a weekly rebalance with one entrant and one leaver -> a user buys and sells
-through requests and strikes -> a regime flip to Bear (all USDC) and back. Each step is
-checked on the chain (the pinned contracts' events, balances, the vault's regime and
-holdings) and in what the wallet shows. Chain time is moved in this module only.
+through requests and strikes -> a regime flip to Bear (all USDC) and back, each decided by
+the operator service's own daily close from the market history a local CoinGecko-compatible
+server serves (:mod:`tests.market_server`). Each step is checked on the chain (the pinned
+contracts' events, balances, the vault's regime and holdings) and in what the wallet shows.
+Chain time is moved in this module only.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from wallet_app.devnet import artifacts, process
 from wallet_app.devnet.deploy import feed_answer, feed_decimals_for
 from wallet_app.facade import WalletService
 from wallet_app.index.inputs import MarketAsset
+from wallet_app.index.regime import regime_from_csv
 from wallet_app.models import Regime
 from wallet_app.operator_chain_log import rebalance_summary
 from wallet_app.operator_keys import write_keystore
@@ -154,18 +157,23 @@ def _keystore(c: dict[str, Any], folder: Path, name: str) -> tuple[Path, str]:
     return path, acct.address
 
 
+def _cap(i: int) -> Decimal:
+    return Decimal(10_000_000_000 - i * 100_000_000)
+
+
 def _assets(c: dict[str, Any], members: list[str], entrant: str | None = None,
-            leaver: str | None = None) -> list[MarketAsset]:
-    """A CoinGecko-format market: the members with near-equal caps; the entrant listed,
-    the leaver with no volume (ineligible). A source's page holds at least 100 assets:
-    the rest are small assets with no trading volume, ineligible under section 2.2."""
+            leaver: str | None = None, scale: Decimal = Decimal(1)) -> list[MarketAsset]:
+    """A CoinGecko-format market: the members with near-equal caps (times ``scale``, the
+    market's level); the entrant listed, the leaver with no volume (ineligible). A source's
+    page holds at least 100 assets: the rest are small assets with no trading volume,
+    ineligible under section 2.2."""
     out = [MarketAsset(id=f"pad-{i}", symbol=f"PAD{i}", name=f"Padding {i}",
                        current_price=Decimal(1), market_cap=Decimal(1_000_000 + i),
                        total_volume=Decimal(0)) for i in range(100)]
     for i, m in enumerate(c["markets"]):
         if m["symbol"] not in members and m["symbol"] != entrant:
             continue
-        cap = Decimal(10_000_000_000 - i * 100_000_000)
+        cap = _cap(i) * scale
         vol = Decimal(0) if m["symbol"] == leaver else cap / 20
         out.append(MarketAsset(id=m["symbol"].lower(), symbol=m["symbol"], name=m["name"],
                                current_price=m["price"], market_cap=cap, total_volume=vol))
@@ -186,6 +194,27 @@ def _finish(w3: Web3, opsvc: Any, plan: Any) -> Any:
         plan = nxt
     assert plan.status == "done", [(st.kind, st.status) for st in plan.steps]
     return plan
+
+
+def _day_start(t: int) -> int:
+    return t - t % 86_400
+
+
+def _warp_to(w3: Web3, t: int) -> None:
+    _warp(w3, t - int(w3.eth.get_block("latest")["timestamp"]))
+
+
+def _operator_pass(w3: Web3, opsvc: Any, markets: CoinGeckoServer) -> None:
+    """One pass of the service as `operator run` makes it (lock, resume, keeper, daily
+    close, calendar), then more passes while a plan waits out the vault's rebalance
+    cooldown (chain time moved past it). The market server's present is the chain's."""
+    for _ in range(6):
+        markets.now = datetime.fromtimestamp(opsvc.engine.now(), UTC)
+        assert opsvc.run(once=True) == 0
+        if opsvc.journal.running_plan() is None:
+            return
+        _warp(w3, 301)
+    raise AssertionError("the operator's plan did not finish")
 
 
 def _balance_of(w3: Web3, token: str, owner: str) -> int:
@@ -210,6 +239,12 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
 
     members = [m["symbol"] for m in c["markets"][:N]]
     entrant, leaver = c["markets"][N], c["markets"][N - 1]
+    # The calendar is pinned: chain time starts at the next Tuesday 01:00 UTC, so that the
+    # weekly rebalance (step 6, made ahead of its Monday) and the operator's daily closes
+    # (step 8, three days) fall in one week, before the next Monday, whatever day CI runs.
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    tuesday = _day_start(now) + ((1 - datetime.fromtimestamp(now, UTC).weekday()) % 7) * 86_400
+    _warp_to(w3, tuesday + 3600 if tuesday + 3600 > now else tuesday + 7 * 86_400 + 3600)
 
     # 1. Deploy from a config, signed by keystore keys (the CLI, as an operator would).
     deployer_ks, _deployer = _keystore(c, tmp_path, "deployer")
@@ -306,23 +341,16 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
         from wallet_app.index.schedule import next_rebalance
 
         opsvc = build_service(OperatorConfig.load(folder / "operator.json"), app_home)
-        # The index has money in it before its first weekly rebalance: a launch deposit
-        # (a request struck by the keeper), invested by the operator at the launch
-        # composition, so that the leaver is held and must be sold.
-        seed = _LocalKey(w3)
-        _rpc(w3, "anvil_setBalance", seed.address, hex(10**19))
-        c["keys"].add(seed.address)
-        c["mm"].send(c["usdc"], c["usdc_c"].encode_abi("mint", [seed.address, 50_000 * 10**6]),
-                     200_000)
-        c["mm"].wait()
-        seed.send(c["usdc"], c["usdc_c"].encode_abi("approve", [vault_addr, 50_000 * 10**6]),
-                  100_000)
-        deadline = int(w3.eth.get_block("latest")["timestamp"]) + 30 * 86_400
-        seed.send(vault_addr, "0x" + opsvc.engine.vault.request_buy_data(
-            50_000 * 10**6, 1, deadline).hex(), 600_000)
-        seed.wait()
+        # The index has money in it before its first weekly rebalance, as at a real launch:
+        # the first user's buy request (through the wallet), struck by the operator's
+        # keeper, then invested by the operator at the launch composition, so that the
+        # leaver is held and must be sold.
+        first = svc.buy(svc.quote_buy(Decimal("5000")))
+        assert first.state == "requested"
         _warp(w3, MIN_AGE + 1)
         assert opsvc.engine.keeper_tick() == "strike"
+        settled = [r for r in svc.settle_requests() if r.tx_hash == first.tx_hash]
+        assert settled and settled[0].state == "settled" and settled[0].verified
         markets.set_assets(_assets(c, members))
         launch = _finish(w3, opsvc, opsvc.engine.rebalance(opsvc.source.snapshot(),
                                                            plan_id="launch"))
@@ -360,7 +388,7 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
         shares_of = w3.eth.contract(address=vault_addr, abi=ERC20).functions.balanceOf
         buy = svc.buy(svc.quote_buy(Decimal("1000")))
         assert buy.state == "requested" and buy.request_id is not None
-        assert usdc_bal(user).call() == 9_000 * 10**6
+        assert usdc_bal(user).call() == 4_000 * 10**6
         _warp(w3, MIN_AGE + 1)
         assert opsvc.engine.keeper_tick() == "strike"
         settled = [r for r in svc.settle_requests() if r.tx_hash == buy.tx_hash]
@@ -376,31 +404,86 @@ def test_life_cycle_on_a_chain_without_unlocked_accounts(
         assert opsvc.engine.keeper_tick() == "strike"
         settled = [r for r in svc.settle_requests() if r.tx_hash == sell.tx_hash]
         assert settled and settled[0].state == "settled" and settled[0].verified
-        assert usdc_bal(user).call() > 9_000 * 10**6
+        assert usdc_bal(user).call() > 4_000 * 10**6
         trades = svc.my_trades()
-        assert len(trades) == 2 and all(t.verified for t in trades)
+        assert len(trades) == 3 and all(t.verified for t in trades)
 
         pos = svc.position()
         assert pos is not None and pos.shares == Decimal(shares_of(user).call()).scaleb(-18)
         assert pos.usdc_balance == Decimal(usdc_bal(user).call()).scaleb(-6)
 
-        # 8. A regime flip to Bear (the vault holds only USDC), then back to Bull.
+        # 8. A regime flip to Bear (the vault holds only USDC), then back to Bull, each
+        #    decided by the operator service's own daily close from its market data: the
+        #    CoinGecko-format server serves every member's daily market-cap chart (300 days:
+        #    the methodology's 200-day average needs 200) and each close's /coins/markets.
+        #    The market is flat, falls 12% over the three closes before today (the service
+        #    has not closed a day yet: its first pass closes yesterday, the third of them,
+        #    and flips), then stands 20% up: Bull only at the third close above +5%.
         vault_c = w3.eth.contract(address=vault_addr, abi=artifacts.load("IndexVault").abi)
         before_bear = w3.eth.block_number
-        _finish(w3, opsvc, opsvc.engine.switch_regime(Regime.BEAR))
+        today = _day_start(opsvc.engine.now())
+        day0 = datetime.fromtimestamp(today, UTC).date()
+        held = [(i, m) for i, m in enumerate(c["markets"]) if m is not leaver]
+
+        def level(d: Any) -> Decimal:  # the market's level at the close of day d
+            k = (d - day0).days
+            return Decimal(1) if k < -3 else Decimal("0.88") if k < 0 else Decimal("1.2")
+
+        markets.set_charts({m["symbol"].lower(): [
+            (d, _cap(i) * level(d)) for d in (day0 + timedelta(days=k) for k in range(-300, 3))]
+            for i, m in held})
+        now_members = [x.symbol for x in _vault_view(svc).constituents]
+
+        def close_market(day_start: int) -> None:  # /coins/markets at the close of that day
+            d = datetime.fromtimestamp(day_start, UTC).date()
+            markets.set_assets(_assets(c, now_members, scale=level(d)))
+
+        close_market(today - 86_400)
+        invested = _vault_view(svc).total_assets
+        _operator_pass(w3, opsvc, markets)  # closes yesterday: Bear, switched at once
+        assert sorted({coin for coin, _ in markets.chart_hits}) == \
+            sorted(m["symbol"].lower() for _i, m in held if m["symbol"] in now_members)
+        assert opsvc.journal.state.last["close"] == today
         assert _vault_view(svc).regime is Regime.BEAR
         assert svc.index_state().regime is Regime.BEAR  # what the wallet shows
         for m in c["markets"]:  # every token the vault ever held, entrant and leaver too
             assert bal_of(m["token"], vault_addr) == 0, m["symbol"]
-        assert usdc_bal(vault_addr).call() > 50_000 * 10**6 * 9 // 10
-        _finish(w3, opsvc, opsvc.engine.switch_regime(Regime.BULL))
+        bear = _vault_view(svc)
+        assert bear.cash == bear.total_assets > invested * 98 // 100  # all of it in USDC
+        tokens = {x.token for x in bear.constituents}
+        legs = rebalance_summary(w3, vault_addr, before_bear + 1, usdc=c["usdc"])
+        assert legs["buys"] == 0  # one sell per holding, each for USDC, nothing bought
+        assert sorted(t_in for t_in, _o, _a in legs["leg_keys"]) == sorted(tokens)
+        fetched = len(markets.chart_hits)
+        for k in (1, 2, 3):  # the next three daily closes, one pass after each midnight
+            _warp_to(w3, today + k * 86_400 + 30)
+            before_bull = w3.eth.block_number
+            close_market(today + (k - 1) * 86_400)
+            _operator_pass(w3, opsvc, markets)
+            assert opsvc.journal.state.last["close"] == today + k * 86_400
+            assert _vault_view(svc).regime is (Regime.BEAR if k < 3 else Regime.BULL), k
+        assert len(markets.chart_hits) == fetched  # later closes: the snapshot alone
         snap = _vault_view(svc)
         assert snap.regime is Regime.BULL and svc.index_state().regime is Regime.BULL
         assert all(bal_of(x.token, vault_addr) > 0 for x in snap.constituents
                    if x.target_bps > 0)
+        assert snap.live_holdings_value * 100 > snap.total_assets * 95  # re-invested
+        legs = rebalance_summary(w3, vault_addr, before_bull + 1, usdc=c["usdc"])
+        assert legs["sells"] == 0 and sorted(t_out for _i, t_out, _a in legs["leg_keys"]) == \
+            sorted(x.token for x in snap.constituents if x.target_bps > 0)
         flips = vault_c.events.RegimeChanged().get_logs(from_block=before_bear + 1)
         assert [(e["args"]["previous"], e["args"]["current"]) for e in flips] == \
             [(0, 1), (1, 0)]  # Bull -> Bear -> Bull, once each
+        # The table the service kept, read by the index engine's own CSV path (what
+        # `index-wallet index regime --history FILE` and the wallet's gauge run), flips on
+        # the same two closes: one engine, no second implementation in the operator.
+        kept = regime_from_csv(opsvc.source.history.path)
+        assert [(f.day, f.to_state) for f in kept.flips] == [
+            (day0 - timedelta(days=1), Regime.BEAR), (day0 + timedelta(days=2), Regime.BULL)]
+        # Sent by the operator's key in the passes that closed the flipping days.
+        for e, day in zip(flips, (today, today + 3 * 86_400), strict=True):
+            assert w3.eth.get_transaction(e["transactionHash"])["from"] == operator
+            assert _day_start(int(w3.eth.get_block(e["blockNumber"])["timestamp"])) == day
         opsvc.engine.sender.wipe()
     finally:
         markets.server.shutdown()

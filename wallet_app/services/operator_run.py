@@ -93,10 +93,17 @@ def pinned_with_tokens(b: Built) -> Any:
 
 def market_source(cfg: OperatorConfig, paths: AppPaths, folder: Path) -> Any:
 
-    from ..operator_market import CoinGeckoSource, DevnetSource, HistoryFile, SnapshotSource
+    from ..operator_market import (
+        HISTORY_ASSETS,
+        HISTORY_DAYS,
+        CoinGeckoSource,
+        DevnetSource,
+        HistoryFile,
+        SnapshotSource,
+    )
 
     m = cfg.market
-    history = HistoryFile(folder / "market_history.csv", cfg.history)
+    history = HistoryFile(folder / "market_caps.csv", cfg.history)
     kind = m.get("source", "snapshot")
     if kind == "coingecko":
         from ..hardening import secret_env
@@ -104,7 +111,9 @@ def market_source(cfg: OperatorConfig, paths: AppPaths, folder: Path) -> Any:
         key = secret_env(m.get("api_key_env", "COINGECKO_API_KEY")) or ""
         return CoinGeckoSource(m.get("base_url"), history, api_key=key,
                                plan=m.get("plan", "demo"), pages=int(m.get("pages", 2)),
-                               per_page=int(m.get("per_page", 250)))
+                               per_page=int(m.get("per_page", 250)),
+                               history_assets=int(m.get("history_assets", HISTORY_ASSETS)),
+                               history_days=int(m.get("history_days", HISTORY_DAYS)))
     if kind == "devnet":
         return DevnetSource(paths.devnet_dir / "market.json")
     if kind == "snapshot":
@@ -163,7 +172,7 @@ def snapshot_recorder(paths: AppPaths, b: Built, cfg: OperatorConfig) -> Any:
     from ..index.snapshot_record import RebalanceSnapshot, record
     from ..operator_market import HistoryFile
 
-    history = HistoryFile(b.folder / "market_history.csv", cfg.history)
+    history = HistoryFile(b.folder / "market_caps.csv", cfg.history)
 
     def hook(view: Any, recon: Any) -> None:
         snap = b.vault.snapshot()
