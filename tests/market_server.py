@@ -33,6 +33,8 @@ class CoinGeckoServer:
         self.chart_hits: list[tuple[str, int]] = []  # (coin id, days) per chart request
         self.charts: dict[str, list[tuple[int, Decimal]]] = {}
         self.now: datetime | None = None
+        #: Chart requests beyond this many (in all) answer 429, as a spent rate budget.
+        self.chart_limit: int | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +48,12 @@ class CoinGeckoServer:
                     body = outer.body if page == 1 else b"[]"
                 elif len(parts) == 3 and parts[0] == "coins" and parts[2] == "market_chart" \
                         and parts[1] in outer.charts:
+                    if outer.chart_limit is not None and \
+                            len(outer.chart_hits) >= outer.chart_limit:
+                        self.send_response(429)
+                        self.send_header("Retry-After", "0")
+                        self.end_headers()
+                        return
                     days = int(query.get("days", ["1"])[0])
                     outer.chart_hits.append((parts[1], days))
                     body = outer.chart_body(parts[1], days)

@@ -38,6 +38,14 @@ class Settings:
     market_source: str = "snapshot"
     coingecko_api_key: str = ""
     coingecko_plan: str = "demo"
+    #: Base URL of the CoinGecko-compatible API (a mirror, a proxy); empty: the plan's
+    #: default (``COINGECKO_BASE_URL`` in the environment wins).
+    coingecko_base_url: str = ""
+    #: Off a devnet, the regime gauge, its history and the performance benchmarks need
+    #: daily market caps from that API (about 100 chart requests on the first day, one
+    #: snapshot and 100 small ones per daily close after). Contacting a third party tells
+    #: it your IP address and when the app runs: off until the user turns it on.
+    market_history: bool = False
     #: Slippage default for trades, in basis points (50 = 0.5%).
     slippage_bps: int = 50
     #: Name of the wallet last used.
@@ -58,6 +66,12 @@ class Settings:
             raise ConfigError("market_source must be 'snapshot' or 'coingecko'.")
         if self.coingecko_plan not in ("demo", "pro"):
             raise ConfigError("coingecko_plan must be 'demo' or 'pro'.")
+        if self.coingecko_base_url and not self.coingecko_base_url.startswith(
+                ("https://", "http://")):
+            raise ConfigError("coingecko_base_url must be an http(s):// URL (or empty for "
+                              "the API's default).")
+        if not isinstance(self.market_history, bool):
+            raise ConfigError("market_history must be true or false.")
 
     @property
     def effective_coingecko_key(self) -> str:

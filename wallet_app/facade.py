@@ -250,6 +250,21 @@ class WalletService:
     def performance(self) -> PerformanceReport | None:
         return self.index.performance()
 
+    def market_feed_status(self) -> Any:
+        """The market feed's :class:`~wallet_app.market.feed.FeedStatus` off the devnet
+        (None on the devnet, whose replay is the market); reads no network."""
+        feed = self.index.feed()
+        return None if feed is None else feed.status()
+
+    def refresh_market_data(self) -> Any:
+        """Refresh the market feed now and wait for it (the CLI, tests; the GUI's index
+        refresh starts it in the background instead). Does nothing while it is off."""
+        feed = self.index.feed()
+        if feed is None:
+            return None
+        feed.wait()
+        return feed.refresh()
+
     # ------------------------------------------------------------------ trading
 
     def quote_buy(self, usdc: Decimal | str, slippage_bps: int | None = None,

@@ -78,6 +78,9 @@ class IndexState:
     next_rebalance: datetime | None = None
     #: The devnet's demo speed in words ("1 market day every 30 s"), else None.
     demo_speed: str | None = None
+    #: Why the gauge has no reading, or that its data is stale (off a devnet: the market
+    #: data feed is off, still reading, or failed), in words; None when all is well.
+    gauge_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ class StrategyDialog(QDialog):
         self.regime_note = label(unavailable if getattr(strategy, "regime", None) is None else (
             "The gauge score is 50 + 250 x (market / 200-day average - 1), clamped to 0-100. "
             "A flip needs 3 closes beyond ±5% of the average; the markers are the engine's "
-            "flips, each one a switch of the whole index (Bear: all USDC)."), "muted", wrap=True)
+            "flips, each one a switch of the whole index (Bear: all USDC). "
+            + (getattr(strategy, "market_note", "") or "")).strip(), "muted", wrap=True)
         rlay.addWidget(self.regime_note)
         perf_tab = QWidget()
         play = QVBoxLayout(perf_tab)

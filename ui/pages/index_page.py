@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from ui import formatting as fmt
-from ui.pages.common import Card, KeyValueGrid, PageHeader, button, short_hex
+from ui.pages.common import Card, KeyValueGrid, PageHeader, button, label, short_hex
 from ui.widgets.gauge import RegimeGauge
 from ui.widgets.governance_notice import GovernanceBanner
 from ui.widgets.holdings_table import HoldingsTable
@@ -59,6 +59,11 @@ class IndexPage(QWidget):
         self.gauge = RegimeGauge(clock=clock)
         gauge_card = Card("Regime", margins=(16, 14, 16, 8))
         gauge_card.body.addWidget(self.gauge, 1)
+        #: Off a devnet: why the dial has no needle (market data off, still reading) or
+        #: that its data is stale; hidden when there is nothing to say.
+        self.gauge_note = label("", "caption", wrap=True, name="gaugeNote")
+        self.gauge_note.hide()
+        gauge_card.body.addWidget(self.gauge_note)
         self.nav_chart = NavChart()
         self.nav_chart.set_range("1Y")
         self.treemap = HoldingsTreemap()
@@ -121,6 +126,10 @@ class IndexPage(QWidget):
         self.state = state
         self.price_tile.set_state(state)
         self.gauge.set_state(state)
+        note = getattr(state, "gauge_note", None) or ""
+        self.gauge_note.setText(note)
+        self.gauge_note.setToolTip(note)
+        self.gauge_note.setVisible(bool(note))
         self.treemap.set_state(state)
         self.table.set_holdings(state.holdings)
         n = sum(1 for h in state.holdings if h.token)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -111,6 +112,12 @@ class SettingsPage(QWidget):
         self.plan_combo = QComboBox()
         self.plan_combo.addItem("Demo key", "demo")
         self.plan_combo.addItem("Pro key", "pro")
+        self.base_edit = QLineEdit()
+        self.base_edit.setObjectName("marketBaseUrl")
+        self.base_edit.setPlaceholderText("Default: the CoinGecko API")
+        #: Off by default: the gauge's daily market caps come from the API named above.
+        self.history_check = QCheckBox("Read daily market caps for the regime gauge")
+        self.history_check.setObjectName("marketHistory")
         mform = QFormLayout()
         mform.setHorizontalSpacing(16)
         mform.setVerticalSpacing(10)
@@ -118,11 +125,18 @@ class SettingsPage(QWidget):
         mform.addRow("Source", self.source_combo)
         mform.addRow("API key", self.key_edit)
         mform.addRow("Key type", self.plan_combo)
+        mform.addRow("API URL", self.base_edit)
+        mform.addRow("Market history", self.history_check)
+        mform.addRow("", label("Off a devnet the gauge, its history and the benchmarks need "
+                               "about 100 requests a day to this API, which then sees your "
+                               "IP address and when the app runs. Off until you tick it.",
+                               "hint", wrap=True))
         mform.addRow("", label("The key may also come from the COINGECKO_API_KEY "
                                "environment variable, which wins over this field.", "hint",
                                wrap=True))
         market.body.addLayout(mform)
         self.source_combo.currentIndexChanged.connect(self._source_changed)
+        self.history_check.toggled.connect(self._source_changed)
 
         # Security
         sec = Card("Security")
@@ -231,6 +245,8 @@ class SettingsPage(QWidget):
             self._select(self.source_combo, settings.market_source)
             self.key_edit.setText(settings.coingecko_api_key)
             self._select(self.plan_combo, settings.coingecko_plan)
+            self.base_edit.setText(settings.coingecko_base_url)
+            self.history_check.setChecked(settings.market_history)
             self.lock_spin.setValue(settings.lock_timeout_minutes)
             self.theme_buttons.get(settings.theme, self.theme_buttons["light"]).setChecked(True)
         finally:
@@ -288,6 +304,8 @@ class SettingsPage(QWidget):
         s.market_source = str(self.source_combo.currentData())
         s.coingecko_api_key = self.key_edit.text().strip()
         s.coingecko_plan = str(self.plan_combo.currentData())
+        s.coingecko_base_url = self.base_edit.text().strip()
+        s.market_history = self.history_check.isChecked()
         s.lock_timeout_minutes = self.lock_spin.value()
         s.theme = next((k for k, b in self.theme_buttons.items() if b.isChecked()), "light")
         return s
@@ -308,9 +326,11 @@ class SettingsPage(QWidget):
             "https://\u2026 (required)" if custom else "Default for this network")
 
     def _source_changed(self, *_: object) -> None:
-        live = self.source_combo.currentData() == "coingecko"
+        live = self.source_combo.currentData() == "coingecko" or \
+            self.history_check.isChecked()
         self.key_edit.setEnabled(live)
         self.plan_combo.setEnabled(live)
+        self.base_edit.setEnabled(live)
 
     def _theme_clicked(self, key: str) -> None:
         if not self._loading:

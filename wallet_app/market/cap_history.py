@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
@@ -66,6 +67,9 @@ class _DayTable:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: Held while appending: a reader on another thread that takes it too never
+        #: reads a half-written row (the wallet's feed appends on its own thread).
+        self.lock: AbstractContextManager[Any] = nullcontext()
 
     def _have(self) -> set[tuple[date, str]]:
         raise NotImplementedError
@@ -73,7 +77,7 @@ class _DayTable:
     def _append(self, rows: Sequence[Sequence[str]]) -> None:
         fresh = not self.path.is_file()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", newline="", encoding="utf-8") as fh:
+        with self.lock, self.path.open("a", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             if fresh:
                 w.writerow(self.HEADER)
@@ -203,12 +207,17 @@ class BackfillResult:
 
 
 def backfill(client: Any, history: HistoryFile, day: date, universe: Sequence[MarketAsset],
-             *, history_days: int = HISTORY_DAYS, closes: CloseFile | None = None
-             ) -> BackfillResult:
+             *, history_days: int = HISTORY_DAYS, closes: CloseFile | None = None,
+             keep_partial: bool = True) -> BackfillResult:
     """Fill the days before ``day`` the table does not have from each asset's chart: while
     fewer than 200 of the window's days are stored (the first start, or an API that failed
     then) the whole last ``history_days``; later only the days since the last stored one.
-    ``closes`` also keeps the charts' daily prices over the same days."""
+    ``closes`` also keeps the charts' daily prices over the same days.
+
+    ``keep_partial=False``: a gap fill that the API's rate limit cut short stores nothing,
+    so that the next try starts from the same day and no asset misses it (a stored day is
+    never asked for again). A first fill always keeps what it read: the next one re-reads
+    the whole window and adds the assets it lacks."""
     from .errors import MarketDataError, RateLimitedError
 
     out = BackfillResult()
@@ -239,6 +248,9 @@ def backfill(client: Any, history: HistoryFile, day: date, universe: Sequence[Ma
         rows += [CapRow(d, a.symbol, a.id, v) for d, v in _daily(chart.market_caps, start, day)]
         if closes is not None:
             prices += [(d, a.symbol, a.id, v) for d, v in _daily(chart.prices, start, day)]
+    if out.rate_limited and not keep_partial and start != window:
+        log.info("market history: gap fill cut short; nothing stored, retried later")
+        return out
     out.added = history.record(rows)
     if closes is not None:
         closes.record(prices)

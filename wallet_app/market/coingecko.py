@@ -164,7 +164,7 @@ class CoinGeckoClient(JSONHTTPClient):
         paths = paths or app_paths()
         settings = settings or load_settings(paths)
         plan = os.environ.get("COINGECKO_PLAN", "") or settings.coingecko_plan
-        base = os.environ.get("COINGECKO_BASE_URL", "") or None
+        base = os.environ.get("COINGECKO_BASE_URL", "") or settings.coingecko_base_url or None
         kwargs.setdefault("cache", ResponseCache(paths.cache_dir / "coingecko"))
         return cls(settings.effective_coingecko_key, plan, base_url=base, **kwargs)
 

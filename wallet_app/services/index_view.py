@@ -1,6 +1,11 @@
 """The Index screen's data: the lens snapshot turned into an :class:`IndexState`, the
 vault's event log (cached in the journal), NAV history and the strategy text.
 
+Off the devnet, the gauge, the regime history and the performance benchmarks come from
+the opt-in market feed (:class:`~wallet_app.market.feed.MarketFeed`, off by default: it
+contacts a third-party API); its refresh runs on its own thread, and every read here is
+of what it stored on disk.
+
 Every time here is chain time (block timestamps; on the devnet that is real time too).
 The devnet's accelerated market calendar shows only as the stated demo speed and as the
 real time at which its next market-calendar Monday (the demo's weekly rebalance) falls.
@@ -39,6 +44,7 @@ class IndexViewService:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._perf_cache: tuple[tuple[Any, ...], PerformanceReport | None] | None = None
+        self._feed_obj: tuple[tuple[Any, ...], Any] | None = None
 
     def _clock(self) -> Any:
         if not self.s.is_devnet:
@@ -48,17 +54,39 @@ class IndexViewService:
 
         return MarketClock.load(clock_path(self.s.paths))
 
-    @staticmethod
-    def _gauge(clock: Any) -> Gauge | None:
-        if clock is None:
+    def feed(self) -> Any:
+        """The market feed off the devnet (None on the devnet: its clock is the source),
+        rebuilt when the market settings change."""
+        if self.s.is_devnet:
             return None
-        latest = clock.regime().latest
+        from ..market.feed import MarketFeed
+
+        st = self.s.settings
+        key = (st.market_history, st.coingecko_base_url, st.coingecko_plan,
+               st.coingecko_api_key)
+        if self._feed_obj is None or self._feed_obj[0] != key:
+            self._feed_obj = (key, MarketFeed(st, self.s.paths))
+        return self._feed_obj[1]
+
+    def _feed_started(self) -> Any:
+        """The feed, with a refresh started in the background when one is due."""
+        feed = self.feed()
+        if feed is not None:
+            feed.kick()
+        return feed
+
+    @staticmethod
+    def _gauge(clock: Any, feed: Any = None) -> Gauge | None:
+        result = clock.regime() if clock is not None else \
+            feed.regime() if feed is not None else None
+        latest = result.latest if result is not None else None
         return latest.gauge if latest else None
 
     def index_state(self) -> IndexState:
         """The Index screen: one lens call (plus local files: gauge, NAV history)."""
         snap = self.s.snapshot(self.s.active_address())
         clock = self._clock()
+        feed = self._feed_started() if clock is None else None
         changes = None
         if clock is not None:
             changes = {s: c for s in clock.prices() if (c := clock.change(s, 1)) is not None}
@@ -69,10 +97,12 @@ class IndexViewService:
         day = timedelta(seconds=clock.day_s) if clock is not None and clock.day_s > 0 \
             else timedelta(days=1)
         state = to_index_state(
-            snap, gauge=self._gauge(clock), price_changes=changes,
+            snap, gauge=self._gauge(clock, feed), price_changes=changes,
             change_24h=change_since(hist, snap.nav_per_share, chain_now, day),
             change_7d=change_since(hist, snap.nav_per_share, chain_now, 7 * day),
             next_rebalance=next_rebalance(chain_now))
+        if feed is not None:
+            state = dataclasses.replace(state, gauge_note=feed.status().note or None)
         if clock is not None and clock.day_s > 0:
             # The demo's operator rebalances on market-calendar Mondays: say when that is
             # in real (chain) time, and say how fast the demo market runs.
@@ -212,10 +242,17 @@ class IndexViewService:
 
     def regime_history(self) -> RegimeHistory | None:
         """The gauge's score over time, from the same engine and data source as the gauge
-        (the devnet's market clock); None where the gauge has no data source."""
+        (the devnet's market clock, else the market feed); None without data."""
         clock = self._clock()
         if clock is None:
-            return None
+            feed = self._feed_started()
+            result = feed.regime() if feed is not None else None
+            if result is None:
+                return None
+            st = feed.status()
+            last = f", last close {st.last_close:%d %b %Y}" if st.last_close else ""
+            return RegimeHistory.from_result(result, f"daily market caps from {st.source}"
+                                                     f"{last}")
         source = ("daily closes of " + Path(clock.history_csv).name if clock.history_csv
                   else "the devnet's simulated market")
         return RegimeHistory.from_result(clock.regime(), source)
@@ -231,12 +268,16 @@ class IndexViewService:
         backtest = self.nav_backtest()
         live = daily_closes(nav)
         before = daily_closes(backtest.points) if backtest is not None else []
+        feed = self.feed() if self._clock() is None else None
+        feed_day = feed.status().last_close if feed is not None else None
         key = (tuple(live[-1:]), len(live), backtest.source if backtest else None,
-               len(before))
+               len(before), feed is not None and feed.enabled, feed_day)
         if self._perf_cache is not None and self._perf_cache[0] == key:
             return self._perf_cache[1]
         index, live_start = splice(before, live)
-        bench = benchmark_series(nav[0][0], self._clock())
+        # The feed's benchmarks cover the live days too (the research data ends in 2025).
+        bench = (feed.benchmarks() if feed is not None else {}) or \
+            benchmark_series(nav[0][0], self._clock())
         report = performance_report(index, live_start=live_start, benchmarks=bench,
                                     source=backtest.label if backtest else "")
         self._perf_cache = (key, report)
@@ -249,15 +290,16 @@ class IndexViewService:
 
         regime = performance = None
         notes = []
+        feed = self.feed() if self._clock() is None else None
+        market_note = feed.status().note if feed is not None else ""
         try:
             regime = self.regime_history()
         except (WalletError, IndexDataError, OSError) as exc:
             notes.append(f"The regime history cannot be computed: {exc}")
         else:
             if regime is None:
-                notes.append("No regime history on this network: the gauge and its history "
-                              "need the index's market data source (today only the local "
-                              "devnet has one).")
+                notes.append(market_note or "No regime history on this network: the gauge "
+                             "and its history need a market data source.")
         try:
             performance = self.performance()
         except (WalletError, IndexDataError, OSError) as exc:
@@ -268,6 +310,7 @@ class IndexViewService:
         unavailable = " ".join(notes)
         return StrategyInfo(
             regime=regime, performance=performance, unavailable=unavailable,
+            market_note=market_note,
             title="TM Global 100: the rules",
             paragraphs=[
                 "The index holds the 100 largest crypto assets by market cap while the "

@@ -110,12 +110,16 @@ class StrategyInfo:
     paragraphs: list[str]
     rules: list[tuple[str, str]]
     #: The gauge's history (same engine, same data source as the gauge); None when the
-    #: network has no market data source for the regime (only the devnet has one today).
+    #: network has no market data yet (off a devnet: the opt-in market feed is off or
+    #: has not read anything).
     regime: RegimeHistory | None = None
     #: Performance table (live NAV, backtest before the vault's first day, benchmarks).
     performance: PerformanceReport | None = None
     #: Why regime or performance is missing, in words for the dialog.
     unavailable: str = ""
+    #: The market data feed's state off a devnet (off and how to turn it on, reading,
+    #: or its last error), "" when there is nothing to say.
+    market_note: str = ""
 
 
 @dataclass(frozen=True)
