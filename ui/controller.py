@@ -356,8 +356,11 @@ class Controller(TradeActions, JournalActions, QObject):
             return
         block = getattr(status, "block_number", None)
         new_block = was_offline or (block is not None and block != self.last_block)
-        if new_block:
+        # While the market feed reads (off the devnet), the index is asked again every
+        # tick, so that the gauge shows as soon as the feed has its data.
+        if new_block or getattr(self.state, "market_refreshing", False):
             self.refresh_index()
+        if new_block:
             self.refresh_position()
             self.refresh_journal()
         # A new block may carry a NavUpdated: the chart ends at the current NAV, so it

@@ -81,6 +81,9 @@ class IndexState:
     #: Why the gauge has no reading, or that its data is stale (off a devnet: the market
     #: data feed is off, still reading, or failed), in words; None when all is well.
     gauge_note: str | None = None
+    #: The market feed is reading on its own thread: the GUI asks again shortly (its
+    #: result shows without waiting for the next block).
+    market_refreshing: bool = False
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,9 @@ class IndexViewService:
         snap = self.s.snapshot(self.s.active_address())
         clock = self._clock()
         feed = self._feed_started() if clock is None else None
+        # The feed's status before its data: a refresh that ends in between is then seen
+        # as running (the GUI asks again), never as done with the old data shown.
+        feed_status = feed.status() if feed is not None else None
         changes = None
         if clock is not None:
             changes = {s: c for s in clock.prices() if (c := clock.change(s, 1)) is not None}
@@ -101,8 +104,9 @@ class IndexViewService:
             change_24h=change_since(hist, snap.nav_per_share, chain_now, day),
             change_7d=change_since(hist, snap.nav_per_share, chain_now, 7 * day),
             next_rebalance=next_rebalance(chain_now))
-        if feed is not None:
-            state = dataclasses.replace(state, gauge_note=feed.status().note or None)
+        if feed_status is not None:
+            state = dataclasses.replace(state, gauge_note=feed_status.note or None,
+                                        market_refreshing=feed_status.refreshing)
         if clock is not None and clock.day_s > 0:
             # The demo's operator rebalances on market-calendar Mondays: say when that is
             # in real (chain) time, and say how fast the demo market runs.
