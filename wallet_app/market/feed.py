@@ -104,6 +104,7 @@ class MarketFeed:
         self.history_assets, self.history_days = history_assets, history_days
         self._client = client
         self._lock = threading.Lock()  # one refresh at a time
+        self._start = threading.Lock()  # one background thread at a time
         self._thread: threading.Thread | None = None
         self._cache: dict[str, tuple[Any, Any]] = {}
         self.base_url = self._base_url()
@@ -181,11 +182,20 @@ class MarketFeed:
     def kick(self) -> bool:
         """Start a refresh on a background thread when one is due; never waits. True when
         one was started."""
-        if not self.due() or self.refreshing:
-            return False
-        self._thread = threading.Thread(target=self.refresh, name="market-feed", daemon=True)
-        self._thread.start()
-        return True
+        with self._start:
+            if not self.due() or self.refreshing:
+                return False
+            self._thread = threading.Thread(target=self._refresh_if_due, name="market-feed",
+                                            daemon=True)
+            self._thread.start()
+            return True
+
+    def _refresh_if_due(self) -> None:
+        try:
+            if self.due():  # a forced refresh may have run meanwhile
+                self.refresh()
+        except Exception:  # noqa: BLE001 - a background thread must not die silently
+            log.exception("market feed: refresh failed")
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for a running background refresh (tests, the CLI)."""
