@@ -206,3 +206,36 @@ def test_the_settings_round_trip_and_are_checked(app_home: AppPaths) -> None:
     a = MarketFeed(Settings(coingecko_base_url="http://a.example"), app_home)
     b = MarketFeed(Settings(coingecko_base_url="http://b.example"), app_home)
     assert a.folder != b.folder and isinstance(a.folder, Path)
+
+
+def test_cli_refreshes_only_when_on(app_home: AppPaths,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from wallet_app.cli.main import main
+
+    # The CLI's calendar is the wall clock: caps up to its yesterday's close.
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    server = CoinGeckoServer()
+    caps = market_caps(yesterday)
+    server.set_assets(snapshot(caps))
+    server.set_charts(caps)
+    try:
+        save_settings(Settings(coingecko_base_url=server.url), app_home)
+        assert main(["index", "market", "--refresh", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["enabled"] is False and out["note"] == OFF_NOTE and out["gauge"] is None
+        assert server.hits == 0  # --refresh does not override the user's choice
+
+        save_settings(Settings(coingecko_base_url=server.url, market_history=True), app_home)
+        assert main(["index", "market", "--refresh", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        want = expected(caps, yesterday + timedelta(days=1)).latest
+        assert want is not None
+        assert out["enabled"] is True and out["error"] is None
+        assert out["last_close"] == yesterday.isoformat()
+        assert out["gauge"] == {"day": want.day.isoformat(), "score": str(want.score),
+                                "band": want.band, "state": want.state.value}
+        assert server.hits == 1 + len(COINS)
+    finally:
+        server.server.shutdown()

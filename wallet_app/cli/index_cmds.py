@@ -33,6 +33,7 @@ from ..index.inputs import loads_exact
 from ..market.snapshot import MarketSnapshot, load_app_snapshot, load_snapshot_file
 from ..paths import PROJECT_ROOT
 from .depositor_cmds import register_index
+from .market_cmds import register_index_market
 from .output import emit, progress
 
 #: Where CI and developers keep the real research data (never copied into the project).
@@ -81,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_backtest)
 
     register_index(isub)  # verify (the rule verifier) and changes (pending governance)
+    register_index_market(isub)  # the opt-in market feed behind the gauge off the devnet
 
     s = isub.add_parser("schedule", help="previous and next rebalance times (Mondays 00:00 UTC)")
     s.add_argument("--json", action="store_true")
