@@ -229,3 +229,21 @@ def test_gui_off_the_gauge_says_how_to_turn_it_on(
     assert page.gauge.score() is None
     assert "Settings" in page.gauge_note.text() and "off" in page.gauge_note.text()
     assert server.hits == 0
+
+
+def test_gui_settings_page_turns_the_feed_on_and_keeps_the_url(qtbot: Any, _app: None) -> None:
+    from ui.pages.settings_page import SettingsPage
+
+    page = SettingsPage()
+    qtbot.addWidget(page)
+    page.show_settings(Settings())
+    # Off by default, and the API fields are greyed out while nothing would use them.
+    assert not page.history_check.isChecked() and not page.base_edit.isEnabled()
+    assert page.edited_settings().market_history is False
+    page.history_check.setChecked(True)
+    assert page.base_edit.isEnabled() and page.key_edit.isEnabled()
+    page.base_edit.setText(" http://127.0.0.1:9/api ")
+    s = page.edited_settings()
+    assert s.market_history is True and s.coingecko_base_url == "http://127.0.0.1:9/api"
+    page.show_settings(s)
+    assert page.history_check.isChecked() and page.base_edit.text() == s.coingecko_base_url
