@@ -209,13 +209,22 @@ def test_gui_the_gauge_shows_on_a_custom_chain_when_enabled(
     svc = svc_factory(chain, server, on=True)
     want = expected(server.caps, datetime.now(UTC).date())  # type: ignore[attr-defined]
     assert want.latest is not None
-    win, _ctl = open_app(qtbot, svc)
+    win, ctl = open_app(qtbot, svc)
     page = win.index_page
     # The window's own refreshes start the feed and, once it has read, show the needle.
     qtbot.waitUntil(lambda: page.gauge.score() is not None, timeout=WAIT)
     assert page.gauge.score() == want.latest.gauge.score
     assert page.gauge.band_text() == want.latest.gauge.band
     assert page.gauge_note.isHidden()
+    # The Strategy dialog's regime history: the same engine's flips on the same data.
+    from ui.dialogs.strategy_dialog import StrategyDialog
+
+    page.strategy_button.click()
+    qtbot.waitUntil(lambda: isinstance(ctl.dialog, StrategyDialog), timeout=WAIT)
+    dlg = ctl.dialog
+    assert [d for d, _t in dlg.regime_chart.flip_markers()] == [f.day for f in want.flips]
+    assert want.flips and "market data is off" not in dlg.regime_note.text().lower()
+    dlg.accept()
 
 
 def test_gui_off_the_gauge_says_how_to_turn_it_on(
@@ -228,6 +237,14 @@ def test_gui_off_the_gauge_says_how_to_turn_it_on(
     qtbot.waitUntil(lambda: page.gauge_note.isVisible(), timeout=WAIT)
     assert page.gauge.score() is None
     assert "Settings" in page.gauge_note.text() and "off" in page.gauge_note.text()
+    # The Strategy dialog's regime tab says the same, and how to turn it on.
+    from ui.dialogs.strategy_dialog import StrategyDialog
+
+    page.strategy_button.click()
+    qtbot.waitUntil(lambda: isinstance(ctl.dialog, StrategyDialog), timeout=WAIT)
+    dlg = ctl.dialog
+    assert OFF_NOTE in dlg.regime_note.text()
+    dlg.accept()
     assert server.hits == 0
 
 
