@@ -186,6 +186,41 @@ def test_full_journey(svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: W
     assert statuses == {("buy", TxStatus.CONFIRMED), ("sell", TxStatus.CONFIRMED)}
 
 
+def test_shares_received_by_transfer_are_not_counted_as_profit(
+        svc: WalletService, devnet: tuple[AppPaths, Devnet], w3: Web3) -> None:
+    """Shares no recorded buy explains (here: sent by the devnet's seed holder, Anvil's
+    account 0) have no known cost: their value is in the holding, not in the P&L."""
+    from eth_account import Account
+
+    from tests.test_keys_support import ANVIL_KEY0
+
+    _, dev = devnet
+    addr = svc.active_address()
+    assert addr
+    buy = svc.buy(svc.quote_buy(Decimal("1000")))
+    assert buy.state == "settled"
+    gift = 400 * 10**18
+    holder = Account.from_key(ANVIL_KEY0)
+    assert _shares(w3, dev, holder.address) >= gift
+    vault = w3.eth.contract(address=dev.deployment.vault, abi=[{
+        "type": "function", "name": "transfer", "stateMutability": "nonpayable",
+        "inputs": [{"name": "to", "type": "address"}, {"name": "v", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}]}])
+    tx = vault.functions.transfer(addr, gift).build_transaction({
+        "from": holder.address, "nonce": w3.eth.get_transaction_count(holder.address),
+        "chainId": w3.eth.chain_id, "gas": 100_000})
+    raw = holder.sign_transaction(tx).raw_transaction
+    assert w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(raw)).status == 1
+
+    pos = svc.position()
+    assert pos is not None and pos.shares == buy.shares + 400
+    assert pos.shares_without_basis == Decimal(400)
+    assert pos.cost_basis_usdc == Decimal("1000")
+    # Unrealised P&L over the bought shares only: within the fee and a price step of zero,
+    # never the gift's value (about 400 USDC).
+    assert abs(pos.unrealized_pnl_usdc) < Decimal(50)
+
+
 def test_price_moves_past_slippage(svc: WalletService, devnet: tuple[AppPaths, Devnet],
                                    w3: Web3) -> None:
     """Prices jump 3% between quote and strike: the request is refunded at the strike

@@ -48,6 +48,7 @@ class BuyDialog(TradeDialog):
         self.setWindowTitle("Buy TM Global 100")
         self.position = position
         self.state = state
+        self._quote_nav: Decimal | None = None
         self.balance: Decimal | None = position.usdc_balance if position else None
         self.new_position: Position | None = None
         self.fetch_position_after = True
@@ -151,8 +152,11 @@ class BuyDialog(TradeDialog):
             self.subtitle.setText("A buy is a request priced at the next NAV strike, not at "
                                   "today's NAV; the shares arrive at your address then.")
             return
+        # The preview's NAV (read with the quote, every 15 s) once there is one: the index
+        # state's is from when the dialog opened and would disagree with the shares shown.
+        nav = self._quote_nav if self._quote_nav is not None else st.nav_per_share
         self.subtitle.setText(
-            f"NAV per share {fmt.format_nav(st.nav_per_share)} \u00b7 buy fee "
+            f"NAV per share {fmt.format_nav(nav)} \u00b7 buy fee "
             f"{fmt.format_bps(st.buy_fee_bps)} \u00b7 priced at the next strike's NAV; "
             "the minimum below protects you from a move before it.")
 
@@ -193,6 +197,8 @@ class BuyDialog(TradeDialog):
         return self.service.buy
 
     def show_preview(self, q: BuyQuote) -> None:
+        self._quote_nav = q.nav_per_share
+        self._update_subtitle()
         pv = self.preview
         pv.set("pay", usdc_text(q.usdc_in))
         pv.set_caption("fee", f"Platform fee ({fmt.format_bps(q.fee_bps)})")

@@ -259,13 +259,19 @@ class HistoryService:
         basis = self.s.journal.position(addr, snap.chain_id)
         value = to_decimal(snap.share_value, snap.usdc_decimals)
         shares = to_decimal(snap.shares, SHARE_DECIMALS)
+        # Shares no recorded buy explains have no known cost: counting their value against
+        # the basis of the others would show them as pure profit.
+        explained = min(shares, basis.shares)
+        explained_value = (value * explained / shares).quantize(Decimal("0.000001")) \
+            if shares else Decimal(0)
         return Position(
             address=addr, shares=shares, value_usdc=value,
             usdc_balance=to_decimal(snap.usdc_balance, snap.usdc_decimals),
             eth_balance=to_decimal(snap.eth_balance, 18),
             cost_basis_usdc=basis.cost_basis_usdc, realized_pnl_usdc=basis.realized_pnl_usdc,
-            unrealized_pnl_usdc=(value - basis.cost_basis_usdc) if basis.shares else Decimal(0),
-            fees_paid_usdc=basis.fees_paid_usdc)
+            unrealized_pnl_usdc=(explained_value - basis.cost_basis_usdc)
+            if basis.shares else Decimal(0),
+            fees_paid_usdc=basis.fees_paid_usdc, shares_without_basis=shares - explained)
 
     def my_trades(self) -> list[TradeRow]:
         addr = self.s.active_address()
