@@ -204,7 +204,8 @@ class TransactionsPage(QWidget):
                 r.kind.replace("_", " ").capitalize(),
                 label_text(r.summary, self.labels) or "\u2014",
                 (status, r.status.value, f"Status: {r.status.value}"),
-                (str(r.nonce), r.nonce),
+                # -1: a watched address received it (someone else's transaction).
+                (str(r.nonce) if r.nonce >= 0 else "\u2014", r.nonce),
                 (f"{r.block_number:,}" if r.block_number else "\u2014", r.block_number),
                 (short_hex(r.tx_hash, 10, 8), r.tx_hash, r.tx_hash),
             ])
