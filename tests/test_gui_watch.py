@@ -16,6 +16,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import csv  # noqa: E402
 import secrets  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from decimal import Decimal  # noqa: E402
@@ -35,6 +36,7 @@ from wallet_app.facade import WalletService  # noqa: E402
 from wallet_app.models import Regime  # noqa: E402
 from wallet_app.operator import Operator  # noqa: E402
 from wallet_app.paths import AppPaths  # noqa: E402
+from wallet_app.services.reports import TaxHistoryError  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring]
 
@@ -124,7 +126,7 @@ def svc(tmp_path: Path, devnet: tuple[AppPaths, Any], monkeypatch: pytest.Monkey
 
 
 def test_watch_only_transactions_and_trades_match_a_keyed_wallet(
-        qtbot: Any, svc: Any, history: dict[str, Any]) -> None:
+        qtbot: Any, svc: Any, history: dict[str, Any], tmp_path: Path) -> None:
     holder = history["holder"]
     svc.create_wallet(f"Main-{secrets.token_hex(3)}", PASSWORD, words=12)[1].wipe()
     win, ctl = open_app(qtbot, svc)
@@ -166,6 +168,14 @@ def test_watch_only_transactions_and_trades_match_a_keyed_wallet(
     assert tp.tx_table.item(shown[history["received"]], 4).text() == "\u2014"
     assert any(r.summary.startswith("Sent 25.0000 G100 to") for r in rows.values())
     assert not tp.speed_button.isEnabled() and not tp.cancel_button.isEnabled()
+    # The export writes the same rows (no journal: the chain's events); taxes say why not.
+    assert svc.export_csv(tmp_path / "watch.csv") == want
+    lines = list(csv.DictReader((tmp_path / "watch.csv").open()))
+    assert {ln["tx_hash"] for ln in lines} == set(rows)
+    activity = list(csv.DictReader((tmp_path / "watch-activity.csv").open()))
+    assert history["instant_sell"] in {ln["tx_hash"] for ln in activity}
+    with pytest.raises(TaxHistoryError, match="watch-only"):
+        svc.export_tax_csv(tmp_path / "tax.csv")
 
     # My Indices: the instant sell and the in-kind exit are trades of the position.
     win.navigate("my")

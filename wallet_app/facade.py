@@ -365,6 +365,11 @@ class WalletService:
         return self.history.cancel(tx_hash)
 
     def export_csv(self, path: Path) -> int:
+        watch = self.session.active_watch()
+        if watch is not None:  # no journal: the chain's events about the address
+            from .services.watch_history import export_csv
+
+            return export_csv(self.watch, watch.address, path)
         return self.history.export_csv(path)
 
     # ------------------------------------------------------------------ accounts, watch-only

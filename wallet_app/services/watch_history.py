@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
 from ..journal import Trade, position_from_trades
+from ..journal_records import _csv_text, _iso, _write_csv
 from ..models import Position, TxRecord, TxStatus
 from ..vault import SHARE_DECIMALS, to_decimal
 from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value
@@ -211,6 +213,27 @@ class WatchHistoryService:
         if to_checksum_address(a["from"]) == owner:
             return f"Sent {amount} to {to_checksum_address(a['to'])}"
         return f"Received {amount} from {to_checksum_address(a['from'])}"
+
+
+#: The watch-only export: the journal's transaction columns the chain can answer.
+TX_COLUMNS = ("created_at", "tx_hash", "kind", "status", "chain_id", "sender", "nonce",
+              "block_number", "summary")
+TRADE_COLUMNS = ("created_at", "kind", "account", "chain_id", "usdc", "shares",
+                 "fee_usdc", "tx_hash", "block_number", "note")
+
+
+def export_csv(watch: WatchHistoryService, owner: str, path: Path) -> int:
+    """The watched address's transactions (``path``) and trades (``path``-activity.csv),
+    from the chain's events; returns the number of transactions."""
+    n = _write_csv(path, TX_COLUMNS, [
+        [_iso(r.created_at), r.tx_hash, r.kind, r.status.value, r.chain_id, r.sender,
+         r.nonce if r.nonce >= 0 else "", r.block_number or "", _csv_text(r.summary)]
+        for r in watch.transactions(owner)])
+    _write_csv(path.with_name(path.stem + "-activity.csv"), TRADE_COLUMNS, [
+        [_iso(t.created_at), t.kind, t.account, t.chain_id, t.usdc, t.shares, t.fee_usdc,
+         t.tx_hash or "", t.block_number or "", _csv_text(t.note)]
+        for t in watch.trades_of(owner)])
+    return n
 
 
 def _row_event(logs: list[OwnerLog], owner: str) -> OwnerLog | None:
