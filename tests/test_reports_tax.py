@@ -265,3 +265,19 @@ def test_own_transfer_beyond_the_senders_lots_arrives_with_zero_basis() -> None:
     assert [(d.lot_id, d.shares) for d in row.moved] == [("L1@0xaaaa", D(10)), ("", D(2))]
     assert cents(row.cost_basis_usd) == D("1002.00")
     assert "zero basis" in history_rows(b)[0][-1]
+
+
+def test_year_json_lists_transfers_out_apart() -> None:
+    import json
+
+    from wallet_app.cli.output import to_json
+    from wallet_app.cli.report_cmds import report_payload
+
+    rep = year_report(run_lots(_mine(EXIT, GIFT, MOVE_OUT, MOVE_IN), account=A), 2026)
+    data = json.loads(to_json(report_payload(rep)))
+    (gift,) = data["transfers_out"]
+    # 3 shares at NAV 110; 3 of L1 after the exit: 1002 x 3/10 = 300.60; fee 0.0005 x 2000
+    assert (gift["shares"], gift["value_usd"], gift["cost_basis_usd"], gift["to"],
+            gift["lots"], gift["network_fee_usd"]) == ("3", "330.00", "300.60", FRIEND,
+                                                       "L1:3", "1.00")
+    assert data["in_kind_exits"] == 1 and len(data["disposals"]) == 1
