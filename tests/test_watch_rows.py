@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from eth_utils import to_checksum_address  # noqa: E402
+from eth_utils import to_checksum_address
 
 from wallet_app.models import TxStatus
 from wallet_app.services.owner_events import OwnerLog
