@@ -168,6 +168,7 @@ def test_watch_only_transactions_and_trades_match_a_keyed_wallet(
     assert tp.tx_table.item(shown[history["received"]], 4).text() == "\u2014"
     assert any(r.summary.startswith("Sent 25.0000 G100 to") for r in rows.values())
     assert not tp.speed_button.isEnabled() and not tp.cancel_button.isEnabled()
+    assert "watch-only" in tp.mine_caption.text() and "speed up" not in tp.mine_caption.text()
     # The export writes the same rows (no journal: the chain's events); taxes say why not.
     assert svc.export_csv(tmp_path / "watch.csv") == want
     lines = list(csv.DictReader((tmp_path / "watch.csv").open()))

@@ -185,7 +185,7 @@ class TransactionsPage(QWidget):
         for b in (self.speed_button, self.cancel_button, self.send_button):
             b.setToolTip(reason or self._tips.get(b.objectName(), ""))
         self.requests_card.set_can_sign(can_sign, reason)
-        self._update_buttons()
+        self.show_transactions(self.records)  # the caption says where the rows come from
 
     def show_requests(self, requests: Sequence[object]) -> None:
         """The user's requests waiting for a strike (objects like ``RequestRow``)."""
@@ -212,10 +212,11 @@ class TransactionsPage(QWidget):
         fill_table(self.tx_table, rows, TX_NUMERIC)
         self._colour_status(p)
         pending = sum(1 for r in self.records if r.status is TxStatus.PENDING)
+        hint = ("select a pending one to send, speed up, cancel or leave it" if self.can_sign
+                else "read from the chain's events (watch-only)")
         self.mine_caption.setText(
             (counted(len(self.records), "transaction") + (f" \u00b7 {pending} pending" if pending
-                                                     else "")
-             + " \u00b7 select a pending one to send, speed up, cancel or leave it")
+                                                     else "") + f" \u00b7 {hint}")
             if self.records else "No transactions signed by this wallet yet")
         self.export_button.setEnabled(bool(self.records))
         self.tax_button.setEnabled(bool(self.records))
