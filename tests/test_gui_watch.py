@@ -175,6 +175,7 @@ def test_watch_only_transactions_and_trades_match_a_keyed_wallet(
     assert {ln["tx_hash"] for ln in lines} == set(rows)
     activity = list(csv.DictReader((tmp_path / "watch-activity.csv").open()))
     assert history["instant_sell"] in {ln["tx_hash"] for ln in activity}
+    assert not tp.tax_button.isEnabled() and "Watch-only" in tp.tax_button.toolTip()
     with pytest.raises(TaxHistoryError, match="watch-only"):
         svc.export_tax_csv(tmp_path / "tax.csv")
 

@@ -122,7 +122,7 @@ class TransactionsPage(QWidget):
                   self.leave_button):
             b.setEnabled(False)
         self._tips = {b.objectName(): b.toolTip() for b in (
-            self.speed_button, self.cancel_button, self.send_button)}
+            self.speed_button, self.cancel_button, self.send_button, self.tax_button)}
         self.speed_button.clicked.connect(lambda: self._emit_selected(self.speedUpRequested))
         self.cancel_button.clicked.connect(lambda: self._emit_selected(self.cancelRequested))
         self.send_button.clicked.connect(lambda: self._emit_selected(self.sendNowRequested))
@@ -219,7 +219,11 @@ class TransactionsPage(QWidget):
                                                      else "") + f" \u00b7 {hint}")
             if self.records else "No transactions signed by this wallet yet")
         self.export_button.setEnabled(bool(self.records))
-        self.tax_button.setEnabled(bool(self.records))
+        # The tax history is built from trades this app verified: none for a watched wallet.
+        self.tax_button.setEnabled(bool(self.records) and self.can_sign)
+        self.tax_button.setToolTip(self._tips["exportTax"] if self.can_sign else
+                                   "Watch-only wallet: the tax history needs the trades "
+                                   "this app signed and verified with its key")
         self._update_buttons()
 
     def show_events(self, events: Sequence[IndexEvent]) -> None:
