@@ -33,6 +33,7 @@ from ..journal import Trade, position_from_trades
 from ..journal_records import _csv_text, _iso, _write_csv
 from ..models import Position, TxRecord, TxStatus
 from ..vault import SHARE_DECIMALS, to_decimal
+from .history import position_of
 from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value
 from .session import Session
 from .types import SNAPSHOT_REUSE_S, TradeRow
@@ -128,20 +129,7 @@ class WatchHistoryService:
     def position(self, owner: str) -> Position:
         snap = self.s.recent_snapshot(owner, SNAPSHOT_REUSE_S)
         basis = position_from_trades(self.trades_of(owner))
-        value = to_decimal(snap.share_value, snap.usdc_decimals)
-        shares = to_decimal(snap.shares, SHARE_DECIMALS)
-        # Shares that arrived by transfer carry no known cost: unrealised P&L is over the
-        # shares the events explain (the rest is shown in the holding, not as profit).
-        explained = min(shares, basis.shares)
-        explained_value = (value * explained / shares) if shares else Decimal(0)
-        return Position(
-            address=owner, shares=shares, value_usdc=value,
-            usdc_balance=to_decimal(snap.usdc_balance, snap.usdc_decimals),
-            eth_balance=to_decimal(snap.eth_balance, 18),
-            cost_basis_usdc=basis.cost_basis_usdc, realized_pnl_usdc=basis.realized_pnl_usdc,
-            unrealized_pnl_usdc=(explained_value - basis.cost_basis_usdc)
-            if basis.shares else Decimal(0),
-            fees_paid_usdc=basis.fees_paid_usdc)
+        return position_of(owner, snap, basis)
 
     def my_trades(self, owner: str) -> list[TradeRow]:
         rows = []
