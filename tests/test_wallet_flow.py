@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import httpx
 import pytest
 from web3 import Web3
 
+from tests.wallet_support import PASSWORD, funded_wallet
 from wallet_app.chain.errors import (
     InsufficientFundsForGas,
     RpcUnavailable,
@@ -50,7 +50,6 @@ from wallet_app.paths import AppPaths
 
 pytestmark = [pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
-PASSWORD = "orbit-Lantern-93-velvet"
 ERC20_ABI = [
     {"type": "function", "name": "balanceOf", "stateMutability": "view",
      "inputs": [{"name": "a", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
@@ -84,18 +83,8 @@ def _service(paths: AppPaths, settings: Settings | None = None) -> WalletService
 def svc(devnet: tuple[AppPaths, Devnet], monkeypatch: pytest.MonkeyPatch
         ) -> Iterator[WalletService]:
     """A fresh funded wallet (real keyring entry) on the shared devnet."""
-    paths, _ = devnet
-    monkeypatch.setenv("G100_TEST_SCRYPT_N", "1024")
-    s = _service(paths)
-    name = f"flow-{secrets.token_hex(3)}"
-    s.create_wallet(name, PASSWORD)
-    s.connect()
-    s.faucet(eth=Decimal(5), usdc=Decimal(20_000))
-    try:
+    with funded_wallet(monkeypatch, devnet[0], "flow") as s:
         yield s
-    finally:
-        s.keys.delete(name, name)
-        s.close()
 
 
 def _usdc(w3: Web3, dev: Devnet, addr: str) -> int:

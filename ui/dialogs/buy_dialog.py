@@ -235,11 +235,6 @@ class BuyDialog(TradeDialog):
     # -- done page -----------------------------------------------------------------------
 
     def _build_done_page(self) -> None:
-        lay = QVBoxLayout(self.done_page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(14)
-        self.done_title = label("", "heading", wrap=True, name="doneTitle")
-        self.done_note = label("", "muted", wrap=True)
         card = self.done_card = Card("Settled")
         self.done_grid = KeyValueGrid()
         self.done_grid.add_row("state", "Request")
@@ -248,26 +243,10 @@ class BuyDialog(TradeDialog):
         self.done_grid.add_row("tx", "Transaction")
         self.done_grid.add_row("block", "Block")
         card.body.addWidget(self.done_grid)
-        pos_card = Card("Your position now")
-        self.position_grid = KeyValueGrid()
-        self.position_grid.add_row("shares", "Shares", emphasis=True)
-        self.position_grid.add_row("value", "Value")
-        self.position_grid.add_row("usdc", "USDC left")
-        pos_card.body.addWidget(self.position_grid)
+        pos_card = self.build_position_card("USDC left")
         self.view_button = button("View My Indices", name="viewPosition")
-        self.done_button = button("Done", primary=True, name="doneButton")
         self.view_button.clicked.connect(self._view_position)
-        self.done_button.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.view_button)
-        row.addWidget(self.done_button)
-        lay.addWidget(self.done_title)
-        lay.addWidget(self.done_note)
-        lay.addWidget(card)
-        lay.addWidget(pos_card)
-        lay.addStretch(1)
-        lay.addLayout(row)
+        self.build_done_frame([card, pos_card], [self.view_button])
         self.wants_position_view = False
 
     def show_done(self, result: Any) -> None:
@@ -293,11 +272,8 @@ class BuyDialog(TradeDialog):
         """The position after the buy (fetched here, or handed over by the controller,
         which refreshes it anyway: one lens call instead of two right after a trade)."""
         self.new_position = position
-        if position is None:
-            return
-        self.position_grid.set("shares", fmt.format_token_amount(position.shares, "G100", 6))
-        self.position_grid.set("value", fmt.format_usdc(position.value_usdc))
-        self.position_grid.set("usdc", fmt.format_usdc(position.usdc_balance))
+        if position is not None:
+            self.show_position_grid(position)
 
     def _view_position(self) -> None:
         self.wants_position_view = True
