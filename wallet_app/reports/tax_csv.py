@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..keys.fileio import atomic_write_text
 from ..text import counted
 from .tax import Disposal, HistoryRow, TaxLedger, YearReport, cents
 
@@ -108,7 +109,7 @@ def write_csv(dest: Path | TextIO, header: Sequence[str], rows: list[list[str]])
     w.writerow(header)
     w.writerows(rows)
     if isinstance(dest, str | Path):
-        Path(dest).write_text(buf.getvalue(), encoding="utf-8", newline="")
+        atomic_write_text(Path(dest), buf.getvalue())  # whole or not at all
     else:
         dest.write(buf.getvalue())
     return len(rows)
