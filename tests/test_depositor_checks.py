@@ -17,6 +17,7 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
+from tests.wallet_support import PASSWORD, funded_wallet
 from wallet_app.config import Settings
 from wallet_app.devnet import artifacts
 from wallet_app.devnet.embedded import Devnet
@@ -27,7 +28,6 @@ from wallet_app.services.governance_view import buy_warning, time_left_text
 
 pytestmark = [pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
-PASSWORD = "orbit-Lantern-93-velvet"
 DELAY_31H = 31 * 3600
 ERC20 = [{"type": "function", "name": "balanceOf", "stateMutability": "view",
           "inputs": [{"name": "a", "type": "address"}],
@@ -37,20 +37,8 @@ ERC20 = [{"type": "function", "name": "balanceOf", "stateMutability": "view",
 @pytest.fixture(scope="module")
 def svc(devnet: tuple[AppPaths, Devnet], tmp_path_factory: pytest.TempPathFactory,
         ) -> Iterator[WalletService]:
-    paths, _ = devnet
-    mp = pytest.MonkeyPatch()
-    mp.setenv("G100_TEST_SCRYPT_N", "1024")
-    s = WalletService(paths, Settings())
-    name = f"depositor-{secrets.token_hex(3)}"
-    s.create_wallet(name, PASSWORD)
-    s.connect()
-    s.faucet(eth=Decimal(5), usdc=Decimal(20_000))
-    try:
+    with pytest.MonkeyPatch.context() as mp, funded_wallet(mp, devnet[0], "depositor") as s:
         yield s
-    finally:
-        s.keys.delete(name, name)
-        s.close()
-        mp.undo()
 
 
 @pytest.fixture(scope="module")

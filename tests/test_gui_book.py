@@ -14,7 +14,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import secrets  # noqa: E402
-import shutil  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -23,37 +22,18 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import zxingcpp  # noqa: E402
 from eth_utils import to_checksum_address  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from tests.gui_support import WAIT, click, home_for, open_app  # noqa: E402
 from ui.app import create_app  # noqa: E402
-from ui.controller import Controller  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
 from wallet_app.book.errors import WatchOnlyCannotSign  # noqa: E402
-from wallet_app.config import Settings, save_settings  # noqa: E402
 from wallet_app.facade import WalletService  # noqa: E402
 from wallet_app.paths import AppPaths  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring]
 
-LEFT = Qt.MouseButton.LeftButton
 PASSWORD = "orbit lantern velvet tundra 42"
-WAIT = 60_000
-
-
-def home_for(tmp_path: Path, devnet_paths: AppPaths) -> AppPaths:
-    """A fresh app home that sees the module's devnet (deployment, clock, node)."""
-    paths = AppPaths(tmp_path / "data", tmp_path / "config", tmp_path / "logs").ensure()
-    paths.devnet_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("deployment.json", "market.json", "node.json"):
-        src = devnet_paths.devnet_dir / name
-        if src.is_file():
-            shutil.copy(src, paths.devnet_dir / name)
-    shutil.copytree(devnet_paths.data_dir / "deployments", paths.data_dir / "deployments",
-                    dirs_exist_ok=True)
-    save_settings(Settings(network="devnet", lock_timeout_minutes=30), paths)
-    return paths
 
 
 @pytest.fixture(autouse=True)
@@ -75,22 +55,6 @@ def svc(tmp_path: Path, devnet: tuple[AppPaths, Any], monkeypatch: pytest.Monkey
 @pytest.fixture
 def name() -> str:
     return f"Main-{secrets.token_hex(4)}"
-
-
-def click(qtbot: Any, widget: Any) -> None:
-    qtbot.waitUntil(widget.isEnabled, timeout=WAIT)
-    qtbot.mouseClick(widget, LEFT)
-
-
-def open_app(qtbot: Any, svc: Any) -> tuple[MainWindow, Controller]:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    ctl = Controller(svc, win, auto_onboard=False, status_interval_ms=1_000)
-    win.resize(1280, 800)
-    win.show()
-    ctl.start()
-    qtbot.waitUntil(lambda: ctl.status is not None and ctl.status.connected, timeout=WAIT)
-    return win, ctl
 
 
 def decode_qr(widget: Any) -> str:

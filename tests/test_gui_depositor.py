@@ -15,42 +15,33 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import secrets  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from web3 import Web3  # noqa: E402
 from web3.logs import DISCARD  # noqa: E402
 
+from tests.gui_support import click, open_app  # noqa: E402
 from tests.test_depositor_checks import schedule_feed_change  # noqa: E402
+from tests.wallet_support import forget_wallet, new_funded_wallet  # noqa: E402
 from ui import worker  # noqa: E402
 from ui.app import apply_theme, create_app  # noqa: E402
-from ui.controller import Controller  # noqa: E402
 from ui.dialogs.buy_dialog import BuyDialog  # noqa: E402
 from ui.dialogs.inkind_dialog import InKindDialog  # noqa: E402
 from ui.dialogs.strategy_dialog import StrategyDialog  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
 from wallet_app.config import Settings  # noqa: E402
 from wallet_app.devnet import artifacts  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
-LEFT = Qt.MouseButton.LeftButton
-PASSWORD = "orbit-Lantern-93-velvet"
 WAIT = 90_000
 
 
 @pytest.fixture(autouse=True)
 def _app(qapp: QApplication) -> None:
     create_app(theme="light")
-
-
-def click(qtbot, widget) -> None:  # noqa: ANN001
-    qtbot.waitUntil(widget.isEnabled, timeout=WAIT)
-    qtbot.mouseClick(widget, LEFT)
 
 
 def shot(widget, name: str, tmp_path: Path) -> Path:  # noqa: ANN001
@@ -63,15 +54,9 @@ def shot(widget, name: str, tmp_path: Path) -> Path:  # noqa: ANN001
 
 def test_pending_change_buy_warning_rule_check_and_exit_in_kind(
         qtbot, devnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    from wallet_app.facade import WalletService
-
     paths, dev = devnet
-    monkeypatch.setenv("G100_TEST_SCRYPT_N", "1024")
-    svc = WalletService(paths, Settings(network="devnet", lock_timeout_minutes=30))
-    name = f"gui-depositor-{secrets.token_hex(3)}"
-    svc.create_wallet(name, PASSWORD)
-    svc.connect()
-    svc.faucet(eth=Decimal(5), usdc=Decimal(20_000))
+    svc, name = new_funded_wallet(monkeypatch, paths, "gui-depositor",
+                                  Settings(network="devnet", lock_timeout_minutes=30))
     svc.buy(svc.quote_buy(Decimal("2000")))
     for _ in range(8):  # to the market calendar's Monday: a rebalance with its snapshot
         if svc.advance_market(1)[-1].rebalanced is not None:
@@ -79,12 +64,7 @@ def test_pending_change_buy_warning_rule_check_and_exit_in_kind(
     w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
     op = schedule_feed_change(w3, dev)
 
-    win = MainWindow()
-    qtbot.addWidget(win)
-    ctl = Controller(svc, win, auto_onboard=False, status_interval_ms=1_000)
-    win.resize(1280, 800)
-    win.show()
-    ctl.start()
+    win, ctl = open_app(qtbot, svc, auto_onboard=False)
     try:
         # The Index page shows the pending change with its time of effect.
         banner = win.index_page.governance_banner
@@ -164,5 +144,4 @@ def test_pending_change_buy_warning_rule_check_and_exit_in_kind(
     finally:
         ctl.shutdown()
         assert worker.wait_idle(WAIT)
-        svc.keys.delete(name, name)
-        svc.close()
+        forget_wallet(svc, name)

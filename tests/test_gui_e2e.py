@@ -21,7 +21,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import contextlib
 import secrets  # noqa: E402
-import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
@@ -31,26 +30,33 @@ from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtCore import QPoint  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from ui import worker  # noqa: E402
+from tests.gui_support import (  # noqa: E402
+    LEFT,
+    WAIT,
+    click,
+    close_app,
+    home_for,
+    open_app,
+    type_into,
+    wait_done,
+    wait_quote,
+)
 from ui.app import create_app  # noqa: E402
 from ui.controller import Controller  # noqa: E402
 from ui.dialogs.buy_dialog import BuyDialog  # noqa: E402
 from ui.dialogs.onboarding import OnboardingDialog  # noqa: E402
 from ui.dialogs.sell_dialog import SellDialog  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
-from wallet_app.config import Settings, save_settings  # noqa: E402
 from wallet_app.errors import WalletError  # noqa: E402
 from wallet_app.models import TxStatus  # noqa: E402
 from wallet_app.paths import AppPaths  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
-LEFT = Qt.MouseButton.LeftButton
 PASSWORD = "orbit lantern velvet tundra 42"
-WAIT = 60_000
 
 
 # -- a switchable TCP relay: "the RPC went away" for real ----------------------------------
@@ -157,67 +163,9 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppPaths,
         process.down(paths)
 
 
-def home_for(tmp_path: Path, devnet_paths: AppPaths, rpc_url: str = "") -> AppPaths:
-    """A fresh app home that sees the shared devnet (its deployment and market clock),
-    optionally through another RPC URL (the relay)."""
-    paths = AppPaths(tmp_path / "data", tmp_path / "config", tmp_path / "logs").ensure()
-    paths.devnet_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("deployment.json", "market.json", "node.json"):
-        src = devnet_paths.devnet_dir / name
-        if src.is_file() and not (rpc_url and name == "node.json"):
-            shutil.copy(src, paths.devnet_dir / name)
-    # The deployment `devnet up` pinned (addresses and code hashes) comes along too.
-    shutil.copytree(devnet_paths.data_dir / "deployments", paths.data_dir / "deployments",
-                    dirs_exist_ok=True)
-    save_settings(Settings(network="devnet", rpc_url=rpc_url, lock_timeout_minutes=30), paths)
-    return paths
-
-
 @pytest.fixture(autouse=True)
 def _app(qapp: QApplication) -> None:
     create_app(theme="light")
-
-
-def click(qtbot, widget) -> None:  # noqa: ANN001
-    qtbot.waitUntil(widget.isEnabled, timeout=WAIT)
-    qtbot.mouseClick(widget, LEFT)
-
-
-def type_into(qtbot, edit, text: str) -> None:  # noqa: ANN001
-    edit.clear()
-    qtbot.keyClicks(edit, text)
-
-
-def open_app(qtbot, svc, auto_onboard: bool = True) -> tuple[MainWindow, Controller]:  # noqa: ANN001
-    win = MainWindow()
-    qtbot.addWidget(win)
-    ctl = Controller(svc, win, auto_onboard=auto_onboard, status_interval_ms=1_000)
-    win.resize(1280, 800)
-    win.show()
-    ctl.start()
-    qtbot.waitUntil(lambda: ctl.status is not None and ctl.status.connected, timeout=WAIT)
-    return win, ctl
-
-
-def close_app(ctl: Controller, svc) -> None:  # noqa: ANN001
-    ctl.shutdown()
-    assert worker.wait_idle(WAIT)
-    svc.close()
-
-
-def wait_quote(qtbot, dlg) -> None:  # noqa: ANN001
-    qtbot.waitUntil(lambda: dlg.quote is not None and dlg.confirm_button.isEnabled()
-                    or dlg.banner.isVisible(), timeout=WAIT)
-    assert not dlg.banner.isVisible(), dlg.banner.message.text()
-
-
-def wait_done(qtbot, dlg) -> None:  # noqa: ANN001
-    def finished() -> bool:
-        return dlg.pages.currentWidget() is dlg.done_page or dlg.progress_banner.isVisible() \
-            or (dlg.pages.currentWidget() is dlg.form_page and dlg.banner.isVisible())
-    qtbot.waitUntil(finished, timeout=WAIT)
-    assert dlg.pages.currentWidget() is dlg.done_page, (
-        dlg.banner.message.text() or dlg.progress_banner.message.text())
 
 
 # -- the journey ----------------------------------------------------------------------------

@@ -18,17 +18,12 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.gui_support import WAIT, click, close_app, open_app, wait_done, wait_quote  # noqa: E402
 from tests.test_gui_e2e import (  # noqa: E402, F401 - fixtures and helpers shared
-    WAIT,
     _app,
-    click,
-    close_app,
     devnet,
     funded_service,
-    open_app,
     open_buy,
-    wait_done,
-    wait_quote,
 )
 from wallet_app.devnet.embedded import clock_path  # noqa: E402
 from wallet_app.devnet.market_clock import MarketClock  # noqa: E402

@@ -23,8 +23,8 @@ import pytest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from web3 import Web3  # noqa: E402
 
+from tests.gui_support import click, close_app, open_app  # noqa: E402
 from tests.hostile_rpc import HostileProxy  # noqa: E402
-from tests.test_gui_e2e import click, close_app, open_app  # noqa: E402
 from ui.app import create_app  # noqa: E402
 from wallet_app.chain.errors import ReceiptTimeout  # noqa: E402
 from wallet_app.config import Settings, save_settings  # noqa: E402

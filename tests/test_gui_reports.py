@@ -13,28 +13,21 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import csv  # noqa: E402
-import secrets  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from web3 import Web3  # noqa: E402
 
+from tests.gui_support import LEFT, WAIT, open_app  # noqa: E402
+from tests.wallet_support import forget_wallet, new_funded_wallet  # noqa: E402
 from ui import worker  # noqa: E402
 from ui.app import create_app  # noqa: E402
-from ui.controller import Controller  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from wallet_app.config import Settings  # noqa: E402
 from wallet_app.devnet.deploy import set_prices  # noqa: E402
-from wallet_app.facade import WalletService  # noqa: E402
 from wallet_app.operator import Operator  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
-WAIT = 60_000
-LEFT = Qt.MouseButton.LeftButton
-PASSWORD = "orbit-Lantern-93-velvet"
 
 
 @pytest.fixture(autouse=True)
@@ -45,12 +38,8 @@ def _app(qapp: QApplication) -> None:
 def test_tax_export_and_legs_by_clicks(qtbot, devnet, tmp_path: Path,  # noqa: ANN001
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     paths, dev = devnet
-    monkeypatch.setenv("G100_TEST_SCRYPT_N", "1024")
-    svc = WalletService(paths, Settings())
-    name = f"gui-tax-{secrets.token_hex(3)}"
-    svc.create_wallet(name, PASSWORD)
-    svc.connect()
-    svc.faucet(eth=Decimal(2), usdc=Decimal(5_000))
+    svc, name = new_funded_wallet(monkeypatch, paths, "gui-tax", eth=Decimal(2),
+                                  usdc=Decimal(5_000))
     bought = svc.buy(svc.quote_buy(Decimal("1200")))
     assert bought.state == "settled"
     w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
@@ -63,15 +52,8 @@ def test_tax_export_and_legs_by_clicks(qtbot, devnet, tmp_path: Path,  # noqa: A
     assert svc.session.vault is not None
     assert Operator(w3, dev.deployment, svc.session.vault).rebalance().legs > 0
 
-    win = MainWindow()
-    qtbot.addWidget(win)
-    ctl = Controller(svc, win, auto_onboard=False, status_interval_ms=1_000)
-    win.resize(1280, 800)
-    win.show()
-    ctl.start()
+    win, ctl = open_app(qtbot, svc, auto_onboard=False)
     try:
-        qtbot.waitUntil(lambda: ctl.status is not None and ctl.status.connected,
-                        timeout=WAIT)
         qtbot.mouseClick(win.nav_buttons["transactions"], LEFT)
         tp = win.tx_page
         qtbot.waitUntil(lambda: any(r.tx_hash == bought.tx_hash for r in tp.records)
@@ -133,5 +115,4 @@ def test_tax_export_and_legs_by_clicks(qtbot, devnet, tmp_path: Path,  # noqa: A
     finally:
         ctl.shutdown()
         assert worker.wait_idle(WAIT)
-        svc.keys.delete(name, name)
-        svc.close()
+        forget_wallet(svc, name)

@@ -30,7 +30,7 @@ from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from web3 import Web3  # noqa: E402
 
-from tests.test_gui_e2e import click, close_app, home_for, open_app, type_into  # noqa: E402
+from tests.gui_support import click, close_app, home_for, open_app, type_into  # noqa: E402
 from ui.app import create_app  # noqa: E402
 from ui.dialogs.send_dialog import SendDialog  # noqa: E402
 from wallet_app.devnet.deploy import fund  # noqa: E402

@@ -130,6 +130,26 @@ def test_preview_is_filled_from_the_buy_quote(qtbot) -> None:
     assert "250.00 USDC" in dlg.confirm_button.text()
 
 
+def test_subtitle_nav_follows_the_preview_not_the_dialogs_opening(qtbot) -> None:
+    """The index state handed to the dialog is from when it opened; once a preview is
+    read, the NAV in the subtitle is the quote's, the one the shares were estimated at."""
+    import dataclasses
+
+    from ui import formatting as fmt
+
+    svc = samples.SampleService()
+    stale = dataclasses.replace(sample_state(), nav_per_share=Decimal("0.5"))
+    dlg = BuyDialog(svc, position=samples.sample_position(), state=stale, wallet_name="Main")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert f"NAV per share {fmt.format_nav(Decimal('0.5'))} " in dlg.subtitle.text()
+    qtbot.keyClicks(dlg.amount_edit, "250")
+    qtbot.waitUntil(lambda: quoted(dlg), timeout=WAIT)
+    assert dlg.quote.nav_per_share != Decimal("0.5")
+    assert f"NAV per share {fmt.format_nav(dlg.quote.nav_per_share)} " in dlg.subtitle.text()
+    assert "next strike" in dlg.subtitle.text()
+
+
 def test_slippage_and_fee_preset_reach_the_quote(qtbot) -> None:
     svc = samples.SampleService()
     dlg = buy_dialog(qtbot, svc)

@@ -11,7 +11,6 @@ the amounts of the SwapExecuted events of its receipt.
 from __future__ import annotations
 
 import csv
-import secrets
 from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from wallet_app.config import Settings
+from tests.wallet_support import forget_wallet, new_funded_wallet
 from wallet_app.devnet import artifacts
 from wallet_app.devnet.deploy import set_prices
 from wallet_app.devnet.embedded import Devnet
@@ -30,7 +29,6 @@ from wallet_app.paths import AppPaths
 
 pytestmark = [pytest.mark.chain, pytest.mark.keyring, pytest.mark.slow]
 
-PASSWORD = "orbit-Lantern-93-velvet"
 CENT = Decimal("0.01")
 FEED_ABI = [
     {"type": "function", "name": "latestRoundData", "stateMutability": "view", "inputs": [],
@@ -49,12 +47,7 @@ def scripted(devnet: tuple[AppPaths, Devnet], tmp_path_factory: pytest.TempPathF
     """A wallet with three buys at three NAVs, a partial sell and a second sell."""
     paths, dev = devnet
     mp = pytest.MonkeyPatch()
-    mp.setenv("G100_TEST_SCRYPT_N", "1024")
-    svc = WalletService(paths, Settings())
-    name = f"tax-{secrets.token_hex(3)}"
-    svc.create_wallet(name, PASSWORD)
-    svc.connect()
-    svc.faucet(eth=Decimal(5), usdc=Decimal(20_000))
+    svc, name = new_funded_wallet(mp, paths, "tax")
     w3 = Web3(Web3.HTTPProvider(dev.node.rpc_url))
     results = []
 
@@ -79,8 +72,7 @@ def scripted(devnet: tuple[AppPaths, Devnet], tmp_path_factory: pytest.TempPathF
             results.append(res.tx_hash)
         yield svc, dev, w3, results
     finally:
-        svc.keys.delete(name, name)
-        svc.close()
+        forget_wallet(svc, name)
         mp.undo()
 
 

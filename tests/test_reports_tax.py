@@ -161,3 +161,123 @@ def test_refuses_unknown_method_and_kind() -> None:
         run_lots(HISTORY, "lifo")
     with pytest.raises(ValueError, match="buy or a sell"):
         run_lots([_t("redeem", "2026-01-01", "1", "1", "0", "1")])
+
+
+# -- in-kind exits and share transfers -------------------------------------------------
+A = "0x" + "aa" * 20
+B = "0x" + "bb" * 20
+FRIEND = "0x" + "cc" * 20
+
+
+def _x(kind: str, day: str, shares: str, *, acct: str = A, usdc: str = "0",
+       in_kind: str = "0", nav: str = "110", gas: str = "0", eth: str = "2000",
+       to: str = "", own: bool = False, tx: str = "", log: int = 0) -> TaxTrade:
+    return TaxTrade(kind=kind, time=datetime.fromisoformat(day).replace(tzinfo=UTC),
+                    shares=D(shares), usdc=D(usdc), platform_fee_usdc=D(0), nav_usd=D(nav),
+                    gas_eth=D(gas), eth_usd=D(eth), settlement_tx=tx or f"0x{day}",
+                    block_number=int(day.replace("-", "")), account=acct, counterparty=to,
+                    own=own, log_index=log, in_kind_usd=D(in_kind))
+
+
+# A: L1 10 shares basis 1002, L2 5 shares basis 601 (HISTORY's first two buys), then:
+EXIT = _x("in_kind_exit", "2026-03-01", "4", usdc="100", in_kind="350.55", gas="0.001",
+          eth="2500")  # proceeds 100 + 350.55 - 2.50 = 448.05
+GIFT = _x("transfer_out", "2026-03-02", "3", to=FRIEND, nav="110", gas="0.0005")
+MOVE_OUT = _x("transfer_out", "2026-03-03", "2", to=B, own=True, tx="0xmove", log=7)
+MOVE_IN = _x("transfer_in", "2026-03-03", "2", acct=B, to=A, own=True, tx="0xmove", log=7)
+B_BUY = TaxTrade(kind="buy", time=datetime(2026, 4, 1, tzinfo=UTC), shares=D(1),
+                 usdc=D(90), platform_fee_usdc=D(0), nav_usd=D(90), gas_eth=D(0),
+                 eth_usd=D(2000), request_id=8, block_number=20260401, account=B)
+B_SELL = TaxTrade(kind="sell", time=datetime(2026, 6, 1, tzinfo=UTC), shares=D(2),
+                  usdc=D(260), platform_fee_usdc=D(0), nav_usd=D(130), gas_eth=D(0),
+                  eth_usd=D(2000), request_id=9, block_number=20260601, account=B)
+GOT = _x("transfer_in", "2026-07-01", "2", to=FRIEND, nav="120")
+
+
+def _mine(*extra: TaxTrade) -> list[TaxTrade]:
+    from dataclasses import replace
+
+    return [replace(t, account=A) for t in HISTORY[:2]] + list(extra)
+
+
+def test_in_kind_exit_is_a_disposal_at_what_arrived() -> None:
+    fifo = run_lots(_mine(EXIT), "fifo").rows[2]
+    # FIFO: 4 of L1: basis 1002 x 4/10 = 400.80; gain 448.05 - 400.80 = 47.25
+    assert [(d.lot_id, d.shares) for d in fifo.disposals] == [("L1", D(4))]
+    assert cents(fifo.proceeds_usd) == D("448.05") and fifo.realized_gain_usd == D("47.25")
+    hifo = run_lots(_mine(EXIT), "hifo").rows[2]
+    # HIFO: 4 of L2 (120.2/share): basis 480.80; gain 448.05 - 480.80 = -32.75
+    assert [(d.lot_id, d.shares) for d in hifo.disposals] == [("L2", D(4))]
+    assert hifo.realized_gain_usd == D("-32.75")
+    rep = year_report(run_lots(_mine(EXIT)), 2026)
+    assert rep.in_kind_exits == 1 and rep.sells == 0 and rep.gain_usd == D("47.25")
+    assert rep.proceeds_usd == D("448.05") and rep.network_fees_usd == D("5.50")  # 2+1+2.5
+    line = dict(zip(HISTORY_COLUMNS, history_rows(run_lots(_mine(EXIT)))[2], strict=True))
+    assert (line["type"], line["usdc"], line["in_kind_usd"], line["proceeds_usd"],
+            line["cost_basis_usd"], line["realized_gain_usd"]) == (
+        "in_kind_exit", "100", "350.55", "448.05", "400.80", "47.25")
+    assert "oracle" in line["note"]
+
+
+def test_gift_removes_lots_without_a_gain_and_own_moves_carry_basis_and_date() -> None:
+    trades = _mine(EXIT, GIFT, MOVE_OUT, MOVE_IN, B_BUY, B_SELL, GOT)
+    a = run_lots(trades, "fifo", account=A)
+    gift, move = a.rows[3], a.rows[4]
+    # After the exit L1 holds 6 (basis 601.20); the gift takes 3 of them: 300.60 left.
+    assert [(d.lot_id, d.shares) for d in gift.moved] == [("L1", D(3))]
+    assert cents(gift.cost_basis_usd) == D("300.60") and gift.realized_gain_usd is None
+    assert not gift.disposals and gift.proceeds_usd is None
+    assert cents(gift.trade.value_usd) == D("330.00")  # 3 shares at NAV 110
+    # The own move takes 2 more of L1 (200.40) to B; A keeps L1 1 share, L2 5, L3 new.
+    assert [(d.lot_id, d.shares) for d in move.moved] == [("L1", D(2))]
+    assert [(lot, s, cents(c)) for lot, _, s, c in a.open_lots] == [
+        ("L1", D(1), D("100.20")), ("L2", D(5), D("601.00")), ("L3", D(2), D("240.00"))]
+    rep = year_report(a, 2026)
+    assert [r.trade for r in rep.transfers_out] == [GIFT]  # the own move is not listed
+    assert rep.transfers_in == 1 and rep.gain_usd == D("47.25")  # only the exit's gain
+    text = year_text(rep)
+    assert "Sent to others (not sales" in text and FRIEND in text and "330.00" in text
+    lines = {r[1]: dict(zip(HISTORY_COLUMNS, r, strict=True)) for r in history_rows(a)}
+    notes = [dict(zip(HISTORY_COLUMNS, r, strict=True))["note"] for r in history_rows(a)]
+    assert "not a sale" in notes[3] and "own account" in notes[4]
+    assert lines["transfer_in"]["cost_basis_usd"] == "240.00"  # 2 at NAV 120
+    assert lines["transfer_in"]["lots"] == "L3"
+
+    b = run_lots(trades, "fifo", account=B)
+    arrived, _, sold = b.rows
+    assert arrived.trade.kind == "transfer_in" and cents(arrived.cost_basis_usd) == D("200.40")
+    assert [d.lot_id for d in arrived.moved] == ["L1@0xaaaa"]
+    # FIFO by acquisition date: the carried lot (bought 2026-01-05) goes before B's own L1
+    # (2026-04-01): basis 200.40, gain 260 - 200.40 = 59.60, acquired in January.
+    assert [(d.lot_id, d.shares) for d in sold.disposals] == [("L1@0xaaaa", D(2))]
+    assert sold.realized_gain_usd == D("59.60")
+    assert sold.disposals[0].acquired == datetime(2026, 1, 5, tzinfo=UTC)
+    assert [(lot, s) for lot, _, s, _ in b.open_lots] == [("L1", D(1))]
+
+
+def test_own_transfer_beyond_the_senders_lots_arrives_with_zero_basis() -> None:
+    out = _x("transfer_out", "2026-03-03", "12", to=B, own=True, tx="0xm", log=1)
+    inn = _x("transfer_in", "2026-03-03", "12", acct=B, to=A, own=True, tx="0xm", log=1)
+    from dataclasses import replace
+
+    b = run_lots([replace(HISTORY[0], account=A), out, inn], "fifo", account=B)
+    (row,) = b.rows
+    assert [(d.lot_id, d.shares) for d in row.moved] == [("L1@0xaaaa", D(10)), ("", D(2))]
+    assert cents(row.cost_basis_usd) == D("1002.00")
+    assert "zero basis" in history_rows(b)[0][-1]
+
+
+def test_year_json_lists_transfers_out_apart() -> None:
+    import json
+
+    from wallet_app.cli.output import to_json
+    from wallet_app.cli.report_cmds import report_payload
+
+    rep = year_report(run_lots(_mine(EXIT, GIFT, MOVE_OUT, MOVE_IN), account=A), 2026)
+    data = json.loads(to_json(report_payload(rep)))
+    (gift,) = data["transfers_out"]
+    # 3 shares at NAV 110; 3 of L1 after the exit: 1002 x 3/10 = 300.60; fee 0.0005 x 2000
+    assert (gift["shares"], gift["value_usd"], gift["cost_basis_usd"], gift["to"],
+            gift["lots"], gift["network_fee_usd"]) == ("3", "330.00", "300.60", FRIEND,
+                                                       "L1:3", "1.00")
+    assert data["in_kind_exits"] == 1 and len(data["disposals"]) == 1

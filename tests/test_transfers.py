@@ -271,6 +271,41 @@ def test_revoke_is_verified_from_the_approval_event(wallet) -> None:  # noqa: AN
         svc.revoke_approval("USDC", spender)
 
 
+def test_g100_share_allowance_listed_then_revoked_in_one_transaction(wallet) -> None:  # noqa: ANN001
+    """A G100 (share token) allowance granted with the same key elsewhere is listed with its
+    amount and label, revoked by one ``approve(spender, 0)`` on the share token, and gone."""
+    svc, addr, key, w3 = wallet
+    rec = svc.deployment()
+    shares = w3.eth.contract(address=rec.vault, abi=_token(rec.vault).abi)
+    spender = Account.create().address
+    granted = 1_234_500_000_000_000_000  # 1.2345 G100
+    tx = shares.functions.approve(spender, granted).build_transaction(
+        {"from": addr, "nonce": w3.eth.get_transaction_count(addr), "gas": 80_000,
+         "chainId": w3.eth.chain_id})
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(
+        Account.sign_transaction(tx, key).raw_transaction))
+    (a,) = [a for a in svc.approvals_list() if a.spender == spender]
+    assert a.symbol == "G100" and a.token == rec.vault and not a.unlimited
+    assert a.allowance == Decimal("1.2345") and a.allowance_base == granted
+    assert a.label == "unknown address" and a.events == 1
+    nonce = w3.eth.get_transaction_count(addr)
+    r = svc.revoke_approval("G100", spender)
+    assert r.verified and r.state == "revoked" and r.asset == "g100", r.note
+    assert w3.eth.get_transaction_count(addr) == nonce + 1  # exactly one transaction
+    sent = w3.eth.get_transaction(r.tx_hash)
+    assert sent["to"] == rec.vault
+    assert bytes(sent["input"]) == _data(shares.functions.approve(spender, 0))
+    assert shares.functions.allowance(addr, spender).call() == 0
+    assert [a for a in svc.approvals_list() if a.spender == spender] == []
+    (gone,) = [a for a in svc.approvals_list(include_zero=True) if a.spender == spender]
+    assert gone.allowance_base == 0 and gone.events == 2
+    (row,) = [t for t in svc.transactions() if t.kind == "revoke"]
+    assert row.tx_hash == r.tx_hash and svc.journal.entry(row.tx_hash).meta["outcome"] == \
+        "verified"
+    with pytest.raises(NothingToRevoke):
+        svc.revoke_approval("G100", spender)
+
+
 CHILD = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path

@@ -136,3 +136,17 @@ def test_paints_at_any_size(qtbot: QtBot, w: int, h: int) -> None:
     g.set_state(sample_state())
     g.resize(w, h)
     assert not _render(g, 1.0).isNull()
+
+
+@pytest.mark.parametrize("w", [268, 300, 420])
+def test_side_labels_stay_inside_the_widget(qtbot: QtBot, w: int) -> None:
+    """The "0" and "100" labels sit outside the arc; at the Index page's card width (268 px
+    inside the card at 1280x800) they used to be painted past the right edge, "10(" shown."""
+    g = _gauge(qtbot)
+    g.set_state(sample_state())
+    g.resize(w, 290)
+    img = _render(g, 1.0)
+    background = img.pixel(0, 0)  # the widget's own fill, where nothing is drawn
+    edge = [(x, y) for x in (*range(0, 4), *range(w - 4, w)) for y in range(img.height())
+            if img.pixel(x, y) != background]
+    assert edge == []

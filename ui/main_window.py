@@ -321,6 +321,8 @@ class MainWindow(QMainWindow):
         wallet_card = Card(margins=(12, 10, 12, 10))
         self.wallet_name = label("No wallet", name="walletName")
         self.wallet_name.setProperty("role", "subheading")
+        # "Wallet · Account N" is wider than the sidebar: wrap it rather than cut it off.
+        self.wallet_name.setWordWrap(True)
         self.wallet_address = label("", "caption", name="walletAddress")
         self.wallet_state = label("", "caption", name="walletState")
         self.backup_badge = label("\u26a0 Backup unchecked", "caption", wrap=True,
@@ -526,6 +528,7 @@ class MainWindow(QMainWindow):
 
     def set_wallet(self, name: str | None, address: str | None, unlocked: bool) -> None:
         self.wallet_name.setText(name or "No wallet")
+        self.wallet_name.setToolTip(name or "")
         self.wallet_address.setText(short_hex(address, 8, 6) if address else
                                     "Create or import one")
         self.wallet_address.setToolTip(address or "")

@@ -60,6 +60,7 @@ from .services.history import HistoryService
 from .services.index_legs import IndexLegsService
 from .services.index_view import IndexViewService
 from .services.inkind_exit import InKindExitService, InKindQuote
+from .services.owner_events import OwnerEvents
 from .services.pending import PendingItem, PendingService, UnresolvedTransactions
 from .services.receive import ReceiveInfo, ReceiveService
 from .services.reports import ReportsService
@@ -112,11 +113,12 @@ class WalletService:
         # check of every send, beside the addresses this wallet has sent to.
         self.transfers.extra_known = self.account_book.known_addresses
         self.contact_book = ContactsService(self.session)
-        self.watch = WatchHistoryService(self.session)
+        self.owner_events = OwnerEvents(self.session)
+        self.watch = WatchHistoryService(self.session, self.owner_events)
         self.receiving = ReceiveService(
             self.session, lambda: (i.title if (i := self.account_book.identity()) else ""))
         self.legs = IndexLegsService(self.session)
-        self.reports = ReportsService(self.session)
+        self.reports = ReportsService(self.session, self.owner_events)
         self.governance_view = GovernanceViewService(self.session)
         self.governance = GovernanceService(self.session, self.governance_view)
         self.inkind = InKindExitService(self.session, self.pending)
@@ -362,7 +364,9 @@ class WalletService:
         return self.watch.my_trades(watch.address) if watch else self.history.my_trades()
 
     def transactions(self) -> list[TxRecord]:
-        return self.history.transactions()
+        watch = self.session.active_watch()
+        return self.watch.transactions(watch.address) if watch else \
+            self.history.transactions()
 
     def refresh_pending(self) -> list[TxRecord]:
         return self.history.refresh_pending()
@@ -376,6 +380,11 @@ class WalletService:
         return self.history.cancel(tx_hash)
 
     def export_csv(self, path: Path) -> int:
+        watch = self.session.active_watch()
+        if watch is not None:  # no journal: the chain's events about the address
+            from .services.watch_history import export_csv
+
+            return export_csv(self.watch, watch.address, path)
         return self.history.export_csv(path)
 
     # ------------------------------------------------------------------ accounts, watch-only

@@ -238,7 +238,11 @@ def _write_csv(dest: Path | TextIO, header: Sequence[str], rows: list[list[Any]]
     if isinstance(dest, str | Path):
         buf = io.StringIO()
         write(buf)
-        Path(dest).write_text(buf.getvalue(), encoding="utf-8", newline="")
+        # Whole or not at all: a reader (a spreadsheet open on the old export, a script
+        # polling for the file) never sees half a CSV.
+        from .keys.fileio import atomic_write_text
+
+        atomic_write_text(Path(dest), buf.getvalue())
     else:
         write(dest)
     return len(rows)

@@ -99,6 +99,10 @@ class Position:
     realized_pnl_usdc: Decimal
     unrealized_pnl_usdc: Decimal
     fees_paid_usdc: Decimal
+    #: Shares held that no recorded buy explains (received by transfer, bought before this
+    #: wallet's history on this computer, the devnet's seed): they have no known cost, so
+    #: they are in the value but in neither the cost basis nor the unrealised P&L.
+    shares_without_basis: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)

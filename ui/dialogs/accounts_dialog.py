@@ -13,41 +13,28 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QInputDialog,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QInputDialog, QLineEdit, QWidget
 
 from ui import worker
-from ui.dialogs.common import describe_error
-from ui.pages.common import Banner, Card, button, fill_table, label, make_table
+from ui.dialogs.book_dialog import BookDialog
+from ui.dialogs.common import close_row, dialog_column
+from ui.pages.common import Card, button, fill_table, label, make_table, selected_row
 
 ACCOUNT_HEADERS = ("No.", "Name", "Address", "Path", "")
 WATCH_HEADERS = ("Name", "Address", "")
 
 
-class AccountsDialog(QDialog):
+class AccountsDialog(BookDialog):
     """Emits :attr:`switched` when the active account or watched wallet changed, and
     :attr:`changed` after any edit (names are shown on every screen)."""
 
     switched = Signal()
-    changed = Signal()
 
     def __init__(self, service: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.service = service
+        super().__init__(service, "Accounts", (940, 700), parent)
         self.accounts: list[Any] = []
         self.watched: list[Any] = []
         self.active_watch = ""
-        self.setWindowTitle("Accounts")
-        self.setModal(True)
-        self.setMinimumSize(940, 700)
-        self.banner = Banner()
 
         acc = Card("Accounts of this recovery phrase")
         self.wallet_caption = label("", "caption", wrap=True, name="accountsCaption")
@@ -120,16 +107,8 @@ class AccountsDialog(QDialog):
         watch.body.addLayout(wrow)
         watch.body.addLayout(grid)
 
-        close = button("Close", name="accountsClose")
-        close.clicked.connect(self.accept)
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
-        bottom.addWidget(close)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 22, 24, 20)
-        lay.setSpacing(12)
-        lay.addWidget(label("Accounts", "heading"))
-        lay.addWidget(self.banner)
+        bottom = close_row(self, "accountsClose")
+        lay = dialog_column(self, "Accounts", self.banner)
         lay.addWidget(acc, 3)
         lay.addWidget(watch, 2)
         lay.addLayout(bottom)
@@ -168,31 +147,21 @@ class AccountsDialog(QDialog):
         self._selection()
 
     def selected_account(self) -> Any:
-        rows = {i.row() for i in self.account_table.selectedItems()}
-        return self.accounts[rows.pop()] if len(rows) == 1 else None
+        return selected_row(self.account_table, self.accounts)
 
     def selected_watch(self) -> Any:
-        rows = {i.row() for i in self.watch_table.selectedItems()}
-        return self.watched[rows.pop()] if len(rows) == 1 else None
+        return selected_row(self.watch_table, self.watched)
 
     # -- actions ---------------------------------------------------------------------------
 
-    def _call(self, fn: Any, *args: Any, ok: Any = None, switched: bool = False) -> None:
-        def done(result: Any) -> None:
-            if ok is not None:
-                self.banner.show_message("ok", ok(result))
-            self.changed.emit()
-            if switched:
-                self.switched.emit()
-            self.reload()
-
-        worker.submit(fn, *args, on_done=done, on_error=self._error, context=self)
+    def _switched(self, _result: Any) -> None:
+        self.switched.emit()
 
     def _switch(self) -> None:
         a = self.selected_account()
         if a is not None:
             self._call(self.service.switch_account, str(a.index + 1), a.wallet,
-                       ok=lambda r: f"Now using {r.label} ({r.address})", switched=True)
+                       ok=lambda r: f"Now using {r.label} ({r.address})", then=self._switched)
 
     def rename_selected(self, text: str) -> None:
         a = self.selected_account()
@@ -243,14 +212,15 @@ class AccountsDialog(QDialog):
         w = self.selected_watch()
         if w is not None:
             self._call(self.service.switch_watch, w.address,
-                       ok=lambda r: f"Looking at {r.label} (watch-only)", switched=True)
+                       ok=lambda r: f"Looking at {r.label} (watch-only)", then=self._switched)
 
     def _remove_watch(self) -> None:
         w = self.selected_watch()
         if w is not None:
             self._call(self.service.remove_watch, w.address,
                        ok=lambda r: f"No longer watching {r.label}",
-                       switched=w.address.lower() == self.active_watch)
+                       then=self._switched if w.address.lower() == self.active_watch
+                       else None)
 
     def _selection(self) -> None:
         a = self.selected_account()
@@ -259,7 +229,3 @@ class AccountsDialog(QDialog):
         w = self.selected_watch()
         self.watch_switch.setEnabled(w is not None and w.address.lower() != self.active_watch)
         self.watch_remove.setEnabled(w is not None)
-
-    def _error(self, exc: Exception) -> None:
-        advice = describe_error(exc)
-        self.banner.show_message("error", advice.title, advice.message)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from ui import worker
-from ui.dialogs.common import describe_error
+from ui.dialogs.common import show_error
 from ui.pages.common import Banner, button, label
 
 
@@ -104,5 +104,4 @@ class BackupCheckDialog(QDialog):
 
     def _failed(self, exc: Exception) -> None:
         self.check_button.setEnabled(True)
-        advice = describe_error(exc)
-        self.result_banner.show_message("error", advice.title, advice.message)
+        show_error(self.result_banner, exc)

@@ -48,6 +48,7 @@ class BuyDialog(TradeDialog):
         self.setWindowTitle("Buy TM Global 100")
         self.position = position
         self.state = state
+        self._quote_nav: Decimal | None = None
         self.balance: Decimal | None = position.usdc_balance if position else None
         self.new_position: Position | None = None
         self.fetch_position_after = True
@@ -151,8 +152,11 @@ class BuyDialog(TradeDialog):
             self.subtitle.setText("A buy is a request priced at the next NAV strike, not at "
                                   "today's NAV; the shares arrive at your address then.")
             return
+        # The preview's NAV (read with the quote, every 15 s) once there is one: the index
+        # state's is from when the dialog opened and would disagree with the shares shown.
+        nav = self._quote_nav if self._quote_nav is not None else st.nav_per_share
         self.subtitle.setText(
-            f"NAV per share {fmt.format_nav(st.nav_per_share)} \u00b7 buy fee "
+            f"NAV per share {fmt.format_nav(nav)} \u00b7 buy fee "
             f"{fmt.format_bps(st.buy_fee_bps)} \u00b7 priced at the next strike's NAV; "
             "the minimum below protects you from a move before it.")
 
@@ -193,6 +197,8 @@ class BuyDialog(TradeDialog):
         return self.service.buy
 
     def show_preview(self, q: BuyQuote) -> None:
+        self._quote_nav = q.nav_per_share
+        self._update_subtitle()
         pv = self.preview
         pv.set("pay", usdc_text(q.usdc_in))
         pv.set_caption("fee", f"Platform fee ({fmt.format_bps(q.fee_bps)})")
@@ -229,11 +235,6 @@ class BuyDialog(TradeDialog):
     # -- done page -----------------------------------------------------------------------
 
     def _build_done_page(self) -> None:
-        lay = QVBoxLayout(self.done_page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(14)
-        self.done_title = label("", "heading", wrap=True, name="doneTitle")
-        self.done_note = label("", "muted", wrap=True)
         card = self.done_card = Card("Settled")
         self.done_grid = KeyValueGrid()
         self.done_grid.add_row("state", "Request")
@@ -242,26 +243,10 @@ class BuyDialog(TradeDialog):
         self.done_grid.add_row("tx", "Transaction")
         self.done_grid.add_row("block", "Block")
         card.body.addWidget(self.done_grid)
-        pos_card = Card("Your position now")
-        self.position_grid = KeyValueGrid()
-        self.position_grid.add_row("shares", "Shares", emphasis=True)
-        self.position_grid.add_row("value", "Value")
-        self.position_grid.add_row("usdc", "USDC left")
-        pos_card.body.addWidget(self.position_grid)
+        pos_card = self.build_position_card("USDC left")
         self.view_button = button("View My Indices", name="viewPosition")
-        self.done_button = button("Done", primary=True, name="doneButton")
         self.view_button.clicked.connect(self._view_position)
-        self.done_button.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.view_button)
-        row.addWidget(self.done_button)
-        lay.addWidget(self.done_title)
-        lay.addWidget(self.done_note)
-        lay.addWidget(card)
-        lay.addWidget(pos_card)
-        lay.addStretch(1)
-        lay.addLayout(row)
+        self.build_done_frame([card, pos_card], [self.view_button])
         self.wants_position_view = False
 
     def show_done(self, result: Any) -> None:
@@ -287,11 +272,8 @@ class BuyDialog(TradeDialog):
         """The position after the buy (fetched here, or handed over by the controller,
         which refreshes it anyway: one lens call instead of two right after a trade)."""
         self.new_position = position
-        if position is None:
-            return
-        self.position_grid.set("shares", fmt.format_token_amount(position.shares, "G100", 6))
-        self.position_grid.set("value", fmt.format_usdc(position.value_usdc))
-        self.position_grid.set("usdc", fmt.format_usdc(position.usdc_balance))
+        if position is not None:
+            self.show_position_grid(position)
 
     def _view_position(self) -> None:
         self.wants_position_view = True

@@ -1,4 +1,5 @@
-"""What the dialogs share: amount parsing, turning errors into advice, a progress list.
+"""What the dialogs share: amount parsing, turning errors into advice, the outer frame, a
+progress list.
 
 Amounts: whatever the user types is parsed into a ``Decimal`` with the token's decimals
 (USDC 6, G100 shares 18) and refused with a sentence when it cannot be an amount. Floats
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ui import formatting as fmt
-from ui.pages.common import label, set_prop
+from ui.pages.common import Banner, button, label, set_prop
 from wallet_app.errors import WalletError
 
 USDC_DECIMALS = 6
@@ -200,6 +201,37 @@ def describe_error(exc: BaseException) -> ErrorAdvice:
         "transaction hash was shown. Try again; if it keeps happening, the log file has "
         "the details for a bug report.",
         "retry", "Try again")
+
+
+def show_error(banner: Banner, exc: BaseException) -> None:
+    """A failure in ``banner``: the headline, then the core's message in full."""
+    advice = describe_error(exc)
+    banner.show_message("error", advice.title, advice.message)
+
+
+# -- the frame of a dialog ------------------------------------------------------------------
+
+def dialog_column(dialog: QDialog, heading: str, *top: QWidget,
+                  spacing: int = 12) -> QVBoxLayout:
+    """The dialogs' outer layout (one margin for all of them): the heading, then ``top``
+    (an intro line, the banner); the caller adds the rest."""
+    lay = QVBoxLayout(dialog)
+    lay.setContentsMargins(24, 22, 24, 20)
+    lay.setSpacing(spacing)
+    lay.addWidget(label(heading, "heading"))
+    for widget in top:
+        lay.addWidget(widget)
+    return lay
+
+
+def close_row(dialog: QDialog, name: str) -> QHBoxLayout:
+    """A row with one right-aligned Close button (object name ``name``) that accepts."""
+    close = button("Close", name=name)
+    close.clicked.connect(dialog.accept)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(close)
+    return row
 
 
 # -- a progress checklist -----------------------------------------------------------------

@@ -10,38 +10,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from ui import worker
-from ui.dialogs.common import describe_error
-from ui.pages.common import Banner, Card, button, fill_table, label, make_table
+from ui.dialogs.book_dialog import BookDialog
+from ui.dialogs.common import dialog_column
+from ui.pages.common import Card, button, fill_table, label, make_table, selected_row
 
 HEADERS = ("Name", "Address", "Note")
 
 
-class ContactsDialog(QDialog):
+class ContactsDialog(BookDialog):
     """The address book. Emits :attr:`changed` after every successful edit."""
 
-    changed = Signal()
-
     def __init__(self, service: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.service = service
+        super().__init__(service, "Contacts", (900, 640), parent)
         self.contacts: list[Any] = []
-        self.setWindowTitle("Contacts")
-        self.setModal(True)
-        self.setMinimumSize(900, 640)
-        self.banner = Banner()
         self.table = make_table(HEADERS, (), stretch=2)
         self.table.setObjectName("contactsTable")
         self.table.setMinimumHeight(220)
@@ -89,13 +80,9 @@ class ContactsDialog(QDialog):
         for b in (self.import_button, self.export_button, self.close_button):
             actions.addWidget(b)
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 22, 24, 20)
-        lay.setSpacing(12)
-        lay.addWidget(label("Contacts", "heading"))
-        lay.addWidget(label("Names for addresses you send to or receive from. The name is "
-                            "shown beside the address on every screen.", "muted", wrap=True))
-        lay.addWidget(self.banner)
+        lay = dialog_column(self, "Contacts", label(
+            "Names for addresses you send to or receive from. The name is shown beside the "
+            "address on every screen.", "muted", wrap=True), self.banner)
         lay.addWidget(add)
         lay.addWidget(self.caption)
         lay.addWidget(self.table, 1)
@@ -120,8 +107,7 @@ class ContactsDialog(QDialog):
         self._selection()
 
     def selected(self) -> Any:
-        rows = {i.row() for i in self.table.selectedItems()}
-        return self.contacts[rows.pop()] if len(rows) == 1 else None
+        return selected_row(self.table, self.contacts)
 
     def select_label(self, text: str) -> bool:
         for i, c in enumerate(self.contacts):
@@ -131,17 +117,6 @@ class ContactsDialog(QDialog):
         return False
 
     # -- actions ---------------------------------------------------------------------------
-
-    def _call(self, fn: Any, *args: Any, ok: str = "", then: Any = None) -> None:
-        def done(result: Any) -> None:
-            if ok:
-                self.banner.show_message("ok", ok(result) if callable(ok) else ok)
-            if then is not None:
-                then(result)
-            self.changed.emit()
-            self.reload()
-
-        worker.submit(fn, *args, on_done=done, on_error=self._error, context=self)
 
     def _add(self) -> None:
         self._call(self.service.add_contact, self.name_edit.text(), self.address_edit.text(),
@@ -196,7 +171,3 @@ class ContactsDialog(QDialog):
         one = self.selected() is not None
         self.rename_button.setEnabled(one)
         self.remove_button.setEnabled(one)
-
-    def _error(self, exc: Exception) -> None:
-        advice = describe_error(exc)
-        self.banner.show_message("error", advice.title, advice.message)

@@ -38,8 +38,12 @@ from PySide6.QtWidgets import (
 
 from ui import worker
 from ui.clipboard import clear_if_holds, copy_secret
-from ui.dialogs.common import describe_error
-from ui.dialogs.onboarding_import import MAX_KEYSTORE_BYTES, ImportPage  # noqa: F401
+from ui.dialogs.common import show_error
+from ui.dialogs.onboarding_import import (  # noqa: F401 - MAX_KEYSTORE_BYTES re-exported
+    MAX_KEYSTORE_BYTES,
+    ImportPage,
+    page_footer,
+)
 from ui.dialogs.password_field import PasswordField
 from ui.dialogs.receive_dialog import ReceivePanel
 from ui.pages.common import Banner, Card, button, label
@@ -172,19 +176,8 @@ class OnboardingDialog(ImportPage, QDialog):
                                              lambda: self.name_edit.text().strip())
         card.body.addWidget(self.create_password)
         lay.addWidget(card)
-        self.create_banner = Banner()
-        lay.addWidget(self.create_banner)
-        lay.addStretch(1)
-        row = QHBoxLayout()
-        back = button("Back", name="createBack")
-        back.clicked.connect(lambda: self.go("welcome"))
-        self.create_button = button("Create wallet", primary=True, name="createButton")
-        self.create_button.setEnabled(False)
-        self.create_button.clicked.connect(self.create_wallet)
-        row.addWidget(back)
-        row.addStretch(1)
-        row.addWidget(self.create_button)
-        lay.addLayout(row)
+        self.create_banner, self.create_button = page_footer(
+            lay, "create", "Create wallet", self.create_wallet, lambda: self.go("welcome"))
         self.create_password.changed.connect(self._update_create_button)
         self.name_edit.textChanged.connect(self.create_password.update_verdict)
 
@@ -218,8 +211,7 @@ class OnboardingDialog(ImportPage, QDialog):
         self._password = ""
         self.create_button.setText("Create wallet")
         self._update_create_button()
-        advice = describe_error(exc)
-        self.create_banner.show_message("error", advice.title, advice.message)
+        show_error(self.create_banner, exc)
 
     # -- phrase ------------------------------------------------------------------------
 
@@ -368,8 +360,7 @@ class OnboardingDialog(ImportPage, QDialog):
 
     def _verify_failed(self, exc: Exception) -> None:
         self.verify_button.setEnabled(True)
-        advice = describe_error(exc)
-        self.check_banner.show_message("error", advice.title, advice.message)
+        show_error(self.check_banner, exc)
 
     def _wipe_secret(self) -> None:
         self.clear_clipboard()

@@ -7,6 +7,7 @@ dialog's stack and finishes through the dialog's done page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,39 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ui import worker
-from ui.dialogs.common import describe_error
+from ui.dialogs.common import show_error
 from ui.dialogs.password_field import PasswordField
 from ui.pages.common import Banner, Card, button, label
 
 MAX_KEYSTORE_BYTES = 1_000_000  # a keystore v3 file is ~500 bytes; refuse anything huge
+
+
+def page_footer(lay: QVBoxLayout, prefix: str, text: str, action: Callable[[], None],
+                back: Callable[[], None]) -> tuple[Banner, QPushButton]:
+    """Below a form page's card (create, import): its banner, then Back (``back``) and the
+    page's primary button ``text`` (object names ``{prefix}Back``/``{prefix}Button``),
+    off until the form is ready."""
+    banner = Banner()
+    lay.addWidget(banner)
+    lay.addStretch(1)
+    row = QHBoxLayout()
+    back_button = button("Back", name=f"{prefix}Back")
+    back_button.clicked.connect(back)
+    primary = button(text, primary=True, name=f"{prefix}Button")
+    primary.setEnabled(False)
+    primary.clicked.connect(action)
+    row.addWidget(back_button)
+    row.addStretch(1)
+    row.addWidget(primary)
+    lay.addLayout(row)
+    return banner, primary
 
 
 class ImportPage:
@@ -106,19 +129,8 @@ class ImportPage:
                                              prefix="import_")
         card.body.addWidget(self.import_password)
         lay.addWidget(card)
-        self.import_banner = Banner()
-        lay.addWidget(self.import_banner)
-        lay.addStretch(1)
-        row = QHBoxLayout()
-        back = button("Back", name="importBack")
-        back.clicked.connect(lambda: self.go("welcome"))
-        self.import_button = button("Import wallet", primary=True, name="importButton")
-        self.import_button.setEnabled(False)
-        self.import_button.clicked.connect(self.import_wallet)
-        row.addWidget(back)
-        row.addStretch(1)
-        row.addWidget(self.import_button)
-        lay.addLayout(row)
+        self.import_banner, self.import_button = page_footer(
+            lay, "import", "Import wallet", self.import_wallet, lambda: self.go("welcome"))
         self.import_password.changed.connect(self._update_import_button)
         self.import_name.textChanged.connect(self.import_password.update_verdict)
         self.phrase_edit.textChanged.connect(self._update_import_button)
@@ -196,5 +208,4 @@ class ImportPage:
     def _import_failed(self, exc: Exception) -> None:
         self.import_button.setText("Import wallet")
         self._update_import_button()
-        advice = describe_error(exc)
-        self.import_banner.show_message("error", advice.title, advice.message)
+        show_error(self.import_banner, exc)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import worker
-from ui.dialogs.common import describe_error
+from ui.dialogs.common import close_row, dialog_column, show_error
 from ui.pages.common import Banner, Card, button, copy_to_clipboard, label
 from ui.widgets.qr_code import QrCodeWidget
 
@@ -196,16 +196,8 @@ class ReceiveDialog(QDialog):
         self.panel = ReceivePanel()
         self.panel.on_amount = self.load
         card.body.addWidget(self.panel)
-        close = button("Close", name="receiveClose")
-        close.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(close)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 22, 24, 20)
-        lay.setSpacing(12)
-        lay.addWidget(label("Receive", "heading"))
-        lay.addWidget(self.banner)
+        row = close_row(self, "receiveClose")
+        lay = dialog_column(self, "Receive", self.banner)
         lay.addWidget(card)
         lay.addLayout(row)
         self.load(None)
@@ -219,5 +211,4 @@ class ReceiveDialog(QDialog):
         self.panel.show_info(info)
 
     def _failed(self, exc: Exception) -> None:
-        advice = describe_error(exc)
-        self.banner.show_message("error", advice.title, advice.message)
+        show_error(self.banner, exc)

@@ -232,11 +232,6 @@ class SellDialog(TradeDialog):
     # -- done page -----------------------------------------------------------------------
 
     def _build_done_page(self) -> None:
-        lay = QVBoxLayout(self.done_page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(14)
-        self.done_title = label("", "heading", wrap=True, name="doneTitle")
-        self.done_note = label("", "muted", wrap=True)
         card = self.done_card = Card("Settled")
         self.done_grid = KeyValueGrid()
         self.done_grid.add_row("state", "Request")
@@ -246,23 +241,7 @@ class SellDialog(TradeDialog):
         self.done_grid.add_row("tx", "Transaction")
         self.done_grid.add_row("block", "Block")
         card.body.addWidget(self.done_grid)
-        pos_card = Card("Your position now")
-        self.position_grid = KeyValueGrid()
-        self.position_grid.add_row("shares", "Shares", emphasis=True)
-        self.position_grid.add_row("value", "Value")
-        self.position_grid.add_row("usdc", "USDC balance")
-        pos_card.body.addWidget(self.position_grid)
-        self.done_button = button("Done", primary=True, name="doneButton")
-        self.done_button.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.done_button)
-        lay.addWidget(self.done_title)
-        lay.addWidget(self.done_note)
-        lay.addWidget(card)
-        lay.addWidget(pos_card)
-        lay.addStretch(1)
-        lay.addLayout(row)
+        self.build_done_frame([card, self.build_position_card("USDC balance")])
 
     def show_done(self, result: Any) -> None:
         usdc = getattr(result, "usdc", None)
@@ -289,8 +268,5 @@ class SellDialog(TradeDialog):
 
     def show_new_position(self, position: Position | None) -> None:
         """The holding after the sale (fetched here, or handed over by the controller)."""
-        if position is None:
-            return
-        self.position_grid.set("shares", fmt.format_token_amount(position.shares, "G100", 6))
-        self.position_grid.set("value", fmt.format_usdc(position.value_usdc))
-        self.position_grid.set("usdc", fmt.format_usdc(position.usdc_balance))
+        if position is not None:
+            self.show_position_grid(position)

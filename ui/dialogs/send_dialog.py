@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ui import formatting as fmt
 from ui.dialogs.common import AmountError, ErrorAdvice, describe_error, parse_amount
-from ui.dialogs.trade_base import FEE_PRESETS, TradeDialog, balance_changes_text, gas_text, short
+from ui.dialogs.trade_base import TradeDialog, balance_changes_text, gas_text, short
 from ui.pages.common import Banner, Card, KeyValueGrid, button, label
 from wallet_app.models import Position
 from wallet_app.services.recipients import parse_recipient
@@ -136,15 +136,7 @@ class SendDialog(TradeDialog):
         amount_card.body.addWidget(self.amount_error)
         frow = QHBoxLayout()
         frow.addWidget(label("Network fee", "muted"))
-        self.fee_group = QButtonGroup(self)
-        self.fee_buttons = {}
-        for key, text in FEE_PRESETS:
-            b = self._segment(text, f"fee_{key}")
-            self.fee_group.addButton(b)
-            self.fee_buttons[key] = b
-            b.clicked.connect(self.inputs_changed)
-            frow.addWidget(b)
-        self.fee_buttons["market"].setChecked(True)
+        self.add_fee_buttons(frow)
         frow.addStretch(1)
         amount_card.body.addLayout(frow)
 
@@ -209,9 +201,6 @@ class SendDialog(TradeDialog):
 
     def use_max(self) -> None:
         self.amount_edit.setText("Max")
-
-    def fee_preset(self) -> str:
-        return next((k for k, b in self.fee_buttons.items() if b.isChecked()), "market")
 
     def validate_amount(self) -> Decimal | str | None:  # type: ignore[override]
         """The amount (or "max") when the recipient and the amount both parse."""
@@ -289,21 +278,14 @@ class SendDialog(TradeDialog):
         self.preview.clear()
         self.confirm_button.setText("Send")
 
-    def show_error(self, exc: Exception) -> ErrorAdvice:
+    def advise(self, exc: Exception) -> ErrorAdvice:
+        """A refused recipient sends the person back to the address field."""
         advice = describe_error(exc)
-        name = type(exc).__name__
         title = {"InvalidRecipient": "Check the address",
                  "RecipientRefused": "This address cannot receive it",
-                 "ConfirmationRequired": "Confirm the recipient first"}.get(name)
+                 "ConfirmationRequired": "Confirm the recipient first"}.get(type(exc).__name__)
         if title:
             advice = ErrorAdvice("recipient", title, advice.message, "edit", "Change address")
-        self.last_error = advice
-        self.banner.show_message("error", advice.title, advice.message,
-                                 primary=advice.action_label)
-        if self.preview_card is not None:
-            self.preview_card.hide()
-        self.quote_status.setText("")
-        self.clear_preview()
         return advice
 
     def focus_amount(self) -> None:
@@ -392,27 +374,13 @@ class SendDialog(TradeDialog):
     # -- done page -----------------------------------------------------------------------
 
     def _build_done_page(self) -> None:
-        lay = QVBoxLayout(self.done_page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(14)
-        self.done_title = label("", "heading", wrap=True, name="doneTitle")
-        self.done_note = label("", "muted", wrap=True)
         card = Card("Sent")
         self.done_grid = KeyValueGrid()
         for key, cap in (("amount", "Amount"), ("to", "To"), ("fee", "Network fee paid"),
                          ("tx", "Transaction"), ("block", "Block")):
             self.done_grid.add_row(key, cap, emphasis=key == "amount", wrap=key == "to")
         card.body.addWidget(self.done_grid)
-        self.done_button = button("Done", primary=True, name="doneButton")
-        self.done_button.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.done_button)
-        lay.addWidget(self.done_title)
-        lay.addWidget(self.done_note)
-        lay.addWidget(card)
-        lay.addStretch(1)
-        lay.addLayout(row)
+        self.build_done_frame([card])
 
     def show_done(self, result: Any) -> None:
         q = self.quote

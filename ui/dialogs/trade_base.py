@@ -409,10 +409,14 @@ class TradeDialog(TradeDialogLayout, QDialog):
 
     # -- failure display -----------------------------------------------------------------
 
+    def advise(self, exc: Exception) -> ErrorAdvice:
+        """How a failure is presented (a dialog may give its own failures a headline)."""
+        return describe_error(exc)
+
     def show_error(self, exc: Exception) -> ErrorAdvice:
         """The failure takes the preview's place: there is no valid preview to show, and
         the message must be read before anything else."""
-        advice = describe_error(exc)
+        advice = self.advise(exc)
         self.last_error = advice
         self.banner.show_message("error", advice.title, advice.message,
                                  primary=advice.action_label)

@@ -1,6 +1,6 @@
-"""The widgets the buy and sell dialogs build from: the slippage and fee-preset controls,
-the progress page, the Cancel/Confirm row and the error banner (kept out of
-``ui/dialogs/trade_base.py``).
+"""The widgets the buy, sell and send dialogs build from: the slippage and fee-preset
+controls, the progress page, the Cancel/Confirm row, the error banner, the done page's
+frame and the position card (kept out of ``ui/dialogs/trade_base.py``).
 
 A mixin of :class:`~ui.dialogs.trade_base.TradeDialog`: the controls are wired to its
 input, confirm and banner handlers.
@@ -8,7 +8,9 @@ input, confirm and banner handlers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -25,6 +27,7 @@ from ui.dialogs.common import StepList
 from ui.pages.common import (
     Banner,
     Card,
+    KeyValueGrid,
     button,
     copy_to_clipboard,
     label,
@@ -87,15 +90,7 @@ class TradeDialogLayout:
         frow.setSpacing(4)
         frow.addWidget(label("Network fee", "muted"))
         frow.addSpacing(8)
-        self.fee_group = QButtonGroup(self)
-        self.fee_buttons: dict[str, QPushButton] = {}
-        for key, text in FEE_PRESETS:
-            b = self._segment(text, f"fee_{key}")
-            self.fee_group.addButton(b)
-            self.fee_buttons[key] = b
-            b.clicked.connect(self.inputs_changed)
-            frow.addWidget(b)
-        self.fee_buttons["market"].setChecked(True)
+        self.add_fee_buttons(frow)
         frow.addStretch(1)
         self.slippage_error = label("", "field-error", wrap=True, name="slippageError")
         self.slippage_error.hide()
@@ -103,6 +98,58 @@ class TradeDialogLayout:
         lay.addWidget(self.slippage_error)
         lay.addLayout(frow)
         return box
+
+    def add_fee_buttons(self, row: QHBoxLayout) -> None:
+        """The fee presets (Low / Market / Aggressive) as segments in ``row``; Market is
+        chosen, and a click asks for a new quote."""
+        self.fee_group = QButtonGroup(self)
+        self.fee_buttons: dict[str, QPushButton] = {}
+        for key, text in FEE_PRESETS:
+            b = self._segment(text, f"fee_{key}")
+            self.fee_group.addButton(b)
+            self.fee_buttons[key] = b
+            b.clicked.connect(self.inputs_changed)
+            row.addWidget(b)
+        self.fee_buttons["market"].setChecked(True)
+
+    def build_done_frame(self, cards: Sequence[QWidget],
+                         extra_buttons: Sequence[QPushButton] = ()) -> None:
+        """The done page: ``done_title`` and ``done_note`` (set by ``show_done``), the
+        ``cards``, and at the bottom right ``extra_buttons`` then Done (closes)."""
+        lay = QVBoxLayout(self.done_page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(14)
+        self.done_title = label("", "heading", wrap=True, name="doneTitle")
+        self.done_note = label("", "muted", wrap=True)
+        self.done_button = button("Done", primary=True, name="doneButton")
+        self.done_button.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for b in (*extra_buttons, self.done_button):
+            row.addWidget(b)
+        lay.addWidget(self.done_title)
+        lay.addWidget(self.done_note)
+        for card in cards:
+            lay.addWidget(card)
+        lay.addStretch(1)
+        lay.addLayout(row)
+
+    def build_position_card(self, usdc_caption: str) -> Card:
+        """"Your position now" after a trade: shares, value and the USDC (``usdc_caption``),
+        filled by :meth:`show_position_grid`."""
+        card = Card("Your position now")
+        self.position_grid = KeyValueGrid()
+        self.position_grid.add_row("shares", "Shares", emphasis=True)
+        self.position_grid.add_row("value", "Value")
+        self.position_grid.add_row("usdc", usdc_caption)
+        card.body.addWidget(self.position_grid)
+        return card
+
+    def show_position_grid(self, position: Any) -> None:
+        """The position after the trade (a :class:`~wallet_app.models.Position`)."""
+        self.position_grid.set("shares", fmt.format_token_amount(position.shares, "G100", 6))
+        self.position_grid.set("value", fmt.format_usdc(position.value_usdc))
+        self.position_grid.set("usdc", fmt.format_usdc(position.usdc_balance))
 
     def build_progress_page(self, title: str) -> None:
         lay = QVBoxLayout(self.progress_page)

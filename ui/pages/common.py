@@ -253,6 +253,13 @@ def make_table(headers: Sequence[str], numeric: Sequence[int] = (),
     return t
 
 
+def selected_row(table: QTableWidget, rows: Sequence[Any]) -> Any:
+    """The item of ``rows`` behind the one selected table row, else None (nothing or
+    several rows selected): a table shows ``rows`` in order."""
+    picked = {i.row() for i in table.selectedItems()}
+    return rows[picked.pop()] if len(picked) == 1 else None
+
+
 def fill_table(table: QTableWidget, rows: Sequence[Sequence[Any]],
                numeric: Sequence[int] = ()) -> None:
     """Replace the rows; each cell is text or a ``(text, raw, tooltip)`` tuple."""

@@ -87,8 +87,9 @@ class IndexPage(QWidget):
         left.setSpacing(14)
         left.addWidget(self.price_tile)
         left.addWidget(facts_card, 1)
-        gauge_card.setMinimumWidth(300)
-        gauge_card.setMaximumWidth(340)
+        # Fixed: any width the gauge does not need goes to the NAV chart (at 1280x800 the
+        # chart's header needs every pixel it can get).
+        gauge_card.setFixedWidth(300)
         top = QHBoxLayout()
         top.setSpacing(14)
         top.addLayout(left, 0)

@@ -187,7 +187,11 @@ class MyIndicesPage(QWidget):
                        f"USDC at {fmt.format_number(nav, fmt.nav_places(nav))} per share"
                        if nav is not None else "USDC")
         self.shares.set(fmt.format_number(position.shares, 4), "G100 shares")
-        self.cost.set(fmt.format_usd(position.cost_basis_usdc), "what your shares cost")
+        unknown = position.shares_without_basis
+        self.cost.set(fmt.format_usd(position.cost_basis_usdc),
+                      f"{fmt.format_number(unknown, 4)} more shares have no known "
+                      "cost (left out of P&L)" if unknown > 0
+                      else "what your shares cost")
         unreal = position.unrealized_pnl_usdc
         pct = (unreal / position.cost_basis_usdc) if position.cost_basis_usdc else None
         trend = fmt.trend(pct if pct is not None else unreal)

@@ -122,7 +122,7 @@ class TransactionsPage(QWidget):
                   self.leave_button):
             b.setEnabled(False)
         self._tips = {b.objectName(): b.toolTip() for b in (
-            self.speed_button, self.cancel_button, self.send_button)}
+            self.speed_button, self.cancel_button, self.send_button, self.tax_button)}
         self.speed_button.clicked.connect(lambda: self._emit_selected(self.speedUpRequested))
         self.cancel_button.clicked.connect(lambda: self._emit_selected(self.cancelRequested))
         self.send_button.clicked.connect(lambda: self._emit_selected(self.sendNowRequested))
@@ -185,7 +185,7 @@ class TransactionsPage(QWidget):
         for b in (self.speed_button, self.cancel_button, self.send_button):
             b.setToolTip(reason or self._tips.get(b.objectName(), ""))
         self.requests_card.set_can_sign(can_sign, reason)
-        self._update_buttons()
+        self.show_transactions(self.records)  # the caption says where the rows come from
 
     def show_requests(self, requests: Sequence[object]) -> None:
         """The user's requests waiting for a strike (objects like ``RequestRow``)."""
@@ -204,20 +204,26 @@ class TransactionsPage(QWidget):
                 r.kind.replace("_", " ").capitalize(),
                 label_text(r.summary, self.labels) or "\u2014",
                 (status, r.status.value, f"Status: {r.status.value}"),
-                (str(r.nonce), r.nonce),
+                # -1: a watched address received it (someone else's transaction).
+                (str(r.nonce) if r.nonce >= 0 else "\u2014", r.nonce),
                 (f"{r.block_number:,}" if r.block_number else "\u2014", r.block_number),
                 (short_hex(r.tx_hash, 10, 8), r.tx_hash, r.tx_hash),
             ])
         fill_table(self.tx_table, rows, TX_NUMERIC)
         self._colour_status(p)
         pending = sum(1 for r in self.records if r.status is TxStatus.PENDING)
+        hint = ("select a pending one to send, speed up, cancel or leave it" if self.can_sign
+                else "read from the chain's events (watch-only)")
         self.mine_caption.setText(
             (counted(len(self.records), "transaction") + (f" \u00b7 {pending} pending" if pending
-                                                     else "")
-             + " \u00b7 select a pending one to send, speed up, cancel or leave it")
+                                                     else "") + f" \u00b7 {hint}")
             if self.records else "No transactions signed by this wallet yet")
         self.export_button.setEnabled(bool(self.records))
-        self.tax_button.setEnabled(bool(self.records))
+        # The tax history is built from trades this app verified: none for a watched wallet.
+        self.tax_button.setEnabled(bool(self.records) and self.can_sign)
+        self.tax_button.setToolTip(self._tips["exportTax"] if self.can_sign else
+                                   "Watch-only wallet: the tax history needs the trades "
+                                   "this app signed and verified with its key")
         self._update_buttons()
 
     def show_events(self, events: Sequence[IndexEvent]) -> None:

@@ -216,7 +216,10 @@ class RegimeGauge(QWidget):
         # takes one more line when the schedule does not fit on one.
         two_line_schedule = self._schedule_needs_two_lines(w - 2 * margin)
         text_block = 62.0 + (16.0 if two_line_schedule else 0.0)
-        radius = min((w - 2 * margin) / 2 - tick_space,
+        # Sideways the "0" and "100" labels sit outside the arc: beyond the stroke's outer
+        # half (0.085 R), a 4 px gap and their own width; the radius leaves room for them.
+        side_label = QFontMetricsF(self._font(label_px)).horizontalAdvance("100")
+        radius = min(((w - 2 * margin) / 2 - 4 - side_label) / 1.085,
                      (h - 2 * margin - tick_space - text_block) / 1.3)
         radius = max(radius, 40.0)
         stroke = radius * 0.17

@@ -135,6 +135,9 @@ class NavChart(QFrame):
         self.title_label.setProperty("role", "title")
         self.change_label = QLabel(fmt.DASH)
         self.change_label.setProperty("trend", "none")
+        # "over 1Y (backtest)" beside four range buttons is wider than the card at
+        # 1280x800: wrap it onto a second line rather than cut it under the buttons.
+        self.change_label.setWordWrap(True)
         self.range_buttons: dict[str, QPushButton] = {}
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from ui import formatting as fmt
-from ui.pages.common import Card, button, fill_table, label, make_table, short_hex
+from ui.pages.common import Card, button, fill_table, label, make_table, selected_row, short_hex
 
 REQUEST_HEADERS = ("Request", "Type", "Amount", "Minimum at the strike", "Cut-off", "State")
 CLAIM_HEADERS = ("Kept for you", "Amount", "Token")
@@ -89,8 +89,7 @@ class RequestsCard(Card):
         return False
 
     def selected(self) -> Any:
-        rows = {i.row() for i in self.table.selectedItems()}
-        return self.requests[rows.pop()] if len(rows) == 1 else None
+        return selected_row(self.table, self.requests)
 
     def set_can_sign(self, can_sign: bool, reason: str = "") -> None:
         """A watch-only wallet: Cancel request is off and its tooltip says why."""
@@ -151,8 +150,7 @@ class ClaimsCard(Card):
         self._selected_changed()
 
     def selected(self) -> Any:
-        rows = {i.row() for i in self.table.selectedItems()}
-        return self.claims[rows.pop()] if len(rows) == 1 else None
+        return selected_row(self.table, self.claims)
 
     def set_can_sign(self, can_sign: bool, reason: str = "") -> None:
         """A watch-only wallet: Claim is off and its tooltip says why."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +133,21 @@ def _run(fn: Any) -> int:
         svc.close()
 
 
+def _one_call(call: Callable[[WalletService, argparse.Namespace], Any],
+              as_dict: Callable[[Any], Any], said: Callable[[Any], str]
+              ) -> Callable[[argparse.Namespace], int]:
+    """A command that is one facade call (``call``) and its result printed: ``as_dict``
+    for ``--json``, ``said`` for a person. Most book edits are exactly that."""
+    def command(args: argparse.Namespace) -> int:
+        def run(svc: WalletService) -> None:
+            result = call(svc, args)
+            emit(args, as_dict(result), said(result))
+
+        return _run(run)
+
+    return command
+
+
 # -- receive -------------------------------------------------------------------------------
 
 def _receive(args: argparse.Namespace) -> int:
@@ -183,28 +199,12 @@ def _contacts_list(args: argparse.Namespace) -> int:
     return _run(run)
 
 
-def _contacts_add(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        c = svc.add_contact(args.label, args.address, args.note)
-        emit(args, _contact_dict(c), f"Added {c.label}: {c.address}")
-
-    return _run(run)
-
-
-def _contacts_rename(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        c = svc.rename_contact(args.contact, args.label)
-        emit(args, _contact_dict(c), f"Renamed: {c.label} {c.address}")
-
-    return _run(run)
-
-
-def _contacts_remove(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        c = svc.remove_contact(args.contact)
-        emit(args, _contact_dict(c), f"Removed {c.label} ({c.address})")
-
-    return _run(run)
+_contacts_add = _one_call(lambda svc, a: svc.add_contact(a.label, a.address, a.note),
+                          _contact_dict, lambda c: f"Added {c.label}: {c.address}")
+_contacts_rename = _one_call(lambda svc, a: svc.rename_contact(a.contact, a.label),
+                             _contact_dict, lambda c: f"Renamed: {c.label} {c.address}")
+_contacts_remove = _one_call(lambda svc, a: svc.remove_contact(a.contact),
+                             _contact_dict, lambda c: f"Removed {c.label} ({c.address})")
 
 
 def _contacts_import(args: argparse.Namespace) -> int:
@@ -262,20 +262,12 @@ def _accounts_add(args: argparse.Namespace) -> int:
     return _run(run)
 
 
-def _accounts_rename(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        r = svc.rename_account(args.account, args.label)
-        emit(args, _account_dict(r), f"Account {r.index + 1} is now \u201c{r.label}\u201d.")
-
-    return _run(run)
-
-
-def _accounts_switch(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        r = svc.switch_account(args.account, args.wallet)
-        emit(args, _account_dict(r), f"Active: {r.wallet} \u00b7 {r.label} {r.address}")
-
-    return _run(run)
+_accounts_rename = _one_call(
+    lambda svc, a: svc.rename_account(a.account, a.label), _account_dict,
+    lambda r: f"Account {r.index + 1} is now \u201c{r.label}\u201d.")
+_accounts_switch = _one_call(
+    lambda svc, a: svc.switch_account(a.account, a.wallet), _account_dict,
+    lambda r: f"Active: {r.wallet} \u00b7 {r.label} {r.address}")
 
 
 # -- watch-only ----------------------------------------------------------------------------
@@ -297,27 +289,12 @@ def _watch_list(args: argparse.Namespace) -> int:
     return _run(run)
 
 
-def _watch_add(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        w = svc.add_watch(args.label, args.address)
-        emit(args, _watch_dict(w), f"Watching {w.label}: {w.address} (no key: nothing can "
-                                   "be signed for it)")
-
-    return _run(run)
-
-
-def _watch_remove(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        w = svc.remove_watch(args.wallet)
-        emit(args, _watch_dict(w), f"No longer watching {w.label} ({w.address})")
-
-    return _run(run)
-
-
-def _watch_switch(args: argparse.Namespace) -> int:
-    def run(svc: WalletService) -> None:
-        w = svc.switch_watch(args.wallet)
-        emit(args, _watch_dict(w), f"Now looking at {w.label} {w.address} (watch-only: "
-                                   "`holdings` and `log` show it; signing commands refuse)")
-
-    return _run(run)
+_watch_add = _one_call(
+    lambda svc, a: svc.add_watch(a.label, a.address), _watch_dict,
+    lambda w: f"Watching {w.label}: {w.address} (no key: nothing can be signed for it)")
+_watch_remove = _one_call(lambda svc, a: svc.remove_watch(a.wallet), _watch_dict,
+                          lambda w: f"No longer watching {w.label} ({w.address})")
+_watch_switch = _one_call(
+    lambda svc, a: svc.switch_watch(a.wallet), _watch_dict,
+    lambda w: f"Now looking at {w.label} {w.address} (watch-only: `holdings` and `log` "
+              "show it; signing commands refuse)")

@@ -58,12 +58,19 @@ def report_payload(rep: Any) -> dict[str, Any]:
     (rounded to the cent), so a script sees the same figures as a person."""
     import dataclasses
 
-    from ..reports.tax_csv import DISPOSAL_COLUMNS, disposal_rows
+    from ..reports.tax_csv import (
+        DISPOSAL_COLUMNS,
+        TRANSFER_OUT_COLUMNS,
+        disposal_rows,
+        transfer_out_rows,
+    )
 
     totals = {f.name: getattr(rep, f.name) for f in dataclasses.fields(rep)
-              if f.name != "disposals"}
+              if f.name not in ("disposals", "transfers_out")}
     return {**totals, "disposals": [dict(zip(DISPOSAL_COLUMNS, row, strict=True))
-                                    for row in disposal_rows(rep.disposals)]}
+                                    for row in disposal_rows(rep.disposals)],
+            "transfers_out": [dict(zip(TRANSFER_OUT_COLUMNS, row, strict=True))
+                              for row in transfer_out_rows(rep.transfers_out)]}
 
 
 def details_payload(svc: Any, events: list[Any]) -> list[dict[str, Any]]:

@@ -364,7 +364,9 @@ def _holdings(args: argparse.Namespace) -> int:
             f"Address:          {p.address}",
             f"Shares:           {p.shares:.6f} G100",
             f"Value at NAV:     {p.value_usdc} USDC",
-            f"Cost basis:       {p.cost_basis_usdc} USDC",
+            f"Cost basis:       {p.cost_basis_usdc} USDC"
+            + (f" ({p.shares_without_basis:.6f} shares have no known cost and are left "
+               "out of P&L)" if p.shares_without_basis > 0 else ""),
             f"Unrealized P&L:   {p.unrealized_pnl_usdc:+} USDC",
             f"Realized P&L:     {p.realized_pnl_usdc:+} USDC",
             f"Fees paid:        {p.fees_paid_usdc} USDC",

@@ -17,6 +17,19 @@ Rules (also in the README's "History for taxes"):
   platform fee) less its network fee in USD, shared among the lots it disposes of in
   proportion to the shares taken from each. Shares sold beyond the known lots (received
   from elsewhere) carry a zero basis and are marked as such.
+* **An in-kind exit is a disposal** like a sell (same lot method): the shares burned, at
+  the USD value of what arrived (its USDC plus each token at the oracle price of the
+  exit's block, ``usdc + in_kind_usd``) less its network fee.
+* **G100 shares sent to someone else are not a sale**: the lots they came from (same lot
+  method) leave the wallet with their basis, and the row lists the shares at the NAV of
+  that block, the basis removed and no gain. Whether it was a gift, a payment (then a
+  disposal at that value) or a move to a wallet of yours elsewhere, only the user knows,
+  so it is listed apart (:attr:`YearReport.transfers_out`), never summed into proceeds.
+* **Between the user's own accounts** (``own``: both are accounts of keys this app holds)
+  a transfer is no event at all: the lots move with their basis and acquisition date
+  (each account keeps its own lots, as wallet-by-wallet tracking asks). The lot keeps its
+  id with ``@`` and the first hex of the account it came from (``L1@0x12ab``).
+* **Shares received from someone else** open a new lot at the NAV of the receiving block.
 * **Holding period**: a disposal is long-term when the shares were held more than one
   year (a sell on or after the acquisition's anniversary plus one day), else short-term.
 """
@@ -42,8 +55,8 @@ def cents(value: Decimal) -> Decimal:
 class TaxTrade:
     """One verified, settled trade with the USD values of its moment."""
 
-    kind: str  # "buy" | "sell"
-    time: datetime  # the settlement's block time (the strike)
+    kind: str  # "buy" | "sell" | "in_kind_exit" | "transfer_in" | "transfer_out"
+    time: datetime  # the settlement's block time (the strike); else the event's block
     shares: Decimal  # G100 received (buy) or given (sell)
     usdc: Decimal  # buy: USDC paid, fee included; sell: USDC received, net of the fee
     platform_fee_usdc: Decimal
@@ -54,6 +67,16 @@ class TaxTrade:
     request_tx: str = ""
     settlement_tx: str = ""
     block_number: int | None = None
+    #: Whose lots this moves (lower-case address; "" = the one account of the history).
+    account: str = ""
+    counterparty: str = ""  # transfers: the other side
+    own: bool = False  # transfers: the other side is an own account (the lots move)
+    log_index: int = 0  # transfers: the Transfer log's index (order, pairing)
+    in_kind_usd: Decimal = Decimal(0)  # in-kind exit: the tokens at the oracle (not USDC)
+
+    @property
+    def pair_key(self) -> tuple[str, int]:
+        return (self.settlement_tx, self.log_index)
 
     @property
     def value_usd(self) -> Decimal:
@@ -96,10 +119,13 @@ class HistoryRow:
     """One trade of the tax history, with its lot bookkeeping."""
 
     trade: TaxTrade
-    lot_id: str = ""  # buy: the lot it opened
-    cost_basis_usd: Decimal = Decimal(0)  # buy: the lot's basis; sell: basis disposed of
-    proceeds_usd: Decimal | None = None  # sell only
+    lot_id: str = ""  # buy, transfer in from someone else: the lot it opened
+    #: buy: the lot's basis; sell/exit: basis disposed of; transfer: basis moved
+    cost_basis_usd: Decimal = Decimal(0)
+    proceeds_usd: Decimal | None = None  # sell and in-kind exit only
     disposals: tuple[Disposal, ...] = ()
+    #: transfers out (and in from an own account): the lot parts that moved, no proceeds
+    moved: tuple[Disposal, ...] = ()
 
     @property
     def realized_gain_usd(self) -> Decimal | None:
@@ -109,10 +135,12 @@ class HistoryRow:
 
     @property
     def lots_text(self) -> str:
-        """``L1`` for a buy; ``L1:0.5 L2:1.25`` (lot: shares) for a sell."""
-        if self.trade.kind == "buy":
+        """``L1`` for a buy; ``L1:0.5 L2:1.25`` (lot: shares) for a sell, an exit or a
+        transfer."""
+        if self.lot_id:
             return self.lot_id
-        return " ".join(f"{d.lot_id or 'unknown'}:{_plain(d.shares)}" for d in self.disposals)
+        return " ".join(f"{d.lot_id or 'unknown'}:{_plain(d.shares)}"
+                        for d in self.disposals or self.moved)
 
 
 @dataclass
@@ -134,42 +162,98 @@ class TaxLedger:
 
     @property
     def disposals(self) -> list[Disposal]:
+        """Sells and in-kind exits lot by lot (transfers are not disposals)."""
         return [d for r in self.rows for d in r.disposals]
 
 
-def run_lots(trades: list[TaxTrade], method: str = "fifo") -> TaxLedger:
-    """Match every sell against the lots opened by earlier buys (``method``: fifo/hifo).
+DISPOSING = ("sell", "in_kind_exit")
+#: Within one block: what leaves an account before what arrives (an own transfer's lots
+#: exist on the sending side before they move).
+_SUB = {"buy": 0, "sell": 1, "in_kind_exit": 1, "transfer_out": 2, "transfer_in": 3}
 
-    ``trades`` are verified trades in any order; they are taken in settlement order
-    (time, then block, then request id), which is the order the vault settled them."""
+
+def run_lots(trades: list[TaxTrade], method: str = "fifo",
+             account: str | None = None) -> TaxLedger:
+    """Match every disposal and transfer against the lots opened before it (``method``:
+    fifo/hifo), each account with its own lots.
+
+    ``trades`` are verified events in any order, of one or several own accounts; they are
+    taken in chain order (time, block, log, request id). With ``account`` the ledger keeps
+    only that account's rows and open lots (the others were needed for what moved in)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
-    ordered = sorted(trades, key=lambda t: (t.time, t.block_number or 0, t.request_id or 0))
-    lots: list[_Lot] = []
+    ordered = sorted(trades, key=lambda t: (t.time, t.block_number or 0, t.log_index,
+                                            _SUB.get(t.kind, 9), t.request_id or 0))
+    pools: dict[str, list[_Lot]] = {}
+    opened: dict[str, int] = {}
+    moving: dict[tuple[str, int], list[Disposal]] = {}
     rows: list[HistoryRow] = []
     with localcontext(_CTX):
         for t in ordered:
-            if t.kind == "buy":
-                lot = _Lot(f"L{len([r for r in rows if r.trade.kind == 'buy']) + 1}", t.time,
-                           t.shares, t.usdc + t.gas_usd, len(lots))
+            acct = t.account.lower()
+            lots = pools.setdefault(acct, [])
+            if t.kind == "buy" or (t.kind == "transfer_in" and not t.own):
+                opened[acct] = opened.get(acct, 0) + 1
+                cost = t.usdc + t.gas_usd if t.kind == "buy" else t.value_usd
+                lot = _Lot(f"L{opened[acct]}", t.time, t.shares, cost, _order(pools))
                 lots.append(lot)
                 rows.append(HistoryRow(t, lot_id=lot.lot_id, cost_basis_usd=lot.cost))
-            elif t.kind == "sell":
+            elif t.kind in DISPOSING:
                 rows.append(_dispose(t, lots, method))
+            elif t.kind == "transfer_out":
+                parts = _take(t, lots, method, Decimal(0))
+                if t.own:
+                    moving[t.pair_key] = parts
+                rows.append(HistoryRow(t, cost_basis_usd=_basis(parts), moved=tuple(parts)))
+            elif t.kind == "transfer_in":  # from an own account: its lots arrive
+                parts = moving.pop(t.pair_key, [])
+                tag = "@" + t.counterparty.lower()[:6]
+                got = sum((d.shares for d in parts), Decimal(0))
+                if got < t.shares:  # the sender's lots did not cover it: zero basis
+                    parts.append(Disposal(t.time, "", None, t.shares - got, Decimal(0),
+                                          Decimal(0), None, t.settlement_tx))
+                carried = []
+                for d in parts:
+                    lot_id = f"{d.lot_id}{tag}" if d.lot_id else ""
+                    if d.lot_id:
+                        lots.append(_Lot(lot_id, d.acquired or t.time, d.shares,
+                                         d.cost_basis_usd, _order(pools)))
+                    carried.append(Disposal(t.time, lot_id, d.acquired, d.shares,
+                                            Decimal(0), d.cost_basis_usd, None,
+                                            t.settlement_tx))
+                rows.append(HistoryRow(t, cost_basis_usd=_basis(carried),
+                                       moved=tuple(carried)))
             else:
-                raise ValueError(f"a tax trade is a buy or a sell, not {t.kind!r}")
-        open_lots = tuple((lot.lot_id, lot.acquired, lot.shares, lot.cost) for lot in lots
-                          if lot.shares > 0)
+                raise ValueError("a tax event is a buy or a sell, an in-kind exit or a share "
+                                 f"transfer, not {t.kind!r}")
+        wanted = None if account is None else account.lower()
+        open_lots = tuple((lot.lot_id, lot.acquired, lot.shares, lot.cost)
+                          for acct, lots in pools.items() if wanted in (None, acct)
+                          for lot in sorted(lots, key=lambda x: x.order) if lot.shares > 0)
+    if wanted is not None:
+        rows = [r for r in rows if r.trade.account.lower() == wanted]
     return TaxLedger(method, tuple(rows), open_lots)
 
 
-def _dispose(t: TaxTrade, lots: list[_Lot], method: str) -> HistoryRow:
-    proceeds = t.usdc - t.gas_usd
+def _order(pools: dict[str, list[_Lot]]) -> int:
+    return sum(len(v) for v in pools.values())
+
+
+def _basis(parts: list[Disposal]) -> Decimal:
+    return sum((d.cost_basis_usd for d in parts), Decimal(0))
+
+
+def _take(t: TaxTrade, lots: list[_Lot], method: str, proceeds: Decimal) -> list[Disposal]:
+    """Take ``t.shares`` from ``lots`` (FIFO or HIFO), sharing ``proceeds`` among them in
+    proportion to the shares; shares beyond the lots get a zero basis and no lot id."""
     left = t.shares
     out: list[Disposal] = []
-    candidates = [lot for lot in lots if lot.shares > 0]
+    # Oldest first by acquisition date (a lot carried in from an own account keeps its
+    # date); HIFO: highest cost per share first, ties oldest first.
+    candidates = sorted((lot for lot in lots if lot.shares > 0),
+                        key=lambda lot: (lot.acquired, lot.order))
     if method == "hifo":
-        candidates.sort(key=lambda lot: (-(lot.cost / lot.shares), lot.order))
+        candidates.sort(key=lambda lot: -(lot.cost / lot.shares))
     for lot in candidates:
         if left <= 0:
             break
@@ -186,8 +270,13 @@ def _dispose(t: TaxTrade, lots: list[_Lot], method: str) -> HistoryRow:
     if left > 0:
         out.append(Disposal(t.time, "", None, left, proceeds * left / t.shares, Decimal(0),
                             t.request_id, t.settlement_tx))
-    basis_total = sum((d.cost_basis_usd for d in out), Decimal(0))
-    return HistoryRow(t, cost_basis_usd=basis_total, proceeds_usd=proceeds,
+    return out
+
+
+def _dispose(t: TaxTrade, lots: list[_Lot], method: str) -> HistoryRow:
+    proceeds = t.usdc + t.in_kind_usd - t.gas_usd
+    out = _take(t, lots, method, proceeds)
+    return HistoryRow(t, cost_basis_usd=_basis(out), proceeds_usd=proceeds,
                       disposals=tuple(out))
 
 
@@ -211,6 +300,11 @@ class YearReport:
     buys: int
     sells: int
     missing_eth_price: int  # trades whose network fee could not be valued
+    in_kind_exits: int = 0
+    transfers_in: int = 0
+    #: G100 sent to someone else in the year: not sales, listed apart (value at the NAV
+    #: of that block, the basis that left with them); own-account moves are not here.
+    transfers_out: tuple[HistoryRow, ...] = ()
 
 
 def year_report(ledger: TaxLedger, year: int) -> YearReport:
@@ -233,7 +327,11 @@ def year_report(ledger: TaxLedger, year: int) -> YearReport:
         network_fees_usd=total([cents(t.gas_usd) for t in in_year]),
         buys=sum(1 for t in in_year if t.kind == "buy"),
         sells=sum(1 for t in in_year if t.kind == "sell"),
-        missing_eth_price=sum(1 for t in in_year if t.eth_usd is None and t.gas_eth > 0))
+        missing_eth_price=sum(1 for t in in_year if t.eth_usd is None and t.gas_eth > 0),
+        in_kind_exits=sum(1 for t in in_year if t.kind == "in_kind_exit"),
+        transfers_in=sum(1 for t in in_year if t.kind == "transfer_in"),
+        transfers_out=tuple(r for r in ledger.rows if r.trade.time.year == year
+                            and r.trade.kind == "transfer_out" and not r.trade.own))
 
 
 # --------------------------------------------------------------------------- helpers

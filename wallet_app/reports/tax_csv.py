@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..keys.fileio import atomic_write_text
 from ..text import counted
 from .tax import Disposal, HistoryRow, TaxLedger, YearReport, cents
 
@@ -23,8 +24,21 @@ HISTORY_COLUMNS = (
     "date_utc", "type", "request_id", "shares", "nav_usd", "value_usd", "usdc",
     "platform_fee_usd", "network_fee_eth", "eth_usd", "network_fee_usd", "lots",
     "cost_basis_usd", "proceeds_usd", "realized_gain_usd", "method", "request_tx",
-    "settlement_tx", "block", "note",
+    "settlement_tx", "block", "in_kind_usd", "counterparty", "note",
 )
+TRANSFER_OUT_COLUMNS = (
+    "date_utc", "shares", "nav_usd", "value_usd", "lots", "cost_basis_usd", "to",
+    "network_fee_usd", "tx",
+)
+_NOTES = {
+    ("transfer_out", False): "sent to someone else: not a sale, no gain computed (a gift "
+                             "or a payment is yours to report); the basis left with it",
+    ("transfer_out", True): "moved to your own account: lots, basis and dates carry over",
+    ("transfer_in", False): "received from someone else: a new lot at the NAV of the block",
+    ("transfer_in", True): "from your own account: its lots, basis and dates carried over",
+    ("in_kind_exit", False): "in-kind exit: disposed of at the USDC plus the tokens at the "
+                             "oracle prices of its block",
+}
 DISPOSAL_COLUMNS = (
     "date_sold_utc", "lot", "date_acquired_utc", "shares", "proceeds_usd", "cost_basis_usd",
     "gain_usd", "term", "sell_request_id", "settlement_tx",
@@ -49,22 +63,36 @@ def history_rows(ledger: TaxLedger) -> list[list[str]]:
 
 def _history_line(r: HistoryRow, method: str) -> list[Any]:
     t = r.trade
-    note = ""
+    notes = [_NOTES[(t.kind, t.own)]] if (t.kind, t.own) in _NOTES else []
     if t.eth_usd is None and t.gas_eth > 0:
-        note = "ETH/USD unknown at the request's block: network fee not valued"
-    if any(not d.lot_id for d in r.disposals):
-        note = (note + "; " if note else "") + "shares beyond the known lots: zero basis"
+        notes.append("ETH/USD unknown at the request's block: network fee not valued")
+    if any(not d.lot_id for d in r.disposals + r.moved):
+        notes.append("shares beyond the known lots: zero basis")
+    note = "; ".join(notes)
+    parts = r.disposals or r.moved
     return [
         t.time, t.kind, t.request_id, t.shares.normalize(), t.nav_usd.quantize(NAV_QUANTUM),
         cents(t.value_usd), t.usdc.normalize(), cents(t.platform_fee_usdc),
         t.gas_eth.normalize(), None if t.eth_usd is None else t.eth_usd.normalize(),
         None if t.eth_usd is None else cents(t.gas_usd), r.lots_text,
-        cents(r.cost_basis_usd) if t.kind == "buy" else
-        sum((cents(d.cost_basis_usd) for d in r.disposals), Decimal("0.00")),
+        cents(r.cost_basis_usd) if r.lot_id else
+        sum((cents(d.cost_basis_usd) for d in parts), Decimal("0.00")),
         None if r.proceeds_usd is None else
         sum((cents(d.proceeds_usd) for d in r.disposals), Decimal("0.00")),
-        r.realized_gain_usd, method, t.request_tx, t.settlement_tx, t.block_number, note,
+        r.realized_gain_usd, method, t.request_tx, t.settlement_tx, t.block_number,
+        cents(t.in_kind_usd) if t.kind == "in_kind_exit" else None, t.counterparty or None,
+        note,
     ]
+
+
+def transfer_out_rows(rows: Sequence[HistoryRow]) -> list[list[str]]:
+    """The year's shares sent to someone else (not sales), one line per transfer."""
+    return [[_fmt(v) for v in (
+        r.trade.time, r.trade.shares.normalize(), r.trade.nav_usd.quantize(NAV_QUANTUM),
+        cents(r.trade.value_usd), r.lots_text,
+        sum((cents(d.cost_basis_usd) for d in r.moved), Decimal("0.00")),
+        r.trade.counterparty, None if r.trade.eth_usd is None else cents(r.trade.gas_usd),
+        r.trade.settlement_tx)] for r in rows]
 
 
 def disposal_rows(disposals: Sequence[Disposal]) -> list[list[str]]:
@@ -81,7 +109,7 @@ def write_csv(dest: Path | TextIO, header: Sequence[str], rows: list[list[str]])
     w.writerow(header)
     w.writerows(rows)
     if isinstance(dest, str | Path):
-        Path(dest).write_text(buf.getvalue(), encoding="utf-8", newline="")
+        atomic_write_text(Path(dest), buf.getvalue())  # whole or not at all
     else:
         dest.write(buf.getvalue())
     return len(rows)
@@ -91,7 +119,10 @@ def year_text(rep: YearReport) -> str:
     """The yearly report as the CLI prints it."""
     lines = [
         f"Tax year {rep.year} ({rep.method.upper()}; USD, rounded to the cent; "
-        f"{counted(rep.buys, 'buy')}, {counted(rep.sells, 'sell')})",
+        f"{counted(rep.buys, 'buy')}, {counted(rep.sells, 'sell')}"
+        + (f", {counted(rep.in_kind_exits, 'in-kind exit')}" if rep.in_kind_exits else "")
+        + (f", {counted(rep.transfers_in, 'transfer')} in" if rep.transfers_in else "")
+        + ")",
         f"  Proceeds:            {rep.proceeds_usd:>14,.2f}",
         f"  Cost basis:          {rep.cost_basis_usd:>14,.2f}",
         f"  Realized gain:       {rep.gain_usd:>+14,.2f}",
@@ -112,4 +143,12 @@ def year_text(rep: YearReport) -> str:
                          f"{cents(d.cost_basis_usd):,.2f}  {d.gain_usd:+,.2f}  {d.term}")
     else:
         lines.append("  No sells settled in this year.")
+    if rep.transfers_out:
+        lines.append("  Sent to others (not sales, no gain computed; date, shares, value at "
+                     "NAV, basis removed, to):")
+        for r in rep.transfers_out:
+            basis = sum((cents(d.cost_basis_usd) for d in r.moved), Decimal("0.00"))
+            lines.append(f"    {r.trade.time:%Y-%m-%d}  {r.trade.shares.normalize():f}  "
+                         f"{cents(r.trade.value_usd):,.2f}  {basis:,.2f}  "
+                         f"{r.trade.counterparty}")
     return "\n".join(lines)

@@ -26,14 +26,13 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from ..chain.sender import TxRequest
-from ..models import TxStatus
 from ..trust.guard import Confirmed
 from ..vault import SHARE_DECIMALS, to_decimal
 from .pending import PendingService
 from .session import Session
 from .transfer_types import Approval, NothingToRevoke, TransferResult
 from .transfers import _int, topic_address
-from .types import InvalidAmount, TradeFailed
+from .types import InvalidAmount
 
 APPROVAL_TOPIC = "0x" + keccak(text="Approval(address,address,uint256)").hex()
 #: At or above this an allowance is shown as unlimited (2**256-1 and its usual cousins:
@@ -123,34 +122,26 @@ class ApprovalsService:
                progress: Callable[[str], None] | None = None) -> TransferResult:
         """``approve(spender, 0)`` on the pinned ``token`` ("USDC", "G100" or its
         address), verified from the token's Approval event and the allowance after."""
-        from .trading import TradingService
-
-        owner = self.s.require_address()
+        self.s.require_address()  # no wallet: say so before the token is looked up
         sym, token_addr, _ = self._token(token)
         try:
             spender = to_checksum_address(spender)
         except ValueError:
             raise InvalidAmount(f"{spender!r} is not an address.") from None
-        client, vault, sender = self.s.need()
-        sign = self.s.sign_fn(client.chain_id, Confirmed(revoke_spender=spender))
-        with self.s.trading(owner):
-            client.check_chain_id()
-            self.pending.require_resolved(owner)
+        with self.s.signing(self.pending.require_resolved,
+                            Confirmed(revoke_spender=spender)) as scope:
+            owner, vault = scope.address, scope.vault
             if self._allowance(token_addr, owner, spender) == 0:
                 raise NothingToRevoke(f"{spender} has no {sym} allowance from this wallet: "
                                       "there is nothing to revoke.")
-            c = client.w3.eth.contract(address=token_addr, abi=vault.usdc_abi)
+            c = scope.client.w3.eth.contract(address=token_addr, abi=vault.usdc_abi)
             data = vault._data(c.functions.approve(spender, 0))
             label, _ = self._label(spender)
-            result = sender.send(TxRequest(
+            result = scope.send(TxRequest(
                 sender=owner, to=token_addr, data=data, kind="revoke",
                 summary=f"Revoke the {sym} allowance of {spender} ({label})",
                 meta={"revoke_spender": spender, "token": token_addr, "symbol": sym}),
-                sign, progress=TradingService._progress(progress),
-                timeout_s=self.s.receipt_timeout_s)
-            if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The revoke failed on-chain.")
-                                  + " The allowance is unchanged.")
+                progress, "The revoke failed on-chain.", " The allowance is unchanged.")
             ok, note = self.verify(result.tx_hash)
             self.s.journal.update_meta(result.tx_hash,
                                        outcome="verified" if ok else "unverified",

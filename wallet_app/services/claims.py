@@ -23,13 +23,12 @@ from decimal import Decimal
 
 from eth_utils import to_checksum_address
 
-from ..chain.sender import SendProgress, TxRequest
+from ..chain.sender import TxRequest
 from ..errors import WalletError
-from ..models import TxStatus
 from ..vault import to_decimal
 from .pending import PendingService
 from .session import Session
-from .types import USDC_DECIMALS, TradeFailed
+from .types import USDC_DECIMALS
 
 
 class NothingToClaim(WalletError):
@@ -126,24 +125,16 @@ class ClaimsService:
 
     def _send(self, row: ClaimRow, data: bytes, event: str,
               progress: Callable[[str], None] | None) -> ClaimResult:
-        addr = self.s.require_address()
-        client, vault, sender = self.s.need()
-        sign = self.s.sign_fn(client.chain_id)
-        with self.s.trading(addr):
-            client.check_chain_id()
-            self.pending.require_resolved(addr)
-            rec = self.s.require_record()
-            result = sender.send(TxRequest(
-                sender=addr, to=rec.vault, data=data, kind="claim",
+        with self.s.signing(self.pending.require_resolved) as scope:
+            addr = scope.address
+            result = scope.send(TxRequest(
+                sender=addr, to=scope.record.vault, data=data, kind="claim",
                 summary=f"Claim {row.amount} {row.symbol}",
                 meta={"claim": row.kind, "token": row.token}),
-                sign, progress=_forward(progress), timeout_s=self.s.receipt_timeout_s)
-            if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The claim failed on-chain.")
-                                  + " The amount stays claimable.")
-            self.s.forget_snapshot()
+                progress, "The claim failed on-chain.", " The amount stays claimable.",
+                with_hash=False)
             paid = 0
-            for name, args in vault.decode_receipt(dict(result.receipt or {})):
+            for name, args in scope.vault.decode_receipt(dict(result.receipt or {})):
                 if name != event or to_checksum_address(args["account"]) != addr:
                     continue
                 if event == "InKindClaimed" and to_checksum_address(args["token"]) != row.token:
@@ -154,10 +145,3 @@ class ClaimsService:
             row.amount * paid / row.raw if row.raw else Decimal(0))
         return ClaimResult(row.kind, row.token, row.symbol, amount, result.tx_hash,
                            result.block_number, verified=paid == row.raw)
-
-
-def _forward(progress: Callable[[str], None] | None) -> Callable[[SendProgress], None] | None:
-    """The sender's progress as plain text for the GUI and the CLI."""
-    if progress is None:
-        return None
-    return lambda p: progress(p.message)

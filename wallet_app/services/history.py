@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..chain.errors import DeadlinePassed
+from ..journal_records import CostBasis
 from ..models import Position, TxRecord, TxStatus
 from ..trust.guard import Confirmed
 from ..trust.outcome import (
@@ -26,9 +27,32 @@ from ..trust.outcome import (
     verify_request,
     verify_settlement,
 )
-from ..vault import SHARE_DECIMALS, to_decimal
+from ..vault import SHARE_DECIMALS, VaultSnapshot, to_decimal
 from .session import Session
 from .types import EVENT_SOURCE, SNAPSHOT_REUSE_S, TradeResult, TradeRow
+
+
+def position_of(owner: str, snap: VaultSnapshot, basis: CostBasis) -> Position:
+    """The holding from a lens snapshot and the cost basis of the trades that explain it.
+
+    Shares no recorded trade explains (received by transfer, bought before this wallet's
+    history, the devnet's seed) have no known cost: counting their value against the basis
+    of the others would show them as pure profit, so they are in the value, named in
+    ``shares_without_basis``, and left out of the unrealised P&L.
+    """
+    value = to_decimal(snap.share_value, snap.usdc_decimals)
+    shares = to_decimal(snap.shares, SHARE_DECIMALS)
+    explained = min(shares, basis.shares)
+    explained_value = (value * explained / shares).quantize(Decimal("0.000001")) \
+        if shares else Decimal(0)
+    return Position(
+        address=owner, shares=shares, value_usdc=value,
+        usdc_balance=to_decimal(snap.usdc_balance, snap.usdc_decimals),
+        eth_balance=to_decimal(snap.eth_balance, 18),
+        cost_basis_usdc=basis.cost_basis_usdc, realized_pnl_usdc=basis.realized_pnl_usdc,
+        unrealized_pnl_usdc=(explained_value - basis.cost_basis_usdc)
+        if basis.shares else Decimal(0),
+        fees_paid_usdc=basis.fees_paid_usdc, shares_without_basis=shares - explained)
 
 
 class HistoryService:
@@ -257,15 +281,7 @@ class HistoryService:
         # clears it, so a position after a trade is always read fresh).
         snap = self.s.recent_snapshot(addr, SNAPSHOT_REUSE_S)
         basis = self.s.journal.position(addr, snap.chain_id)
-        value = to_decimal(snap.share_value, snap.usdc_decimals)
-        shares = to_decimal(snap.shares, SHARE_DECIMALS)
-        return Position(
-            address=addr, shares=shares, value_usdc=value,
-            usdc_balance=to_decimal(snap.usdc_balance, snap.usdc_decimals),
-            eth_balance=to_decimal(snap.eth_balance, 18),
-            cost_basis_usdc=basis.cost_basis_usdc, realized_pnl_usdc=basis.realized_pnl_usdc,
-            unrealized_pnl_usdc=(value - basis.cost_basis_usdc) if basis.shares else Decimal(0),
-            fees_paid_usdc=basis.fees_paid_usdc)
+        return position_of(addr, snap, basis)
 
     def my_trades(self) -> list[TradeRow]:
         addr = self.s.active_address()

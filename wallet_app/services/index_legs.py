@@ -30,6 +30,7 @@ from ..index.legs import (
     strike_legs,
     swap_legs,
 )
+from ..keys.fileio import atomic_write_text
 from ..models import IndexEvent
 from .session import Session
 from .types import EVENT_SOURCE
@@ -176,7 +177,7 @@ class IndexLegsService:
         if isinstance(dest, io.StringIO):
             dest.write(buf.getvalue())
         else:
-            Path(dest).write_text(buf.getvalue(), encoding="utf-8", newline="")
+            atomic_write_text(Path(dest), buf.getvalue())  # whole or not at all
         return n
 
 

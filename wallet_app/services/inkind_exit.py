@@ -187,35 +187,22 @@ class InKindExitService:
              progress: Callable[[str], None] | None = None) -> TradeResult:
         """Sign and send the previewed ``redeemInKind`` for you; verified from the pinned
         vault's event and your balances (see the module docstring)."""
-        addr = self.s.require_address()
-        client, vault, sender = self.s.need()
-        sign = self.s.sign_fn(client.chain_id)
-        with self.s.trading(addr):
-            client.check_chain_id()  # before anything is read or signed
-            self.pending.require_resolved(addr)
-            rec = self.s.require_record()
+        with self.s.signing(self.pending.require_resolved) as scope:
+            addr, vault = scope.address, scope.vault
             snap = self.s.snapshot(addr)
             amount = parse_amount(quote.shares, SHARE_DECIMALS, "number of shares")
             if amount > snap.shares:
                 raise InsufficientBalance(
                     f"You now hold {to_decimal(snap.shares, SHARE_DECIMALS)} "
                     f"{snap.share_symbol}, fewer than the {quote.shares} previewed.")
-
-            def forward(p: Any) -> None:
-                if progress:
-                    progress(p.message)
-
-            result = sender.send(TxRequest(
-                sender=addr, to=rec.vault, kind="redeem_in_kind",
+            result = scope.send(TxRequest(
+                sender=addr, to=scope.record.vault, kind="redeem_in_kind",
                 data=vault.redeem_in_kind_data(amount, addr),
                 summary=f"Exit in kind: {quote.shares:,.4f} {snap.share_symbol}",
                 preset=quote.gas.preset, meta={"shares": str(quote.shares)},
                 max_gas_limit=quote.gas.gas_limit * 3 // 2),
-                sign, progress=forward, timeout_s=self.s.receipt_timeout_s)
-            if result.status is not TxStatus.CONFIRMED:
-                raise InKindExitFailed((result.error or "The in-kind exit failed on-chain.")
-                                       + " You keep your shares.")
-            self.s.forget_snapshot()
+                progress, "The in-kind exit failed on-chain.", " You keep your shares.",
+                error=InKindExitFailed, with_hash=False)
             return self._record(result, amount, addr, snap)
 
     def _record(self, result: Any, amount: int, addr: str, before: VaultSnapshot

@@ -14,6 +14,18 @@ Where each value comes from (the README's "History for taxes" says the same):
   that block's state: an archive RPC for old blocks). Where no price can be read the fee
   is left unvalued and the row says so.
 
+* **In-kind exits** (verified in the journal, :mod:`.inkind_exit`): the pinned vault's
+  ``RedeemedInKind`` in the exit's receipt (caller = this wallet, the journal's shares);
+  its USDC at 1 USD and each token at the live oracle price the pinned lens reads *at the
+  exit's block* (0 for a token without a price); the shares at the NAV of that block.
+* **G100 share transfers** from the chain (:mod:`.owner_events`: the pinned vault's
+  ``Transfer`` logs between this address and anyone but the zero address and the vault),
+  valued at the NAV of their block (the lens's ``totalAssets / totalSupply`` there); the
+  network fee of a transfer this address sent from the journal, else from its receipt.
+  The other side counts as *own* when it is an account of a key this app holds (every
+  account of every wallet here): then the lots move with their basis and date (see
+  :mod:`wallet_app.reports.tax`), which is why the ledger is run over all own accounts.
+
 Only trades the journal holds as *verified* count (see :mod:`wallet_app.trust.outcome`):
 refunds, cancels and anything unverified never enter a lot.
 """
@@ -21,10 +33,13 @@ refunds, cancels and anything unverified never enter a lot.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from eth_utils import to_checksum_address
 
 from ..errors import WalletError
 from ..reports.tax import TaxLedger, TaxTrade, YearReport, run_lots, year_report
@@ -35,6 +50,8 @@ from ..reports.tax_csv import (
     history_rows,
     write_csv,
 )
+from .inkind_exit import redeemed_event
+from .owner_events import OwnerEvents, as_int, basket_value
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -67,27 +84,110 @@ class TaxHistoryError(WalletError):
 class ReportsService:
     """The active wallet's tax history and yearly report."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, events: OwnerEvents | None = None) -> None:
         self.s = session
-        self._cache: dict[str, TaxTrade] = {}  # request tx -> valued trade (never changes)
+        self.events = events or OwnerEvents(session)
+        #: (account, tx, log) -> valued event (a mined block never changes)
+        self._cache: dict[tuple[str, str, int], TaxTrade] = {}
         self._eth_feed: tuple[int, str | None] | None = None  # (chain id, feed address)
+        self._navs: dict[int, Decimal] = {}
 
     # ------------------------------------------------------------------ building
 
-    def tax_trades(self) -> list[TaxTrade]:
-        """Every verified, settled buy and sell of the active wallet, valued."""
+    def own_accounts(self) -> list[str]:
+        """Every account of every wallet whose key this app holds (checksummed)."""
+        out: list[str] = []
+        for w in self.s.keys.list():
+            for a in w.accounts:
+                addr = to_checksum_address(a.address)
+                if addr not in out:
+                    out.append(addr)
+        return out
+
+    def tax_trades(self, addr: str | None = None, own: set[str] | None = None
+                   ) -> list[TaxTrade]:
+        """Every verified buy, sell and in-kind exit of ``addr`` (default: the active
+        account) and its G100 share transfers, valued, each marked with the account."""
         client, _, _ = self.s.need()
-        addr = self.s.require_address()
+        addr = to_checksum_address(addr or self.s.require_address())
+        own = own if own is not None else {a.lower() for a in self.own_accounts()}
         out = []
         for t in self.s.journal.trades(addr, client.chain_id):
-            if not t.verified or t.kind not in ("buy", "sell") or not t.tx_hash:
+            if not t.verified or not t.tx_hash or \
+                    t.kind not in ("buy", "sell", "redeem_in_kind"):
                 continue
-            cached = self._cache.get(t.tx_hash)
-            if cached is None:
-                cached = self._value(t, addr)
-                self._cache[t.tx_hash] = cached
-            out.append(cached)
+            key = (addr.lower(), t.tx_hash, -1)
+            if key not in self._cache:
+                valued = self._value(t, addr) if t.kind != "redeem_in_kind" else \
+                    self._exit(t, addr)
+                self._cache[key] = replace(valued, account=addr.lower())
+            out.append(self._cache[key])
+        return out + self._transfers(addr, own)
+
+    def _exit(self, t: Any, addr: str) -> TaxTrade:
+        """A verified in-kind exit from its receipt: USDC and tokens at the oracle."""
+        client, vault, _ = self.s.need()
+        receipt = client.get_receipt(t.tx_hash)
+        ev = redeemed_event(receipt or {}, self.s.require_record().vault,
+                            vault.decode_vault_log)
+        if ev is None or to_checksum_address(ev["caller"]) != addr or \
+                Decimal(int(ev["shares"])) / SHARE_UNIT != t.shares:
+            raise TaxHistoryError(f"The in-kind exit {t.tx_hash} is not on this chain as "
+                                  "the journal has it.")
+        block = as_int(receipt["blockNumber"])
+        usdc = Decimal(int(ev["usdcOut"])) / USDC_UNIT
+        basket = basket_value(vault, ev, block)
+        return TaxTrade(
+            kind="in_kind_exit", time=self._block_time(block), shares=t.shares, usdc=usdc,
+            platform_fee_usdc=Decimal(0), nav_usd=self.nav_at(block),
+            gas_eth=t.gas_fee_eth,
+            eth_usd=self.eth_usd_at(block) if t.gas_fee_eth else None,
+            request_tx=t.tx_hash, settlement_tx=t.tx_hash, block_number=block,
+            log_index=-1, in_kind_usd=basket - usdc)
+
+    def _transfers(self, addr: str, own: set[str]) -> list[TaxTrade]:
+        """The G100 shares ``addr`` sent or received (see the module docstring)."""
+        client, _, _ = self.s.need()
+        out = []
+        for lg in self.events.share_transfers(addr):
+            frm, to = to_checksum_address(lg.args["from"]), to_checksum_address(lg.args["to"])
+            if frm == to:
+                continue
+            key = (addr.lower(), lg.tx_hash, lg.log_index)
+            if key not in self._cache:
+                sent = frm == addr
+                other = to if sent else frm
+                gas = Decimal(0)
+                if sent:
+                    entry = self.s.journal.entry(lg.tx_hash)
+                    wei = entry.fee_paid_wei if entry and entry.fee_paid_wei else None
+                    if wei is None:
+                        tx = client.get_transaction(lg.tx_hash) or {}
+                        r = client.get_receipt(lg.tx_hash) or {}
+                        if str(tx.get("from", "")).lower() == addr.lower() and r:
+                            wei = as_int(r["gasUsed"]) * as_int(r["effectiveGasPrice"])
+                    gas = Decimal(wei or 0) / Decimal(10) ** 18
+                self._cache[key] = TaxTrade(
+                    kind="transfer_out" if sent else "transfer_in",
+                    time=self._block_time(lg.block),
+                    shares=Decimal(int(lg.args["value"])) / SHARE_UNIT, usdc=Decimal(0),
+                    platform_fee_usdc=Decimal(0), nav_usd=self.nav_at(lg.block),
+                    gas_eth=gas, eth_usd=self.eth_usd_at(lg.block) if gas else None,
+                    request_tx=lg.tx_hash, settlement_tx=lg.tx_hash, block_number=lg.block,
+                    account=addr.lower(), counterparty=other,
+                    own=other.lower() in own, log_index=lg.log_index)
+            out.append(self._cache[key])
         return out
+
+    def nav_at(self, block: int) -> Decimal:
+        """USD per share at ``block``: the pinned lens's ``totalAssets / totalSupply``
+        there (the vault's NAV at its cached prices, the figure a strike prices at)."""
+        if block not in self._navs:
+            _, vault, _ = self.s.need()
+            snap = vault.snapshot(block=block)
+            self._navs[block] = (Decimal(snap.total_assets) / USDC_UNIT) / (
+                Decimal(snap.total_supply) / SHARE_UNIT) if snap.total_supply else Decimal(0)
+        return self._navs[block]
 
     def _value(self, t: Any, addr: str) -> TaxTrade:
         client, vault, _ = self.s.need()
@@ -160,7 +260,21 @@ class ReportsService:
     # ------------------------------------------------------------------ outputs
 
     def ledger(self, method: str = "fifo") -> TaxLedger:
-        return run_lots(self.tax_trades(), method)
+        """The active account's ledger. It is run over every own account that has tax
+        events, so lots moved in from one of them arrive with their basis."""
+        if self.s.active_watch() is not None:
+            raise TaxHistoryError(
+                "The tax history is built from the trades this app signed and verified; a "
+                "watch-only wallet has none here. Open the wallet that holds its key.")
+        addr = to_checksum_address(self.s.require_address())
+        accounts = self.own_accounts()
+        own = {a.lower() for a in accounts} | {addr.lower()}
+        trades = self.tax_trades(addr, own)
+        if any(t.own for t in trades):
+            for other in accounts:
+                if other != addr:
+                    trades += self.tax_trades(other, own)
+        return run_lots(trades, method, account=addr)
 
     def export_tax_csv(self, path: Path, method: str = "fifo") -> int:
         """The whole history, one line per verified trade (columns in the README)."""

@@ -11,7 +11,9 @@ Trust (see :mod:`wallet_app.trust`): the addresses come from the chain's pinned
 :class:`~wallet_app.trust.DeploymentRecord`, whose code hashes are checked on every
 connect; every signature goes through :meth:`Session.sign_fn` / :meth:`Session.sign_typed`,
 which refuse unless the caller holds the wallet's OS trade lock (:meth:`Session.trading`)
-and the pre-sign address check passes.
+and the pre-sign address check passes. A new transaction starts with
+:meth:`Session.signing`, the one preamble (signer, lock, chain id, nothing unresolved,
+pinned record) every signing service uses.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +52,7 @@ from ..trust import (
     verify_code,
 )
 from ..vault import VaultClient, VaultSnapshot
+from .signing import SigningScope
 from .types import NetworkStatus, NotDeployed, NoWallet
 
 log = logging.getLogger(__name__)
@@ -336,6 +339,32 @@ class Session:
         a trade of this process waits for that very transaction."""
         with self.trade_file_lock(address):
             yield
+
+    @contextlib.contextmanager
+    def signing(self, require_resolved: Callable[[str], None],
+                confirmed: Confirmed | None = None) -> Iterator[SigningScope]:
+        """The one preamble of every new transaction of the active wallet (trade, cancel,
+        in-kind exit, claim, transfer, revoke), in this order:
+
+        1. the signer, refused at once when the wallet is locked or watch-only (before any
+           lock is taken); ``confirmed`` is what the user confirmed in the preview;
+        2. the wallet's OS trade lock (:meth:`trading`), held until the block ends: from
+           nonce choice through journaling, broadcast and the recorded outcome;
+        3. the chain id, before anything is read or signed;
+        4. ``require_resolved(address)``: refused while an earlier transaction of this
+           wallet is unsent or pending (a retried trade must never become two);
+        5. the pinned deployment record, whose addresses the signer's pre-sign check
+           enforces on every signature.
+
+        Yields a :class:`SigningScope` whose :meth:`~SigningScope.send` signs and sends."""
+        addr = self.require_address()
+        client, vault, sender = self.need()
+        sign = self.sign_fn(client.chain_id, confirmed)
+        with self.trading(addr):
+            client.check_chain_id()
+            require_resolved(addr)
+            yield SigningScope(addr, client, vault, sender, self.require_record(), sign,
+                               self.receipt_timeout_s, self.forget_snapshot)
 
     def guard(self) -> AddressGuard:
         """The pre-sign address check for the active wallet on the connected chain."""

@@ -21,13 +21,14 @@ from typing import Any
 
 from ..chain.fees import fee_presets
 from ..chain.l1fee import l1_data_fee_wei, max_l1_fee_wei, with_l1_fee
-from ..chain.sender import SendProgress, TxRequest
+from ..chain.sender import TxRequest
 from ..models import BalanceChange, BuyQuote, SellQuote, TxStatus
 from ..trust.lock import TradeInProgress
 from ..vault import SHARE_DECIMALS, VaultSnapshot, to_decimal
 from .history import HistoryService
 from .pending import PendingService
 from .session import Session
+from .signing import SigningScope
 from .types import (
     DEADLINE_S,
     FEE_PRESETS,
@@ -139,18 +140,6 @@ class TradingService:
             return vault.request_buy_with_permit_data(amount, min_shares, deadline, sig.v,
                                                       sig.r_bytes, sig.s.to_bytes(32, "big"))
         return vault.request_buy_data(amount, min_shares, deadline)
-
-    @staticmethod
-    def _progress(progress: Callable[[str], None] | None
-                  ) -> Callable[[SendProgress], None] | None:
-        if progress is None:
-            return None
-
-        def forward(p: SendProgress) -> None:
-            progress(p.message + (f" ({p.tx_hash})" if p.tx_hash and p.stage in (
-                "broadcast", "journaled") else ""))
-
-        return forward
 
     @staticmethod
     def _gas_ceiling(quoted: int) -> int:
@@ -292,13 +281,8 @@ class TradingService:
         """Sign and send the quoted buy request (permit + request in one transaction where
         the token supports it); returns it "requested", or "settled"/"refunded" when the
         strike came before this returns (the devnet's keeper strikes at once)."""
-        addr = self.s.require_address()
-        client, vault, sender = self.s.need()
-        sign = self.s.sign_fn(client.chain_id)
-        with self.s.trading(addr):
-            client.check_chain_id()  # before anything is read or signed
-            self.pending.require_resolved(addr)
-            rec = self.s.require_record()
+        with self.s.signing(self.pending.require_resolved) as scope:
+            addr, vault, rec = scope.address, scope.vault, scope.record
             snap = self.s.snapshot(addr)
             self._check_deadline(quote.deadline, snap)
             amount = parse_amount(quote.usdc_in, USDC_DECIMALS, "USDC amount")
@@ -313,14 +297,11 @@ class TradingService:
             if allowance < amount and not permit:
                 if progress:
                     progress("Approving exactly this amount of USDC for the vault")
-                res = sender.send(TxRequest(sender=addr, to=rec.usdc, kind="approve",
-                                            data=vault.approve_data(rec.usdc, amount),
-                                            summary=f"Approve {quote.usdc_in:,.2f} USDC",
-                                            preset=quote.gas.preset),
-                                  sign, progress=self._progress(progress),
-                                  timeout_s=self.s.receipt_timeout_s)
-                if res.status is not TxStatus.CONFIRMED:
-                    raise TradeFailed(res.error or "The approval failed; nothing was requested.")
+                scope.send(TxRequest(sender=addr, to=rec.usdc, kind="approve",
+                                     data=vault.approve_data(rec.usdc, amount),
+                                     summary=f"Approve {quote.usdc_in:,.2f} USDC",
+                                     preset=quote.gas.preset),
+                           progress, "The approval failed; nothing was requested.")
             data = self._buy_data(amount, min_shares, quote.deadline, permit, permit_nonce)
             requested = self._send_request(TxRequest(
                 sender=addr, to=rec.vault, data=data, kind="buy",
@@ -329,20 +310,15 @@ class TradingService:
                 meta={"usdc": str(quote.usdc_in), "min_shares": str(quote.min_shares_out),
                       "deadline": quote.deadline},
                 max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
-                sign, progress, " Your USDC was not spent.")
+                scope, progress, " Your USDC was not spent.")
         return self._announce(requested, progress)
 
     def sell(self, quote: SellQuote,
              progress: Callable[[str], None] | None = None) -> TradeResult:
         """Sign and send the quoted sell request (the shares are escrowed in the vault
         until the strike); the payout is verified from the vault's settlement event."""
-        addr = self.s.require_address()
-        client, vault, sender = self.s.need()
-        sign = self.s.sign_fn(client.chain_id)
-        with self.s.trading(addr):
-            client.check_chain_id()  # before anything is read or signed
-            self.pending.require_resolved(addr)
-            rec = self.s.require_record()
+        with self.s.signing(self.pending.require_resolved) as scope:
+            addr, vault, rec = scope.address, scope.vault, scope.record
             snap = self.s.snapshot(addr)
             self._check_deadline(quote.deadline, snap)
             shares = parse_amount(quote.shares_in, SHARE_DECIMALS, "number of shares")
@@ -356,20 +332,14 @@ class TradingService:
                 meta={"shares": str(quote.shares_in), "min_usdc": str(quote.min_usdc_out),
                       "deadline": quote.deadline},
                 max_gas_limit=self._gas_ceiling(quote.gas.gas_limit)),
-                sign, progress, " You keep your shares.")
+                scope, progress, " You keep your shares.")
         return self._announce(requested, progress)
 
-    def _send_request(self, req: TxRequest, sign: Callable[[dict[str, Any]], bytes],
+    def _send_request(self, req: TxRequest, scope: SigningScope,
                       progress: Callable[[str], None] | None, kept: str) -> TradeResult:
-        """Send a buy or sell request (under the caller's trade lock) and journal it from
-        its receipt; a failed send says what the user kept (``kept``)."""
-        _, _, sender = self.s.need()
-        result = sender.send(req, sign, progress=self._progress(progress),
-                             timeout_s=self.s.receipt_timeout_s)
-        if result.status is not TxStatus.CONFIRMED:
-            raise TradeFailed((result.error or f"The {req.kind} request failed on-chain.")
-                              + kept)
-        self.s.forget_snapshot()
+        """Send a buy or sell request (inside the caller's signing scope) and journal it
+        from its receipt; a failed send says what the user kept (``kept``)."""
+        result = scope.send(req, progress, f"The {req.kind} request failed on-chain.", kept)
         return self.history.journal_request(req.kind, dict(result.receipt or {}),
                                             result.tx_hash, result.block_number,
                                             result.fee_paid_wei, req.sender)
@@ -425,13 +395,8 @@ class TradingService:
                        progress: Callable[[str], None] | None = None) -> TradeResult:
         """Cancel a pending request (before its cut-off, or after its deadline): its USDC
         or shares come back; verified from the pinned vault's ``RequestCancelled``."""
-        addr = self.s.require_address()
-        client, vault, sender = self.s.need()
-        sign = self.s.sign_fn(client.chain_id)
-        with self.s.trading(addr):
-            client.check_chain_id()
-            self.pending.require_resolved(addr)
-            rec = self.s.require_record()
+        with self.s.signing(self.pending.require_resolved) as scope:
+            addr, vault = scope.address, scope.vault
             snap = self.s.snapshot(addr)
             mine = {r.id: r for r in snap.requests}
             req = mine.get(int(request_id))
@@ -442,22 +407,18 @@ class TradingService:
                 raise TradingClosed(
                     f"Request #{request_id} is past its cut-off and committed to the next "
                     "price strike; it can no longer be cancelled.")
-            result = sender.send(TxRequest(
-                sender=addr, to=rec.vault, kind="cancel_request",
+            scope.send(TxRequest(
+                sender=addr, to=scope.record.vault, kind="cancel_request",
                 data=vault.cancel_data(int(request_id)),
                 summary=f"Cancel request #{request_id}",
                 meta={"request_id": int(request_id)}),
-                sign, progress=self._progress(progress), timeout_s=self.s.receipt_timeout_s)
-            if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The cancel failed on-chain.")
-                                  + " The request is still pending.")
-            self.s.forget_snapshot()
+                progress, "The cancel failed on-chain.", " The request is still pending.")
             for done in self.history.settle_requests(addr):
                 if done.request_id == int(request_id):
                     return done
             # The app's periodic refresh settles requests too: it may have verified and
             # recorded this cancellation between the receipt and the call above.
-            recorded = self._recorded_cancel(addr, int(request_id), client.chain_id)
+            recorded = self._recorded_cancel(addr, int(request_id), scope.client.chain_id)
             if recorded is not None:
                 return recorded
         raise TradeFailed(f"The cancel of request #{request_id} was mined but the pinned "

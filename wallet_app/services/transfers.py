@@ -47,7 +47,7 @@ from .transfer_types import (
     TransferQuote,
     TransferResult,
 )
-from .types import SNAPSHOT_REUSE_S, InsufficientBalance, InvalidAmount, TradeFailed, parse_amount
+from .types import SNAPSHOT_REUSE_S, InsufficientBalance, InvalidAmount, parse_amount
 
 log = logging.getLogger(__name__)
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
@@ -247,19 +247,14 @@ class TransfersService:
         """Sign and send the previewed transfer to exactly ``quote.recipient``.
         ``confirmed``: the blocking warnings the user confirmed ("contract", "lookalike");
         any other still open refuses with :class:`ConfirmationRequired`."""
-        from .trading import TradingService
-
-        addr = self.s.require_address()
-        client, _, sender = self.s.need()
         ok = set(confirmed)
         missing = [c for c in quote.check.needs_confirmation if c not in ok]
         if missing:
             raise ConfirmationRequired(missing, list(quote.check.warnings))
-        sign = self.s.sign_fn(client.chain_id, Confirmed(recipient=quote.recipient))
         token, decimals, symbol = self._asset(quote.asset)
-        with self.s.trading(addr):
-            client.check_chain_id()
-            self.pending.require_resolved(addr)
+        with self.s.signing(self.pending.require_resolved,
+                            Confirmed(recipient=quote.recipient)) as scope:
+            addr = scope.address
             fresh = self.check(quote.recipient, quote.asset)  # code may have appeared since
             missing = [c for c in fresh.needs_confirmation if c not in ok]
             if missing:
@@ -288,12 +283,8 @@ class TransfersService:
                                                          quote.amount_base),
                                 meta=meta, preset=quote.gas.preset,
                                 max_gas_limit=quote.gas.gas_limit * 3 // 2)
-            result = sender.send(req, sign, progress=TradingService._progress(progress),
-                                 timeout_s=self.s.receipt_timeout_s)
-            self.s.forget_snapshot()
-            if result.status is not TxStatus.CONFIRMED:
-                raise TradeFailed((result.error or "The transfer failed on-chain.")
-                                  + f" Your {symbol} did not move.")
+            result = scope.send(req, progress, "The transfer failed on-chain.",
+                                f" Your {symbol} did not move.")
             return self._record(result.tx_hash)
 
     # ------------------------------------------------------------------ outcome

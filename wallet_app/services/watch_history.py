@@ -1,133 +1,135 @@
-"""Holdings, P&L and trade history of an address this app has no key for (watch-only).
+"""Holdings, P&L, trades and transactions of an address this app has no key for
+(watch-only).
 
-A keyed wallet's P&L comes from the journal, which records only what this app verified
-for its own trades. A watched address traded elsewhere, so its trades are read from the
-chain instead: one ``eth_getLogs`` on the *pinned* vault for its settlement events naming
-that owner (``BuySettled``/``SellSettled``, v2 forward pricing, and the all-cash instant
-``Deposit``), from the deployment block to the head. Only the pinned vault's own logs
-count (the address filter is the record's vault, and each log's address is checked again),
-and the figures are the events' integers. The same average-cost math as for a keyed wallet
-turns them into cost basis and realised/unrealised P&L; balances come from the lens read
-for that address, like any position.
+A keyed wallet's history comes from the journal, which records what this app signed and
+verified. A watched address acted elsewhere, so everything is read from the chain
+instead: the pinned vault's and USDC token's events about that address
+(:mod:`.owner_events`, only the pinned contracts' own logs, the events' integers).
+
+* **Trades** (P&L, the My Indices list): the forward-priced settlements
+  (``BuySettled``/``SellSettled``), the all-cash instant paths (``Deposit``, and
+  ``Withdraw`` whose owner is the *third* topic; each with its ``FeeCharged`` of the same
+  transaction) and the in-kind exits (``RedeemedInKind``, valued like a keyed wallet's:
+  the USDC plus each token at the oracle price the lens reads at that block). The same
+  average-cost math as for a keyed wallet turns them into cost basis and P&L.
+* **Transactions** (the Transactions table): one row per transaction that acted for the
+  address: buy and sell requests, cancels, instant buys and sells, in-kind exits, claims,
+  and G100 or USDC sent or received. Settlements run in the keeper's transaction and are
+  trades, not rows here (as for a keyed wallet). ETH moves leave no event and are not
+  listed. Each row's nonce is the transaction's own when the address sent it, else -1
+  (received: the table shows a dash).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
 from ..journal import Trade, position_from_trades
-from ..models import Position
+from ..journal_records import _csv_text, _iso, _write_csv
+from ..models import Position, TxRecord, TxStatus
 from ..vault import SHARE_DECIMALS, to_decimal
+from .history import position_of
+from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value
 from .session import Session
 from .types import SNAPSHOT_REUSE_S, TradeRow
 
-#: The owner is the second indexed argument of each (topic 2).
-TRADE_EVENTS = ("BuySettled", "SellSettled", "Deposit")
+#: Which event of a transaction names its row, first match wins.
+ROW_EVENTS = ("RedeemedInKind", "Withdraw", "Deposit", "BuyRequested", "SellRequested",
+              "RequestCancelled", "UsdcClaimed", "InKindClaimed", "Transfer")
+_KINDS = {"RedeemedInKind": "redeem_in_kind", "Withdraw": "sell", "Deposit": "buy",
+          "BuyRequested": "buy", "SellRequested": "sell", "RequestCancelled": "cancel_request",
+          "UsdcClaimed": "claim", "InKindClaimed": "claim", "Transfer": "transfer"}
+
+
+def _usdc(v: Any) -> Decimal:
+    return to_decimal(int(v), 6)
+
+
+def _shares(v: Any) -> Decimal:
+    return to_decimal(int(v), SHARE_DECIMALS)
 
 
 class WatchHistoryService:
-    """Position and trades of the active watched address, from the pinned vault's events."""
+    """Position, trades and transactions of a watched address, from the pinned contracts'
+    events."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, events: OwnerEvents | None = None) -> None:
         self.s = session
-        self._cache: dict[tuple[int, str], tuple[int, list[Trade]]] = {}
+        self.events = events or OwnerEvents(session)
         self._times: dict[int, datetime] = {}
+        self._values: dict[str, Decimal] = {}  # in-kind exit tx -> basket value
+        self._txs: dict[str, dict[str, Any]] = {}  # tx hash -> eth_getTransactionByHash
+
+    # ------------------------------------------------------------------ trades
 
     def trades_of(self, owner: str) -> list[Trade]:
-        """The owner's settled trades in chain order (cached up to the last block read)."""
-        client, vault, _ = self.s.need()
-        record = self.s.require_record()
+        """The owner's settled trades in chain order."""
+        client, _, _ = self.s.need()
         owner = to_checksum_address(owner)
-        key = (client.chain_id, owner.lower())
-        head = client.block_number()
-        start = int(record.deployment_block or 0)
-        known: list[Trade] = []
-        if key in self._cache:
-            last, known = self._cache[key]
-            if last >= head:
-                return list(known)
-            start = last + 1
-        topic_owner = "0x" + bytes.fromhex(owner[2:]).rjust(32, b"\0").hex()
-        logs = client.rpc("eth_getLogs", {
-            "address": record.vault,
-            "topics": [[vault._topic(n) for n in TRADE_EVENTS], None, topic_owner],
-            "fromBlock": hex(start), "toBlock": hex(head)}) or []
-        # The instant path's fee is its own event (FeeCharged, payer = topic 1), in the
-        # Deposit's transaction; settled requests carry their fee in the event itself.
-        fee_logs = client.rpc("eth_getLogs", {
-            "address": record.vault, "topics": [vault._topic("FeeCharged"), topic_owner],
-            "fromBlock": hex(start), "toBlock": hex(head)}) or []
-        fees: dict[str, int] = {}
-        for raw in fee_logs:
-            if not isinstance(raw, dict) or str(raw.get("address", "")).lower() != \
-                    record.vault.lower():
+        logs = self.events.logs_of(owner)
+        fees: dict[tuple[str, bool], int] = {}
+        for lg in logs:
+            if lg.name == "FeeCharged" and lg.source == "vault":
+                k = (lg.tx_hash, bool(lg.args["onBuy"]))
+                fees[k] = fees.get(k, 0) + int(lg.args["amount"])
+        out = []
+        for lg in logs:
+            if lg.source != "vault":
                 continue
-            ev = vault.decode_vault_log(raw)
-            if ev is not None and ev[0] == "FeeCharged" and ev[1].get("onBuy"):
-                key_tx = _hash(raw.get("transactionHash"))
-                fees[key_tx] = fees.get(key_tx, 0) + int(ev[1]["amount"])
-        new = []
-        for raw in logs:
-            if not isinstance(raw, dict) or str(raw.get("address", "")).lower() != \
-                    record.vault.lower():
-                continue  # only the pinned vault's own logs count
-            ev = vault.decode_vault_log(raw)
-            if ev is None:
-                continue
-            name, a = ev
-            if to_checksum_address(a.get("owner", "0x" + "00" * 20)) != owner:
-                continue
-            if name == "Deposit":
-                a = {**a, "fee": fees.get(_hash(raw.get("transactionHash")), 0)}
-            new.append(self._trade(client.chain_id, owner, name, a, raw))
-        trades = known + new
-        self._cache[key] = (head, trades)
-        return list(trades)
+            a = lg.args
+            if lg.name in ("BuySettled", "SellSettled", "Deposit", "Withdraw") and \
+                    to_checksum_address(a["owner"]) == owner:
+                if lg.name == "Deposit":
+                    a = {**a, "fee": fees.get((lg.tx_hash, True), 0)}
+                elif lg.name == "Withdraw":
+                    a = {**a, "fee": fees.get((lg.tx_hash, False), 0)}
+                out.append(self._trade(client.chain_id, owner, lg.name, a, lg))
+            elif lg.name == "RedeemedInKind" and to_checksum_address(a["caller"]) == owner:
+                out.append(self._exit(client.chain_id, owner, lg))
+        return out
 
     def _trade(self, chain_id: int, owner: str, name: str, a: dict[str, Any],
-               raw: dict[str, Any]) -> Trade:
-        block = _int(raw.get("blockNumber"))
-        tx_hash = _hash(raw.get("transactionHash"))
+               lg: OwnerLog) -> Trade:
         if name == "SellSettled":
-            kind, usdc = "sell", to_decimal(int(a["usdcOut"]), 6)
+            kind, usdc = "sell", _usdc(a["usdcOut"])
+        elif name == "Withdraw":  # assets: what the receiver got, net of the sell fee
+            kind, usdc = "sell", _usdc(a["assets"])
         else:
-            kind, usdc = "buy", to_decimal(int(a["assets"]), 6)
-        fee = to_decimal(int(a.get("fee", 0)), 6)
-        return Trade(0, chain_id, owner, kind, usdc, to_decimal(int(a["shares"]),
-                                                                 SHARE_DECIMALS),
-                     fee, Decimal(0), tx_hash, block, self._block_time(block),
+            kind, usdc = "buy", _usdc(a["assets"])
+        return Trade(0, chain_id, owner, kind, usdc, _shares(a["shares"]),
+                     _usdc(a.get("fee", 0)), Decimal(0), lg.tx_hash, lg.block,
+                     self._block_time(lg.block),
                      note=f"{name} (read from the vault's events)", verified=True)
+
+    def _exit(self, chain_id: int, owner: str, lg: OwnerLog) -> Trade:
+        if lg.tx_hash not in self._values:
+            _, vault, _ = self.s.need()
+            self._values[lg.tx_hash] = basket_value(vault, lg.args, lg.block).quantize(
+                Decimal("0.000001"), rounding=ROUND_DOWN)
+        return Trade(0, chain_id, owner, "redeem_in_kind", self._values[lg.tx_hash],
+                     _shares(lg.args["shares"]), Decimal(0), Decimal(0), lg.tx_hash,
+                     lg.block, self._block_time(lg.block),
+                     note="in kind: valued at the oracle (read from the vault's events)",
+                     verified=True)
 
     def _block_time(self, block: int | None) -> datetime:
         if block is None:
             return datetime.now(UTC)
         if block not in self._times:
             client, _, _ = self.s.need()
-            b = client.w3.eth.get_block(block)
-            self._times[block] = datetime.fromtimestamp(int(b["timestamp"]), UTC)
+            b = client.get_block(block) or {}
+            self._times[block] = datetime.fromtimestamp(as_int(b.get("timestamp", 0)), UTC)
         return self._times[block]
 
     def position(self, owner: str) -> Position:
         snap = self.s.recent_snapshot(owner, SNAPSHOT_REUSE_S)
         basis = position_from_trades(self.trades_of(owner))
-        value = to_decimal(snap.share_value, snap.usdc_decimals)
-        shares = to_decimal(snap.shares, SHARE_DECIMALS)
-        # Shares that arrived by transfer carry no known cost: unrealised P&L is over the
-        # shares the events explain (the rest is shown in the holding, not as profit).
-        explained = min(shares, basis.shares)
-        explained_value = (value * explained / shares) if shares else Decimal(0)
-        return Position(
-            address=owner, shares=shares, value_usdc=value,
-            usdc_balance=to_decimal(snap.usdc_balance, snap.usdc_decimals),
-            eth_balance=to_decimal(snap.eth_balance, 18),
-            cost_basis_usdc=basis.cost_basis_usdc, realized_pnl_usdc=basis.realized_pnl_usdc,
-            unrealized_pnl_usdc=(explained_value - basis.cost_basis_usdc)
-            if basis.shares else Decimal(0),
-            fees_paid_usdc=basis.fees_paid_usdc)
+        return position_of(owner, snap, basis)
 
     def my_trades(self, owner: str) -> list[TradeRow]:
         rows = []
@@ -138,12 +140,100 @@ class WatchHistoryService:
                                  t.fee_usdc, nav, verified=True))
         return rows
 
+    # ------------------------------------------------------------------ transactions
 
-def _hash(tx: Any) -> str:
-    return ("0x" + bytes(tx).hex() if isinstance(tx, bytes | bytearray) else str(tx)).lower()
+    def transactions(self, owner: str) -> list[TxRecord]:
+        """One row per transaction that acted for ``owner`` (see the module docstring),
+        newest first."""
+        client, _, _ = self.s.need()
+        owner = to_checksum_address(owner)
+        by_tx: dict[str, list[OwnerLog]] = {}
+        for lg in self.events.logs_of(owner):
+            by_tx.setdefault(lg.tx_hash, []).append(lg)
+        rows = []
+        for tx_hash, logs in by_tx.items():
+            main = _row_event(logs, owner)
+            if main is None:
+                continue  # a settlement or a fee in someone else's transaction
+            tx = self._tx(tx_hash)
+            sender = to_checksum_address(tx.get("from") or owner)
+            nonce = as_int(tx["nonce"]) if sender == owner and "nonce" in tx else -1
+            rows.append(TxRecord(
+                tx_hash=tx_hash, kind=_KINDS[main.name], status=TxStatus.CONFIRMED,
+                nonce=nonce, chain_id=client.chain_id, sender=sender,
+                created_at=self._block_time(main.block), block_number=main.block,
+                summary=self._summary(main, logs, owner), outcome="verified",
+                outcome_note="read from the pinned contracts' events"))
+        rows.sort(key=lambda r: (r.block_number or 0, r.created_at), reverse=True)
+        return rows
+
+    def _tx(self, tx_hash: str) -> dict[str, Any]:
+        if tx_hash not in self._txs:
+            client, _, _ = self.s.need()
+            self._txs[tx_hash] = dict(client.get_transaction(tx_hash) or {})
+        return self._txs[tx_hash]
+
+    def _summary(self, lg: OwnerLog, logs: list[OwnerLog], owner: str) -> str:
+        a, name = lg.args, lg.name
+        if name == "RedeemedInKind":
+            n = sum(1 for x in a["amounts"] if int(x))
+            return (f"Exit in kind: {_shares(a['shares']):,.4f} G100 for "
+                    f"{_usdc(a['usdcOut']):,.2f} USDC and {n} token"
+                    f"{'' if n == 1 else 's'}")
+        if name == "Withdraw":
+            return (f"Instant sell: {_shares(a['shares']):,.4f} G100 for "
+                    f"{_usdc(a['assets']):,.2f} USDC")
+        if name == "Deposit":
+            return (f"Instant buy: {_usdc(a['assets']):,.2f} USDC for "
+                    f"{_shares(a['shares']):,.4f} G100")
+        if name == "BuyRequested":
+            return f"Buy requested #{a['id']}: {_usdc(a['assets']):,.2f} USDC"
+        if name == "SellRequested":
+            return f"Sell requested #{a['id']}: {_shares(a['shares']):,.4f} G100"
+        if name == "RequestCancelled":
+            return f"Request #{a['id']} cancelled"
+        if name == "UsdcClaimed":
+            return f"Claimed {_usdc(a['amount']):,.2f} USDC"
+        if name == "InKindClaimed":
+            return f"Claimed {a['amount']:,} base units of {a['token']}"
+        amount = (f"{_shares(a['value']):,.4f} G100" if lg.source == "vault"
+                  else f"{_usdc(a['value']):,.2f} USDC")
+        if to_checksum_address(a["from"]) == owner:
+            return f"Sent {amount} to {to_checksum_address(a['to'])}"
+        return f"Received {amount} from {to_checksum_address(a['from'])}"
 
 
-def _int(v: Any) -> int | None:
-    if v is None:
-        return None
-    return int(v, 16) if isinstance(v, str) else int(v)
+#: The watch-only export: the journal's transaction columns the chain can answer.
+TX_COLUMNS = ("created_at", "tx_hash", "kind", "status", "chain_id", "sender", "nonce",
+              "block_number", "summary")
+TRADE_COLUMNS = ("created_at", "kind", "account", "chain_id", "usdc", "shares",
+                 "fee_usdc", "tx_hash", "block_number", "note")
+
+
+def export_csv(watch: WatchHistoryService, owner: str, path: Path) -> int:
+    """The watched address's transactions (``path``) and trades (``path``-activity.csv),
+    from the chain's events; returns the number of transactions."""
+    n = _write_csv(path, TX_COLUMNS, [
+        [_iso(r.created_at), r.tx_hash, r.kind, r.status.value, r.chain_id, r.sender,
+         r.nonce if r.nonce >= 0 else "", r.block_number or "", _csv_text(r.summary)]
+        for r in watch.transactions(owner)])
+    _write_csv(path.with_name(path.stem + "-activity.csv"), TRADE_COLUMNS, [
+        [_iso(t.created_at), t.kind, t.account, t.chain_id, t.usdc, t.shares, t.fee_usdc,
+         t.tx_hash or "", t.block_number or "", _csv_text(t.note)]
+        for t in watch.trades_of(owner)])
+    return n
+
+
+def _row_event(logs: list[OwnerLog], owner: str) -> OwnerLog | None:
+    """The event that names a transaction's row (None: not the owner's transaction)."""
+    for name in ROW_EVENTS:
+        for lg in logs:
+            if lg.name != name:
+                continue
+            if name == "RedeemedInKind" and to_checksum_address(lg.args["caller"]) != owner:
+                continue
+            if name in ("Deposit", "Withdraw") and \
+                    to_checksum_address(lg.args["owner"]) != owner:
+                continue
+            return lg
+    return None
