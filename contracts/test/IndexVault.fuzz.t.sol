@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IndexVault} from "../src/IndexVault.sol";
+import {IndexVaultStorage} from "../src/IndexVaultStorage.sol";
+import {IndexVaultOperator} from "../src/IndexVaultOperator.sol";
 import {IndexBook} from "../src/IndexBook.sol";
 import {IndexFixture} from "./utils/IndexFixture.sol";
 
@@ -149,7 +151,7 @@ contract IndexVaultFuzzTest is IndexFixture {
     function testFuzz_OnlyTheKeeperStrikes(address caller) public {
         vm.assume(caller != vault.keeper());
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, caller));
         vault.strike(1);
     }
 
@@ -175,8 +177,8 @@ contract IndexVaultFuzzTest is IndexFixture {
             // forge-lint: disable-next-line(unsafe-typecast)
             bytes4 sel = bytes4(reason);
             assertTrue(
-                sel == IndexVault.SlippageExceeded.selector || sel == IndexVault.LossBudgetExceeded.selector
-                    || sel == IndexVault.LegTooSmall.selector
+                sel == IndexVaultOperator.SlippageExceeded.selector || sel == IndexVaultOperator.LossBudgetExceeded.selector
+                    || sel == IndexVaultOperator.LegTooSmall.selector
             );
         }
     }

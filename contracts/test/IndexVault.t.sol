@@ -8,6 +8,11 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IndexVault} from "../src/IndexVault.sol";
+import {IndexVaultStorage} from "../src/IndexVaultStorage.sol";
+import {IndexVaultPricing} from "../src/IndexVaultPricing.sol";
+import {IndexVaultRequests} from "../src/IndexVaultRequests.sol";
+import {IndexVaultOperator} from "../src/IndexVaultOperator.sol";
+import {IndexVaultExits} from "../src/IndexVaultExits.sol";
 import {IndexBook} from "../src/IndexBook.sol";
 import {IndexLens} from "../src/IndexLens.sol";
 import {IndexFixture} from "./utils/IndexFixture.sol";
@@ -56,7 +61,7 @@ contract IndexVaultTest is IndexFixture {
         assertEq(cooldown, 300);
         vm.expectRevert(abi.encodeWithSelector(IndexVault.FeeTooHigh.selector, 101, 100));
         new IndexVault(IERC20(address(usdc)), router, "X", "X", owner, operator, guardian, feeRecipient, 101, 25);
-        vm.expectRevert(IndexVault.ZeroAddress.selector);
+        vm.expectRevert(IndexVaultStorage.ZeroAddress.selector);
         new IndexVault(IERC20(address(usdc)), router, "X", "X", owner, address(0), guardian, feeRecipient, 25, 25);
     }
 
@@ -65,7 +70,7 @@ contract IndexVaultTest is IndexFixture {
     function test_BuyRequestEscrowsThenStrikeMints() public {
         _fund(alice, 1_000e6);
         vm.expectEmit(true, true, false, true, address(vault));
-        emit IndexVault.BuyRequested(_nextId(false), alice, 1_000e6, 990e18, block.timestamp + 1 hours);
+        emit IndexVaultRequests.BuyRequested(_nextId(false), alice, 1_000e6, 990e18, block.timestamp + 1 hours);
         vm.prank(alice);
         uint256 id = vault.requestBuy(1_000e6, 990e18, block.timestamp + 1 hours);
         assertEq(id & 1, 0, "buy ids are even");
@@ -83,7 +88,7 @@ contract IndexVaultTest is IndexFixture {
         assertEq(expected, 997.5e18 + 997.5e6);
         vm.warp(block.timestamp + 61);
         vm.expectEmit(true, true, true, true, address(vault));
-        emit IndexVault.BuySettled(id, alice, 1, 1_000e6, 2.5e6, expected);
+        emit IndexVaultRequests.BuySettled(id, alice, 1, 1_000e6, 2.5e6, expected);
         vm.prank(operator);
         (uint256 settled, uint256 refunded) = vault.strike(type(uint256).max);
         assertEq(settled, 1);
@@ -132,7 +137,7 @@ contract IndexVaultTest is IndexFixture {
         _moveAll(10_500);
         vm.warp(block.timestamp + 61);
         vm.expectEmit(true, true, true, true, address(vault));
-        emit IndexVault.RequestRefunded(id, alice, vault.strikeCount() + 1, 1_000e6, IndexVault.RefundReason.BelowMinimum);
+        emit IndexVaultRequests.RequestRefunded(id, alice, vault.strikeCount() + 1, 1_000e6, IndexVaultRequests.RefundReason.BelowMinimum);
         vm.prank(operator);
         (uint256 settled, uint256 refunded) = vault.strike(type(uint256).max);
         assertEq(settled, 0);
@@ -147,7 +152,7 @@ contract IndexVaultTest is IndexFixture {
         uint256 id = vault.requestBuy(500e6, 0, block.timestamp + 100);
         vm.warp(block.timestamp + 101);
         vm.expectEmit(true, true, true, true, address(vault));
-        emit IndexVault.RequestRefunded(id, alice, 1, 500e6, IndexVault.RefundReason.DeadlinePassed);
+        emit IndexVaultRequests.RequestRefunded(id, alice, 1, 500e6, IndexVaultRequests.RefundReason.DeadlinePassed);
         vm.prank(operator);
         vault.strike(type(uint256).max);
         assertEq(usdc.balanceOf(alice), 500e6);
@@ -156,14 +161,14 @@ contract IndexVaultTest is IndexFixture {
     function test_RequestInputValidation() public {
         _fund(alice, 500e6);
         vm.startPrank(alice);
-        vm.expectRevert(IndexVault.ZeroAmount.selector);
+        vm.expectRevert(IndexVaultStorage.ZeroAmount.selector);
         vault.requestBuy(0, 0, block.timestamp + 1);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidDeadline.selector, block.timestamp - 1, block.timestamp));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.InvalidDeadline.selector, block.timestamp - 1, block.timestamp));
         vault.requestBuy(1e6, 0, block.timestamp - 1);
         uint256 far = block.timestamp + 31 days;
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidDeadline.selector, far, block.timestamp));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.InvalidDeadline.selector, far, block.timestamp));
         vault.requestBuy(1e6, 0, far);
-        vm.expectRevert(IndexVault.ZeroAmount.selector);
+        vm.expectRevert(IndexVaultStorage.ZeroAmount.selector);
         vault.requestSell(0, 0, block.timestamp + 1);
         vm.expectRevert(); // no shares
         vault.requestSell(1e18, 0, block.timestamp + 1);
@@ -304,11 +309,11 @@ contract IndexVaultTest is IndexFixture {
 
     function test_OnlyKeeperStrikes() public {
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, alice));
         vault.strike(1);
         _asOwner(abi.encodeCall(IndexVault.setRole, (IndexVault.Role.Keeper, carol)));
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, operator));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, operator));
         vault.strike(1);
         vm.prank(carol);
         vault.strike(1);
@@ -321,15 +326,15 @@ contract IndexVaultTest is IndexFixture {
     function test_CancelBeforeCutOffRefunds_AfterCutOffRefused_AfterDeadlineAllowed() public {
         uint256 id = _requestBuy(alice, 700e6);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.NotRequestOwner.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultRequests.NotRequestOwner.selector, id, bob));
         vault.cancel(id);
         vm.expectEmit(true, true, false, true, address(vault));
-        emit IndexVault.RequestCancelled(id, alice, 700e6);
+        emit IndexVaultRequests.RequestCancelled(id, alice, 700e6);
         vm.prank(alice);
         vault.cancel(id);
         assertEq(usdc.balanceOf(alice), 700e6);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultRequests.RequestNotPending.selector, id));
         vault.cancel(id);
 
         vm.prank(alice);
@@ -337,7 +342,7 @@ contract IndexVaultTest is IndexFixture {
         uint256 t0 = block.timestamp;
         vm.warp(t0 + 60);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.CancelClosed.selector, id2, t0 + 60, t0 + 600));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultRequests.CancelClosed.selector, id2, t0 + 60, t0 + 600));
         vault.cancel(id2);
         vm.warp(t0 + 601);
         vm.prank(alice);
@@ -381,7 +386,7 @@ contract IndexVaultTest is IndexFixture {
         assertEq(r.owner, address(0));
         assertEq(r.amount, 0, "the slot is cleared");
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, buyId));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultRequests.RequestNotPending.selector, buyId));
         vault.cancel(buyId);
         // The strike passes over the cleared slots; the next requests settle as usual.
         uint256 next = _requestBuy(carol, 500e6);
@@ -395,7 +400,7 @@ contract IndexVaultTest is IndexFixture {
     }
 
     function test_UnknownIdsAreNotPending() public {
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.RequestNotPending.selector, 12345));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultRequests.RequestNotPending.selector, 12345));
         vault.cancel(12345);
         (, bool pending) = vault.requestOf(12345);
         assertFalse(pending);
@@ -449,7 +454,7 @@ contract IndexVaultTest is IndexFixture {
     function test_PauseStopsBuysAndStrikesNotExits() public {
         _invested();
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, alice));
         vault.pause();
         vm.prank(guardian);
         vault.pause();
@@ -540,13 +545,13 @@ contract IndexVaultTest is IndexFixture {
         IndexBook.Leg[] memory legs = new IndexBook.Leg[](1);
         legs[0] = IndexBook.Leg({token: address(tokens[0]), isBuy: true, amountIn: 100e6, minAmountOut: 0});
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, alice));
         vault.rebalance(legs, 100, block.timestamp);
         _afterCooldown();
         vm.startPrank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.LimitOutOfRange.selector, 101, 100));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.LimitOutOfRange.selector, 101, 100));
         vault.rebalance(legs, 101, block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidDeadline.selector, block.timestamp - 1, block.timestamp));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.InvalidDeadline.selector, block.timestamp - 1, block.timestamp));
         vault.rebalance(legs, 100, block.timestamp - 1);
         // Pending buys' USDC is not spendable.
         vm.stopPrank();
@@ -554,12 +559,12 @@ contract IndexVaultTest is IndexFixture {
         uint256 free = vault.cash();
         legs[0].amountIn = free + 1;
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InsufficientFreeCash.selector, free + 1, free));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultOperator.InsufficientFreeCash.selector, free + 1, free));
         vault.rebalance(legs, 100, block.timestamp);
         // Dust, unknown tokens, overselling, buys in Bear.
         legs[0].amountIn = 100;
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.LegTooSmall.selector, address(tokens[0]), 100));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultOperator.LegTooSmall.selector, address(tokens[0]), 100));
         vault.rebalance(legs, 100, block.timestamp);
         legs[0].token = address(usdc);
         vm.prank(operator);
@@ -568,20 +573,20 @@ contract IndexVaultTest is IndexFixture {
         uint256 held = tokens[1].balanceOf(address(vault));
         legs[0] = IndexBook.Leg({token: address(tokens[1]), isBuy: false, amountIn: held + 1, minAmountOut: 0});
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.ExceedsHoldings.selector, address(tokens[1]), held + 1, held));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultOperator.ExceedsHoldings.selector, address(tokens[1]), held + 1, held));
         vault.rebalance(legs, 100, block.timestamp);
         vm.prank(operator);
-        vault.setRegime(IndexVault.Regime.Bear);
+        vault.setRegime(IndexVaultStorage.Regime.Bear);
         legs[0] = IndexBook.Leg({token: address(tokens[1]), isBuy: true, amountIn: 100e6, minAmountOut: 0});
         vm.prank(operator);
-        vm.expectRevert(IndexVault.BuyLegInBear.selector);
+        vm.expectRevert(IndexVaultOperator.BuyLegInBear.selector);
         vault.rebalance(legs, 100, block.timestamp);
     }
 
     function test_BearExitReachesAllCashAndReopensTheSynchronousPaths() public {
         _invested();
         vm.prank(operator);
-        vault.setRegime(IndexVault.Regime.Bear);
+        vault.setRegime(IndexVaultStorage.Regime.Bear);
         IndexBook.Constituent[] memory cs = vault.getConstituents();
         for (uint256 start; start < cs.length; start += 4) {
             IndexBook.Leg[] memory legs = new IndexBook.Leg[](4);
@@ -603,18 +608,18 @@ contract IndexVaultTest is IndexFixture {
         uint16[] memory w = new uint16[](N);
         w[0] = 10_000;
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, alice));
         vault.setTargetWeights(w);
         w[0] = 9_999;
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.WeightsSumInvalid.selector, 9_999));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultOperator.WeightsSumInvalid.selector, 9_999));
         vault.setTargetWeights(w);
         vm.prank(operator);
-        vm.expectRevert(IndexVault.LengthMismatch.selector);
+        vm.expectRevert(IndexVaultOperator.LengthMismatch.selector);
         vault.setTargetWeights(new uint16[](1));
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.Unauthorized.selector, alice));
-        vault.setRegime(IndexVault.Regime.Bear);
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.Unauthorized.selector, alice));
+        vault.setRegime(IndexVaultStorage.Regime.Bear);
     }
 
     // ---------------------------------------------------------------- timelock and owner
@@ -696,7 +701,7 @@ contract IndexVaultTest is IndexFixture {
         vm.startPrank(owner);
         bytes memory zeroBand = abi.encodeCall(IndexVault.setLimits, (l));
         timelock.schedule(address(vault), 0, zeroBand, bytes32(0), salt, 0);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.LimitOutOfRange.selector, 0, 5_000));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultStorage.LimitOutOfRange.selector, 0, 5_000));
         timelock.execute(address(vault), 0, zeroBand, bytes32(0), salt);
         vm.stopPrank();
     }
@@ -751,7 +756,7 @@ contract IndexVaultTest is IndexFixture {
         // setFeed changes the heartbeat; a stale answer then stops the refresh.
         _asOwner(abi.encodeCall(IndexVault.setFeed, (address(tokens[1]), address(feeds[1]), 60)));
         vm.warp(block.timestamp + 61);
-        vm.expectPartialRevert(IndexVault.StalePrice.selector);
+        vm.expectPartialRevert(IndexVaultPricing.StalePrice.selector);
         vault.updateNav();
     }
 
@@ -760,10 +765,10 @@ contract IndexVaultTest is IndexFixture {
     function test_RefreshRejectsBadAnswers() public {
         _invested();
         feeds[2].setPrice(0);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.InvalidPrice.selector, address(tokens[2]), int256(0)));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultPricing.InvalidPrice.selector, address(tokens[2]), int256(0)));
         vault.updateNav();
         feeds[2].setPriceAt(_priceOf(2), block.timestamp - 2 days);
-        vm.expectPartialRevert(IndexVault.StalePrice.selector);
+        vm.expectPartialRevert(IndexVaultPricing.StalePrice.selector);
         vault.updateNav();
     }
 
@@ -886,7 +891,7 @@ contract BlacklistingUsdcTest is IndexFixture {
         assertEq(busd.balanceOf(alice), owedAlice);
         assertEq(v.claimableUsdc(alice), 0);
         vm.prank(alice);
-        vm.expectRevert(IndexVault.NothingToClaim.selector);
+        vm.expectRevert(IndexVaultExits.NothingToClaim.selector);
         v.claimUsdc();
     }
 }

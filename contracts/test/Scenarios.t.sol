@@ -9,6 +9,9 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IndexVault} from "../src/IndexVault.sol";
+import {IndexVaultPricing} from "../src/IndexVaultPricing.sol";
+import {IndexVaultOperator} from "../src/IndexVaultOperator.sol";
+import {IndexVaultExits} from "../src/IndexVaultExits.sol";
 import {IndexBook} from "../src/IndexBook.sol";
 import {DevPriceFeed} from "../src/devnet/DevPriceFeed.sol";
 import {IUniswapV2Pair} from "../src/interfaces/IUniswapV2.sol";
@@ -91,10 +94,10 @@ contract ScenariosTest is IndexFixture {
         _movePrice(0, _priceOf(0) * 130 / 100);
         vm.warp(block.timestamp + 61);
         vm.prank(operator);
-        vm.expectPartialRevert(IndexVault.PriceDeviationTooLarge.selector);
+        vm.expectPartialRevert(IndexVaultPricing.PriceDeviationTooLarge.selector);
         vault.strike(type(uint256).max);
         // No one (keeper, operator, owner, anyone) can write it into the cache.
-        vm.expectPartialRevert(IndexVault.PriceDeviationTooLarge.selector);
+        vm.expectPartialRevert(IndexVaultPricing.PriceDeviationTooLarge.selector);
         vault.updateNav();
         // Nothing trades at the old cache: no synchronous path, the request is still pending.
         assertEq(vault.maxDeposit(alice), 0);
@@ -137,7 +140,7 @@ contract ScenariosTest is IndexFixture {
         _requestBuy(attacker, 10_000e6);
         vm.warp(block.timestamp + 61);
         vm.prank(operator);
-        vm.expectPartialRevert(IndexVault.PriceDeviationTooLarge.selector);
+        vm.expectPartialRevert(IndexVaultPricing.PriceDeviationTooLarge.selector);
         vault.strike(type(uint256).max);
         // The feed recovers: the strike settles the buy at the true NAV; the big sell waits for cash.
         feeds[1].setPrice(_priceOf(1));
@@ -225,7 +228,7 @@ contract ScenariosTest is IndexFixture {
         vm.prank(owner);
         slow.execute(address(vault), 0, data, bytes32(0), bytes32(uint256(1)));
         evil.setPrice(_priceOf(0) * 100);
-        vm.expectPartialRevert(IndexVault.PriceDeviationTooLarge.selector);
+        vm.expectPartialRevert(IndexVaultPricing.PriceDeviationTooLarge.selector);
         vault.updateNav();
     }
 
@@ -258,7 +261,7 @@ contract ScenariosTest is IndexFixture {
             catch (bytes memory reason) {
                 // casting is safe because the revert data starts with the error selector
                 // forge-lint: disable-next-line(unsafe-typecast)
-                assertEq(bytes4(reason), IndexVault.LossBudgetExceeded.selector);
+                assertEq(bytes4(reason), IndexVaultOperator.LossBudgetExceeded.selector);
                 stopped = true;
                 break;
             }
@@ -269,7 +272,7 @@ contract ScenariosTest is IndexFixture {
             catch (bytes memory reason) {
                 // casting is safe because the revert data starts with the error selector
                 // forge-lint: disable-next-line(unsafe-typecast)
-                assertEq(bytes4(reason), IndexVault.LossBudgetExceeded.selector);
+                assertEq(bytes4(reason), IndexVaultOperator.LossBudgetExceeded.selector);
                 stopped = true;
                 break;
             }
@@ -294,7 +297,7 @@ contract ScenariosTest is IndexFixture {
         vm.prank(operator);
         vault.rebalance(one, 100, block.timestamp);
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.RebalanceCooldown.selector, block.timestamp + 300));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultOperator.RebalanceCooldown.selector, block.timestamp + 300));
         vault.rebalance(one, 100, block.timestamp);
     }
 
@@ -372,7 +375,7 @@ contract ScenariosTest is IndexFixture {
         vault.claimInKind(address(bad));
         assertEq(bad.balanceOf(bob), owed);
         vm.prank(bob);
-        vm.expectRevert(IndexVault.NothingToClaim.selector);
+        vm.expectRevert(IndexVaultExits.NothingToClaim.selector);
         vault.claimInKind(address(bad));
     }
 
@@ -405,15 +408,15 @@ contract ScenariosTest is IndexFixture {
         uint256 downAt = block.timestamp;
         vm.warp(block.timestamp + 61);
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.SequencerDown.selector, downAt));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultPricing.SequencerDown.selector, downAt));
         vault.strike(type(uint256).max);
         // Back up, but inside the one-hour grace period.
         seq.setPrice(0);
         vm.warp(block.timestamp + 600);
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(IndexVault.SequencerDown.selector, block.timestamp - 600));
+        vm.expectRevert(abi.encodeWithSelector(IndexVaultPricing.SequencerDown.selector, block.timestamp - 600));
         vault.strike(type(uint256).max);
-        vm.expectPartialRevert(IndexVault.SequencerDown.selector);
+        vm.expectPartialRevert(IndexVaultPricing.SequencerDown.selector);
         vault.updateNav();
         // The in-kind exit does not care.
         vm.prank(bob);
