@@ -16,8 +16,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import json  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -111,7 +114,8 @@ def homes(devnet: tuple[AppPaths, Any], tmp_path_factory: pytest.TempPathFactory
         assert second.session.journal.trades(holder) == []  # an empty journal
         after = _view(second)
         yield {"first": first, "second": second, "before": before, "after": after,
-               "holder": holder, "friend": friend, "received": "0x" + bytes(got).hex()}
+               "holder": holder, "friend": friend, "received": "0x" + bytes(got).hex(),
+               "name2": name2}
     finally:
         for svc, name in ((first, name1), (second, name2)):
             if svc is not None:
@@ -146,6 +150,27 @@ def test_second_computer_shows_the_first_ones_position_and_trades(
     assert after["tax"] == before["tax"]
     assert {t[0] for t in after["tax"]} >= {"buy", "sell", "in_kind_exit", "transfer_out",
                                            "transfer_in"}
+
+
+def test_cli_holdings_on_the_second_computer(homes: dict[str, Any]) -> None:
+    """`index-wallet holdings` and `log` in the second home say what the first home's app
+    says (the same facade merge)."""
+    second, p1 = homes["second"], homes["before"]["position"]
+    env = {**os.environ, "G100_HOME": str(second.session.paths.data_dir.parent)}
+
+    def cli(*args: str) -> Any:
+        out = subprocess.run([sys.executable, "-m", "wallet_app", *args, "--wallet",
+                              homes["name2"], "--json"], capture_output=True, text=True,
+                             timeout=120, env=env)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    h = cli("holdings")
+    for field in ("shares", "cost_basis_usdc", "realized_pnl_usdc", "fees_paid_usdc",
+                  "shares_without_basis"):
+        assert Decimal(h[field]) == getattr(p1, field), field
+    logged = {t["tx_hash"] for t in cli("log")["transactions"]}
+    assert set(homes["before"]["txs"]) <= logged and homes["received"] in logged
 
 
 def test_trade_list_and_tax_history_agree(homes: dict[str, Any]) -> None:
@@ -200,4 +225,11 @@ def test_my_indices_on_the_second_computer_lists_the_trades(
     p1 = homes["before"]["position"]
     qtbot.waitUntil(lambda: ctl.position is not None
                     and ctl.position.cost_basis_usdc == p1.cost_basis_usdc, timeout=WAIT)
+    assert "3.0000 more shares have no known cost" in page.cost.note.text()
+    # Transactions: the first computer's rows, said to come from the chain's events.
+    win.navigate("transactions")
+    tp = win.tx_page
+    want_txs = set(homes["before"]["txs"]) | {homes["received"]}
+    qtbot.waitUntil(lambda: {r.tx_hash for r in tp.records} >= want_txs, timeout=WAIT)
+    assert "read from the chain's events (not signed here)" in tp.mine_caption.text()
     ctl.shutdown()

@@ -38,6 +38,8 @@ from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value
 from .session import Session
 from .types import SNAPSHOT_REUSE_S, TradeRow
 
+#: The ``outcome_note`` of a Transactions row read from the chain (not from a journal).
+CHAIN_NOTE = "read from the pinned contracts' events"
 #: Which event of a transaction names its row, first match wins.
 ROW_EVENTS = ("RedeemedInKind", "Withdraw", "Deposit", "BuyRequested", "SellRequested",
               "RequestCancelled", "UsdcClaimed", "InKindClaimed", "Transfer")
@@ -189,7 +191,7 @@ class WatchHistoryService:
                 nonce=nonce, chain_id=client.chain_id, sender=sender,
                 created_at=self._block_time(main.block, main), block_number=main.block,
                 summary=self._summary(main, logs_, owner), outcome="verified",
-                outcome_note="read from the pinned contracts' events"))
+                outcome_note=CHAIN_NOTE))
         rows.sort(key=lambda r: (r.block_number or 0, r.created_at), reverse=True)
         return rows
 
