@@ -347,9 +347,29 @@ class HistoryService:
 
     def chain_trades(self, addr: str, snap: Any = None) -> list[Trade]:
         """The trades and G100 transfers the pinned contracts' events show for ``addr``
-        (read as a watch-only wallet reads them)."""
+        (read as a watch-only wallet reads them). They are *verified* only when the
+        events add up to the G100 balance the pinned lens shows (see
+        :func:`.owner_events.shares_from_logs`); otherwise they are listed, unverified,
+        and never counted."""
+        import dataclasses
+        import logging
+
+        from .owner_events import shares_from_logs
+
         logs = self._owner_logs(addr, snap)
-        return [] if logs is None else self._chain_view().trades_of(addr, logs)
+        if not logs:
+            return []
+        try:
+            trades = self._chain_view().trades_of(addr, logs)
+            snap = snap or self.s.recent_snapshot(addr, SNAPSHOT_REUSE_S)
+        except Exception:  # noqa: BLE001 - e.g. a pruned node without an old block's state
+            logging.getLogger(__name__).warning("could not read the trades in the "
+                                                "address's events", exc_info=True)
+            return []
+        if shares_from_logs(addr, logs, int(snap.block_number)) != int(snap.shares):
+            note = "unverified: the vault's events do not add up to your G100 balance"
+            return [dataclasses.replace(t, verified=False, note=note) for t in trades]
+        return trades
 
     def all_trades(self, addr: str | None = None, snap: Any = None) -> list[Trade]:
         """The journal's trades merged with what the chain's events add (see the module

@@ -198,6 +198,40 @@ class OwnerEvents:
                 and lg.name == "Transfer"]
 
 
+def shares_from_logs(owner: str, logs: list[OwnerLog], upto: int) -> int:
+    """The G100 balance ``owner``'s events up to block ``upto`` add up to (base units).
+
+    Why: a keyed wallet counts trades it reads from events only when they explain the
+    balance the pinned lens shows, so a node that invents (or hides) an event about the
+    address cannot put a trade into its cost basis unseen. Every share move has its event:
+    a forward buy's ``BuySettled`` and an instant ``Deposit`` mint to the owner; a sell
+    request escrows (``SellRequested``), its refund or cancel (odd ids are sells) gives the
+    shares back; an instant ``Withdraw`` and ``RedeemedInKind`` burn; ``Transfer`` between
+    the owner and someone else moves them.
+    """
+    me = owner.lower()
+    total = 0
+    for lg in logs:
+        if lg.source != "vault" or lg.block > upto:
+            continue
+        a = lg.args
+        name = lg.name
+        if name in ("BuySettled", "Deposit") and str(a["owner"]).lower() == me:
+            total += int(a["shares"])
+        elif name in ("Withdraw", "SellRequested") and str(a["owner"]).lower() == me:
+            total -= int(a["shares"])
+        elif name in ("RequestRefunded", "RequestCancelled") and int(a["id"]) & 1 and \
+                str(a["owner"]).lower() == me:
+            total += int(a["amount"])
+        elif name == "RedeemedInKind" and str(a["caller"]).lower() == me:
+            total -= int(a["shares"])
+        elif name == "Transfer":
+            frm, to = str(a["from"]).lower(), str(a["to"]).lower()
+            if frm != to:
+                total += int(a["value"]) if to == me else -int(a["value"]) if frm == me else 0
+    return total
+
+
 def _source(owner: str) -> str:
     """The journal event-cache source that holds the logs about ``owner``."""
     return "owner:" + owner.lower()
