@@ -345,7 +345,8 @@ class HistoryService:
             return None
         return logs
 
-    def chain_trades(self, addr: str, snap: Any = None) -> list[Trade]:
+    def chain_trades(self, addr: str, snap: Any = None, known: set[str] | None = None
+                     ) -> list[Trade]:
         """The trades and G100 transfers the pinned contracts' events show for ``addr``
         (read as a watch-only wallet reads them). They are *verified* only when the
         events add up to the G100 balance the pinned lens shows (see
@@ -360,7 +361,7 @@ class HistoryService:
         if not logs:
             return []
         try:
-            trades = self._chain_view().trades_of(addr, logs)
+            trades = self._chain_view().trades_of(addr, logs, known)
             snap = snap or self.s.recent_snapshot(addr, SNAPSHOT_REUSE_S)
         except Exception:  # noqa: BLE001 - e.g. a pruned node without an old block's state
             logging.getLogger(__name__).warning("could not read the trades in the "
@@ -398,7 +399,7 @@ class HistoryService:
                 return tx not in unverified
             return tx not in txs  # an instant trade or exit this journal has not got
 
-        extra = [t for t in self.chain_trades(addr, snap) if wanted(t)]
+        extra = [t for t in self.chain_trades(addr, snap, known=txs) if wanted(t)]
         return chain_order(mine + extra)
 
     def my_trades(self) -> list[TradeRow]:

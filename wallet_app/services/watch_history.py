@@ -69,11 +69,14 @@ class WatchHistoryService:
 
     # ------------------------------------------------------------------ trades
 
-    def trades_of(self, owner: str, logs: list[OwnerLog] | None = None) -> list[Trade]:
+    def trades_of(self, owner: str, logs: list[OwnerLog] | None = None,
+                  known: set[str] | None = None) -> list[Trade]:
         """The owner's settled trades and G100 transfers in chain order (``logs``: the
-        owner's events when the caller already read them). A forward trade is named by
-        its request's transaction (as the journal of the app that sent it names it), the
-        strike's transaction is its ``settled_tx``."""
+        owner's events when the caller already read them; ``known``: transactions whose
+        in-kind exit the caller already has, not valued again: valuing one reads the lens
+        at its block). A forward trade is named by its request's transaction (as the
+        journal of the app that sent it names it), the strike's transaction is its
+        ``settled_tx``."""
         client, _, _ = self.s.need()
         owner = to_checksum_address(owner)
         logs = self.events.logs_of(owner) if logs is None else logs
@@ -98,7 +101,8 @@ class WatchHistoryService:
                     a = {**a, "fee": fees.get((lg.tx_hash, False), 0)}
                 out.append(self._trade(client.chain_id, owner, lg.name, a, lg, requested))
             elif lg.name == "RedeemedInKind" and to_checksum_address(a["caller"]) == owner:
-                out.append(self._exit(client.chain_id, owner, lg))
+                if known is None or lg.tx_hash.lower() not in known:
+                    out.append(self._exit(client.chain_id, owner, lg))
             elif lg.name == "Transfer":
                 t = self._transfer(client.chain_id, owner, lg)
                 if t is not None:
