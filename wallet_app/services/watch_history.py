@@ -34,7 +34,7 @@ from ..journal_records import _csv_text, _iso, _write_csv, chain_order
 from ..models import Position, TxRecord, TxStatus
 from ..vault import SHARE_DECIMALS, to_decimal
 from .history import position_of
-from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value
+from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value, hex_hash
 from .session import Session
 from .types import SNAPSHOT_REUSE_S, TradeRow
 
@@ -182,6 +182,8 @@ class WatchHistoryService:
         for lg in self.events.logs_of(owner) if logs is None else logs:
             if skip is None or lg.tx_hash.lower() not in skip:
                 by_tx.setdefault(lg.tx_hash, []).append(lg)
+        self._prefetch([h for h, lgs in by_tx.items()
+                        if h not in self._txs and _row_event(lgs, owner) is not None])
         rows = []
         for tx_hash, logs_ in by_tx.items():
             main = _row_event(logs_, owner)
@@ -198,6 +200,24 @@ class WatchHistoryService:
                 outcome_note=CHAIN_NOTE))
         rows.sort(key=lambda r: (r.block_number or 0, r.created_at), reverse=True)
         return rows
+
+    def _prefetch(self, hashes: list[str]) -> None:
+        """The transactions of new rows (sender, nonce) in one batched request; anything
+        the batch does not answer is asked one by one by :meth:`_tx`."""
+        if len(hashes) < 2:
+            return
+        client, _, _ = self.s.need()
+        try:
+            from web3.types import RPCEndpoint
+
+            answers = client.provider.make_batch_request(
+                [(RPCEndpoint("eth_getTransactionByHash"), [h]) for h in hashes])
+        except Exception:  # noqa: BLE001 - no batching here: one request per row instead
+            return
+        for h, ans in zip(hashes, answers if isinstance(answers, list) else [], strict=False):
+            tx = ans.get("result") if isinstance(ans, dict) else None
+            if isinstance(tx, dict) and hex_hash(tx.get("hash", "")) == h.lower():
+                self._txs[h] = dict(tx)
 
     def _tx(self, tx_hash: str) -> dict[str, Any]:
         if tx_hash not in self._txs:
