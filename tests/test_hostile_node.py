@@ -311,6 +311,37 @@ def test_balance_reads_that_disagree_are_unverified(hostile: Hostile) -> None:
     assert not res.verified and "balances" in (res.note or "")
 
 
+def test_invented_event_about_the_address_never_counts(hostile: Hostile) -> None:
+    """The node adds an instant ``Deposit`` of 1,000 G100 for this address to the logs a
+    keyed wallet reads to rebuild what its journal lacks (the same key used on another
+    computer). The events then no longer add up to the G100 balance the lens shows: the
+    invented trade is listed as unverified and never enters the cost basis."""
+    vault, me = hostile.dev.deployment.vault, hostile.addr.lower()[2:].rjust(64, "0")
+    deposit = "0x" + Web3.keccak(text="Deposit(address,address,uint256,uint256)").hex() \
+        .removeprefix("0x")
+
+    def invent(params: list[Any], r: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        q = params[0]
+        topics = q.get("topics") or []
+        addrs = q["address"] if isinstance(q["address"], list) else [q["address"]]
+        if len(topics) == 3 and str(topics[2]).endswith(me) and \
+                vault.lower() in {a.lower() for a in addrs}:
+            r = list(r or []) + [{
+                "address": vault.lower(), "topics": [deposit, "0x" + me, "0x" + me],
+                "data": "0x" + abi_encode(["uint256", "uint256"],
+                                          [1_000 * 10**6, 1_000 * 10**18]).hex(),
+                "blockNumber": q["toBlock"], "transactionHash": "0x" + "ab" * 32,
+                "transactionIndex": "0x0", "blockHash": "0x" + "11" * 32,
+                "logIndex": "0x0", "removed": False}]
+        return r
+
+    hostile.proxy.rewrite["eth_getLogs"] = invent
+    pos = hostile.svc.position()
+    assert pos is not None and pos.cost_basis_usdc == 0 and pos.shares == 0
+    (row,) = hostile.svc.my_trades()
+    assert row.kind == "buy" and row.tx_hash == "0x" + "ab" * 32 and not row.verified
+
+
 # --------------------------------------------------------------------------- 10-12: sends
 
 

@@ -56,13 +56,13 @@ def test_durability_settings_and_permissions(journal: Journal, app_home: AppPath
 
 
 def test_schema_version_and_migrations_table(journal: Journal, app_home: AppPaths) -> None:
-    assert journal.schema_version() == SCHEMA_VERSION == 2
+    assert journal.schema_version() == SCHEMA_VERSION == 3
     (v, name, applied) = journal.migrations()[0]
     assert v == 1 and "initial" in name and applied.tzinfo is not None
-    assert journal._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert journal._db.execute("PRAGMA user_version").fetchone()[0] == 3
     journal.close()
     again = Journal.for_paths(app_home)  # reopening applies nothing twice
-    assert len(again.migrations()) == 2
+    assert len(again.migrations()) == 3
     again.close()
     # A journal from a newer app is refused with a clear message.
     with sqlite3.connect(app_home.journal_file) as db:
@@ -202,6 +202,34 @@ def test_index_event_cache_and_scan_cursor(journal: Journal) -> None:
     journal.rewind_index(31337, VAULT, 9)  # reorg at block 9
     assert journal.last_scanned_block(31337, VAULT) == 8
     assert [e.block_number for e in journal.index_events(31337, VAULT)] == [5, 5]
+
+
+def test_the_same_log_is_cached_in_two_sources(journal: Journal, app_home: AppPaths) -> None:
+    """An address's own event scan and the index's log both hold a request's event: one
+    source's copy must never hide the other's (the key includes the source), and a journal
+    written before the key had it keeps its rows when migrated."""
+    ev = CachedEvent(5, _h(1), 0, "BuyRequested", {"id": 2})
+    assert journal.add_index_events(31337, "owner:0xabc", [ev], last_block=5) == 1
+    assert journal.add_index_events(31337, VAULT, [ev], last_block=5) == 1
+    assert len(journal.index_events(31337, VAULT)) == 1
+    assert len(journal.index_events(31337, "owner:0xabc")) == 1
+    journal.close()
+    with sqlite3.connect(app_home.journal_file) as db:  # back to the v2 table
+        db.execute("DELETE FROM schema_migrations WHERE version = 3")
+        db.execute("DROP TABLE index_events")
+        db.execute("CREATE TABLE index_events (chain_id INTEGER NOT NULL, source TEXT NOT"
+                   " NULL, block_number INTEGER NOT NULL, tx_hash TEXT NOT NULL, log_index"
+                   " INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, timestamp"
+                   " TEXT, PRIMARY KEY (chain_id, tx_hash, log_index))")
+        db.execute("INSERT INTO index_events VALUES (31337, ?, 5, ?, 0, 'buy', '{}', NULL)",
+                   (VAULT, _h(1)))
+    again = Journal.for_paths(app_home)
+    try:
+        assert again.schema_version() == 3
+        assert [e.kind for e in again.index_events(31337, VAULT)] == ["buy"]
+        assert again.add_index_events(31337, "owner:0xabc", [ev], last_block=5) == 1
+    finally:
+        again.close()
 
 
 def test_csv_exports(journal: Journal, tmp_path: Path) -> None:

@@ -466,17 +466,31 @@ def test_dashboard_refresh_is_two_requests(svc: WalletService) -> None:
     assert client is not None
     svc.index_state()
     svc.sync_events()
+    svc.position()  # the first look at the address's own events (a full scan, once)
     with client.provider.measure() as m:
         svc.index_state()
         svc.sync_events()
         svc.position()
+        svc.my_trades()
     # The lens snapshot for the index screen and one getLogs for new events; the position
-    # reuses the index screen's lens read (it carries the user's balances).
+    # and the trade list reuse the index screen's lens read (it carries the user's
+    # balances), and the address's events are not read again while those balances stand.
     assert m.requests <= 2
     with client.provider.measure() as m2:
         svc.index_state()
         svc.sync_events()
     assert m2.requests <= 2
+    # Once the balances moved (USDC arrived), the refresh reads the address's events
+    # again, incrementally: three eth_getLogs from the last block read (plus one batched
+    # block read when they found something).
+    svc.faucet(eth=Decimal(0), usdc=Decimal(5))
+    svc.session.forget_snapshot()
+    with client.provider.measure() as m3:
+        svc.index_state()
+        svc.sync_events()
+        svc.position()
+        svc.my_trades()
+    assert m3.by_method["eth_getLogs"] == 1 + 3 and m3.requests <= 2 + 3 + 1
 
 
 def _cli(paths: AppPaths, *args: str, password: str | None = None

@@ -115,10 +115,13 @@ class WalletService:
         self.contact_book = ContactsService(self.session)
         self.owner_events = OwnerEvents(self.session)
         self.watch = WatchHistoryService(self.session, self.owner_events)
+        # A keyed wallet's history adds what its journal lacks from the same events.
+        self.history.set_events(self.owner_events)
         self.receiving = ReceiveService(
             self.session, lambda: (i.title if (i := self.account_book.identity()) else ""))
         self.legs = IndexLegsService(self.session)
-        self.reports = ReportsService(self.session, self.owner_events)
+        self.reports = ReportsService(self.session, self.owner_events,
+                                      trades_of=self.history.all_trades)
         self.governance_view = GovernanceViewService(self.session)
         self.governance = GovernanceService(self.session, self.governance_view)
         self.inkind = InKindExitService(self.session, self.pending)

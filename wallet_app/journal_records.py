@@ -85,12 +85,13 @@ class JournalEntry:
 
 @dataclass(frozen=True)
 class Trade:
-    """One buy or sell of index shares by the user."""
+    """One buy or sell of index shares by the user (or, read from the chain's events only,
+    a G100 transfer: "transfer_in" / "transfer_out", never stored in the journal)."""
 
     id: int
     chain_id: int
     account: str
-    kind: str  # "buy" | "sell" | "redeem_in_kind"
+    kind: str  # "buy" | "sell" | "redeem_in_kind" | "transfer_in" | "transfer_out"
     usdc: Decimal  # buy: USDC paid in, fee included; sell: USDC received, net of fee
     shares: Decimal
     fee_usdc: Decimal  # platform fee inside ``usdc``
@@ -102,6 +103,12 @@ class Trade:
     #: False when the outcome could not be verified from the pinned vault's events and the
     #: balances: shown, but never counted in cost basis or P&L.
     verified: bool = True
+    #: Read from the chain (not the journal): the forward request's id and the strike's
+    #: transaction that settled it (``tx_hash`` is then the request's own transaction).
+    request_id: int | None = None
+    settled_tx: str | None = None
+    #: Where the trade came from: "journal" or "chain" (the pinned contracts' events).
+    origin: str = "journal"
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,8 @@ def position_from_trades(trades: Iterable[Trade]) -> CostBasis:
       integrator records for it.
     * Shares sold beyond what the journal knows (e.g. received by transfer) carry zero
       cost: their whole proceeds are gain, and the position never goes negative.
+    * A G100 transfer out removes the sent fraction of the cost basis and realises
+      nothing; a transfer in adds no cost (those shares have no known cost).
     """
     shares = cost = realized = fees = gas = invested = proceeds = Decimal(0)
     for t in trades:
@@ -147,6 +156,17 @@ def position_from_trades(trades: Iterable[Trade]) -> CostBasis:
             continue  # an unverified outcome is never money the position math believes
         fees += t.fee_usdc
         gas += t.gas_fee_eth
+        if t.kind == "transfer_in":
+            continue  # no known cost: counted in ``shares_without_basis`` by the position
+        if t.kind == "transfer_out":
+            # The shares leave with their share of the cost; nothing is realised (no
+            # proceeds: a gift or a move to another wallet, not a sale).
+            sent = min(t.shares, shares)
+            cost -= cost * sent / shares if shares > 0 else Decimal(0)
+            shares -= sent
+            if shares == 0:
+                cost = Decimal(0)
+            continue
         if t.kind == "buy":
             shares += t.shares
             cost += t.usdc
@@ -163,6 +183,19 @@ def position_from_trades(trades: Iterable[Trade]) -> CostBasis:
     q = USDC_QUANTUM
     return CostBasis(shares, cost.quantize(q), realized.quantize(q), fees.quantize(q),
                      gas, invested.quantize(q), proceeds.quantize(q))
+
+
+#: Within one block: what adds shares before what removes them (any order of the removals
+#: gives the same average-cost result; a buy and a sell do not commute, so one rule for all).
+_IN_BLOCK = {"buy": 0, "transfer_in": 0, "sell": 1, "redeem_in_kind": 1, "transfer_out": 1}
+
+
+def chain_order(trades: Iterable[Trade]) -> list[Trade]:
+    """Trades in the order the chain settled them: by block, buys before sells within a
+    block. The journal's own trades and the ones read from events sort alike, so two
+    computers with different journals do the same position math."""
+    return sorted(trades, key=lambda t: (t.block_number if t.block_number is not None
+                                         else 1 << 62, _IN_BLOCK.get(t.kind, 1)))
 
 
 @dataclass(frozen=True)

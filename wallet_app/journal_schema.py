@@ -85,8 +85,31 @@ _V2 = """
 ALTER TABLE activity ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
 """
 
+#: v3: the event cache holds more than the index's log (an address's own events, read to
+#: rebuild its history on a new computer), and the same log can be in two sources: the
+#: key includes the source, so one source's copy never hides the other's.
+_V3 = """
+CREATE TABLE index_events_v3 (
+    chain_id     INTEGER NOT NULL,
+    source       TEXT NOT NULL,
+    block_number INTEGER NOT NULL,
+    tx_hash      TEXT NOT NULL,
+    log_index    INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    timestamp    TEXT,
+    PRIMARY KEY (chain_id, source, tx_hash, log_index)
+);
+INSERT INTO index_events_v3 SELECT chain_id, source, block_number, tx_hash, log_index, kind,
+    payload, timestamp FROM index_events;
+DROP TABLE index_events;
+ALTER TABLE index_events_v3 RENAME TO index_events;
+CREATE INDEX index_events_block ON index_events (chain_id, source, block_number, log_index);
+"""
+
 MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite3.Connection], None]]] = [
     (1, "initial schema: transactions, activity, index events, scan state", _V1),
     (2, "activity.verified: unverified trades never count in cost basis or P&L", _V2),
+    (3, "index_events keyed by source too: an address's events beside the index's", _V3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

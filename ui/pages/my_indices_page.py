@@ -33,7 +33,8 @@ from wallet_app.models import Position
 
 TRADE_HEADERS = ("Date", "Type", "USDC", "Shares (G100)", "NAV / share", "Fee", "Transaction")
 TRADE_NUMERIC = (2, 3, 4, 5)
-KIND_TEXT = {"redeem_in_kind": "Exit in kind"}
+KIND_TEXT = {"redeem_in_kind": "Exit in kind", "transfer_out": "Sent G100",
+             "transfer_in": "Received G100"}
 
 
 class MyIndicesPage(QWidget):
@@ -220,7 +221,8 @@ class MyIndicesPage(QWidget):
             rows.append([
                 (fmt.format_timestamp(t.timestamp), t.timestamp),
                 KIND_TEXT.get(t.kind, t.kind.capitalize()),
-                (fmt.format_number(t.usdc, 2), t.usdc),
+                (fmt.format_number(t.usdc, 2), t.usdc) if not t.kind.startswith("transfer")
+                else (fmt.DASH, Decimal(0)),
                 (fmt.format_token_amount(t.shares, "", 6), t.shares),
                 (fmt.format_number(t.nav_per_share, fmt.nav_places(t.nav_per_share))
                  if t.nav_per_share is not None else fmt.DASH, t.nav_per_share),
@@ -229,9 +231,11 @@ class MyIndicesPage(QWidget):
             ])
         fill_table(self.table, rows, TRADE_NUMERIC)
         buys = sum(1 for t in self.trades if t.kind == "buy")
+        moves = sum(1 for t in self.trades if t.kind.startswith("transfer"))
+        sells = len(self.trades) - buys - moves
         self.trades_caption.setText(
-            f"{_n(len(self.trades), 'trade')} \u00b7 {_n(buys, 'buy')}, "
-            f"{_n(len(self.trades) - buys, 'sell')}"
+            f"{_n(len(self.trades) - moves, 'trade')} \u00b7 {_n(buys, 'buy')}, "
+            f"{_n(sells, 'sell')}" + (f" \u00b7 {_n(moves, 'G100 transfer')}" if moves else "")
             if self.trades else "No trades yet: your buys and sells will be listed here.")
 
     def show_requests(self, requests: Sequence[Any]) -> None:

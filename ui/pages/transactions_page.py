@@ -2,7 +2,9 @@
 
 Two lists because they answer two questions. "Did my transaction go through?" is the
 journal (every transaction this wallet signed, with its status; a pending one can be sped
-up or cancelled by a replacement with the same nonce). "What did the index do?" is read
+up or cancelled by a replacement with the same nonce), plus what the pinned contracts'
+events show for the address that this computer did not sign (the same key used on another
+computer, G100 or USDC received). "What did the index do?" is read
 from the vault's events: rebalances, regime switches, fee changes, buys and sells.
 """
 
@@ -39,6 +41,7 @@ from ui.theme import Palette, theme_manager
 from ui.widgets.event_log import EventLog
 from ui.widgets.requests_card import RequestsCard
 from wallet_app.models import IndexEvent, TxRecord, TxStatus
+from wallet_app.services.watch_history import CHAIN_NOTE
 from wallet_app.text import counted
 
 TX_HEADERS = ("Time", "Type", "Details", "Status", "Nonce", "Block", "Transaction")
@@ -214,6 +217,11 @@ class TransactionsPage(QWidget):
         pending = sum(1 for r in self.records if r.status is TxStatus.PENDING)
         hint = ("select a pending one to send, speed up, cancel or leave it" if self.can_sign
                 else "read from the chain's events (watch-only)")
+        # A keyed wallet's rows this computer did not sign (the key used elsewhere, or
+        # shares received) come from the pinned contracts' events.
+        elsewhere = sum(1 for r in self.records if r.outcome_note == CHAIN_NOTE)
+        if self.can_sign and elsewhere:
+            hint = f"{elsewhere} read from the chain's events (not signed here) \u00b7 {hint}"
         self.mine_caption.setText(
             (counted(len(self.records), "transaction") + (f" \u00b7 {pending} pending" if pending
                                                      else "") + f" \u00b7 {hint}")

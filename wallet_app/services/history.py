@@ -6,6 +6,25 @@ it, from receipts alone (the chain's numbers, never the quote's), and only as *v
 when the pinned vault's own event and the balances read afterwards agree with what the
 user signed (:mod:`wallet_app.trust.outcome`); anything else is kept as unverified and
 never counts in cost basis or P&L.
+
+The journal only knows what *this computer* signed. What the same key did elsewhere (the
+recovery phrase imported on a new computer, the CLI on another machine) is read from the
+pinned contracts' events about the address (:mod:`.owner_events`, the same reading a
+watch-only wallet uses) and merged in (:meth:`HistoryService.all_trades`):
+
+* a journal record wins wherever it and an event describe the same thing: the same
+  forward request id, or the same transaction (instant trade, in-kind exit, transfer);
+  an *unverified* journal record therefore keeps an event of the same request or
+  transaction out of the cost basis, as issue 10 asks;
+* everything else the events say (settlements of requests this journal never sent,
+  instant trades, in-kind exits, G100 transfers) is added, in chain order, so nothing is
+  counted twice and two computers compute the same position.
+
+Cost: the position and trade list scan the address's events only when the lens snapshot
+(already read for the index screen) shows the address's G100 or USDC balance changed
+since the last scan, so an idle refresh adds no request; a changed one adds the three
+``eth_getLogs`` of an incremental scan (plus one batched block read when it found logs).
+The Transactions page always scans up to the head.
 """
 
 from __future__ import annotations
@@ -17,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..chain.errors import DeadlinePassed
-from ..journal_records import CostBasis
+from ..journal_records import CostBasis, Trade, chain_order, position_from_trades
 from ..models import Position, TxRecord, TxStatus
 from ..trust.guard import Confirmed
 from ..trust.outcome import (
@@ -65,6 +84,25 @@ class HistoryService:
         #: capabilities verify their own mined transactions here, e.g. transfers).
         self.settle_hooks: list[Callable[[str], Any]] = []
         session.on_connect.append(self._after_connect)
+        self._events: Any = None  # OwnerEvents, shared with the facade's (set_events)
+        self._chain: Any = None  # WatchHistoryService over the same events
+        #: address -> the (shares, USDC) the last event scan explained.
+        self._scanned: dict[str, tuple[int, int]] = {}
+
+    def set_events(self, events: Any) -> None:
+        """Read the address's events through ``events`` (an :class:`OwnerEvents`), the
+        reader the tax report and the watch-only screens share (one cache)."""
+        from .watch_history import WatchHistoryService
+
+        self._events = events
+        self._chain = WatchHistoryService(self.s, events)
+
+    def _chain_view(self) -> Any:
+        if self._chain is None:
+            from .owner_events import OwnerEvents
+
+            self.set_events(OwnerEvents(self.s))
+        return self._chain
 
     def _after_connect(self, addr: str) -> None:
         """Settle what the chain already decided; never broadcasts (the user decides)."""
@@ -280,23 +318,101 @@ class HistoryService:
         # index moments ago already holds the user's balances, so it is reused (a trade
         # clears it, so a position after a trade is always read fresh).
         snap = self.s.recent_snapshot(addr, SNAPSHOT_REUSE_S)
-        basis = self.s.journal.position(addr, snap.chain_id)
+        basis = position_from_trades(self.all_trades(addr, snap))
         return position_of(addr, snap, basis)
 
+    # ------------------------------------------------------------------ merged trades
+
+    def _owner_logs(self, addr: str, snap: Any = None) -> list[Any] | None:
+        """The address's events (see the module docstring for when they are re-read);
+        None when they cannot be read (offline, no pinned deployment)."""
+        chain = self._chain_view()
+        try:
+            if snap is None:
+                logs = chain.events.logs_of(addr)
+            else:
+                seen = (int(snap.shares), int(snap.usdc_balance))
+                upto = None if self._scanned.get(addr) != seen else \
+                    chain.events.scanned_to(addr)
+                logs = chain.events.logs_of(addr, upto=upto if upto is not None
+                                            else snap.block_number)
+                self._scanned[addr] = seen
+        except Exception:  # noqa: BLE001 - offline: the journal alone is shown
+            import logging
+
+            logging.getLogger(__name__).warning("could not read the address's events",
+                                                exc_info=True)
+            return None
+        return logs
+
+    def chain_trades(self, addr: str, snap: Any = None, known: set[str] | None = None
+                     ) -> list[Trade]:
+        """The trades and G100 transfers the pinned contracts' events show for ``addr``
+        (read as a watch-only wallet reads them). They are *verified* only when the
+        events add up to the G100 balance the pinned lens shows (see
+        :func:`.owner_events.shares_from_logs`); otherwise they are listed, unverified,
+        and never counted."""
+        import dataclasses
+        import logging
+
+        from .owner_events import shares_from_logs
+
+        logs = self._owner_logs(addr, snap)
+        if not logs:
+            return []
+        try:
+            trades = self._chain_view().trades_of(addr, logs, known)
+            snap = snap or self.s.recent_snapshot(addr, SNAPSHOT_REUSE_S)
+        except Exception:  # noqa: BLE001 - e.g. a pruned node without an old block's state
+            logging.getLogger(__name__).warning("could not read the trades in the "
+                                                "address's events", exc_info=True)
+            return []
+        if shares_from_logs(addr, logs, int(snap.block_number)) != int(snap.shares):
+            note = "unverified: the vault's events do not add up to your G100 balance"
+            return [dataclasses.replace(t, verified=False, note=note) for t in trades]
+        return trades
+
+    def all_trades(self, addr: str | None = None, snap: Any = None) -> list[Trade]:
+        """The journal's trades merged with what the chain's events add (see the module
+        docstring), in chain order."""
+        addr = addr or self.s.require_address()
+        chain_id = self.s.client.chain_id if self.s.client else None
+        journal = self.s.journal
+        mine = journal.trades(addr, chain_id)
+        if self.s.client is None or self.s.record is None:
+            return chain_order(mine)
+        requests: set[int] = set()
+        txs = {t.tx_hash.lower() for t in mine if t.tx_hash}
+        unverified: set[str] = set()
+        for e in journal.entries(sender=addr, chain_id=chain_id):
+            txs.add(e.tx_hash.lower())
+            if e.meta.get("request_id") is not None:
+                requests.add(int(e.meta["request_id"]))
+            if e.meta.get("outcome") == "unverified":
+                unverified.add(e.tx_hash.lower())
+
+        def wanted(t: Trade) -> bool:
+            if t.request_id is not None:  # a settlement: the journal's request decides
+                return t.request_id not in requests
+            tx = (t.tx_hash or "").lower()
+            if t.kind.startswith("transfer"):  # never a journal trade; unverified: out
+                return tx not in unverified
+            return tx not in txs  # an instant trade or exit this journal has not got
+
+        extra = [t for t in self.chain_trades(addr, snap, known=txs) if wanted(t)]
+        return chain_order(mine + extra)
+
     def my_trades(self) -> list[TradeRow]:
+        from .watch_history import trade_row
+
         addr = self.s.active_address()
         if addr is None or self.s.client is None:
             return []
-        rows = []
-        trades = list(reversed(self.s.journal.trades(addr, self.s.client.chain_id)))
-        times = self._block_times(trades)
-        for t in trades:
-            gross = t.usdc - t.fee_usdc if t.kind == "buy" else t.usdc + t.fee_usdc
-            nav = (gross / t.shares).quantize(Decimal("0.000001")) if t.shares else None
-            when = times.get(t.tx_hash or "", t.created_at)
-            rows.append(TradeRow(t.kind, t.tx_hash, when, t.usdc, t.shares, t.fee_usdc,
-                                 nav, verified=t.verified))
-        return rows
+        snap = self.s.recent_snapshot(addr, SNAPSHOT_REUSE_S)
+        trades = list(reversed(self.all_trades(addr, snap)))
+        times = self._block_times([t for t in trades if t.origin == "journal"])
+        return [trade_row(t, times.get(t.tx_hash or "", t.created_at)
+                          if t.origin == "journal" else t.created_at) for t in trades]
 
     def _block_times(self, trades: list[Any]) -> dict[str, datetime]:
         """Each trade's time is its block's timestamp (chain time), the same moment the
@@ -332,7 +448,17 @@ class HistoryService:
             return []
         self._settle_pending(addr)
         chain_id = self.s.client.chain_id if self.s.client else None
-        return self.s.journal.transactions(sender=addr, chain_id=chain_id)
+        rows = self.s.journal.transactions(sender=addr, chain_id=chain_id)
+        if self.s.client is None or self.s.record is None:
+            return rows
+        logs = self._owner_logs(addr)
+        if not logs:
+            return rows
+        # What the key did elsewhere (or before this journal): the chain's rows for every
+        # transaction the journal does not hold; the journal's rows win.
+        known = {r.tx_hash.lower() for r in rows}
+        extra = self._chain_view().transactions(addr, skip=known, logs=logs)
+        return sorted(rows + extra, key=lambda r: r.created_at, reverse=True)
 
     def refresh_pending(self) -> list[TxRecord]:
         _, _, sender = self.s.need()

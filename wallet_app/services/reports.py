@@ -27,12 +27,19 @@ Where each value comes from (the README's "History for taxes" says the same):
   :mod:`wallet_app.reports.tax`), which is why the ledger is run over all own accounts.
 
 Only trades the journal holds as *verified* count (see :mod:`wallet_app.trust.outcome`):
-refunds, cancels and anything unverified never enter a lot.
+refunds, cancels and anything unverified never enter a lot. What the journal of this
+computer lacks (the same key used on another computer) comes from the pinned vault's
+events, merged exactly as the position's trades are
+(:meth:`wallet_app.services.history.HistoryService.all_trades`), so the tax history and
+My Indices list the same trades: a settlement read from the chain is valued from its own
+strike receipt like a journal one, an instant trade (all-cash NAV, no strike) at the NAV
+of its block.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -84,9 +91,14 @@ class TaxHistoryError(WalletError):
 class ReportsService:
     """The active wallet's tax history and yearly report."""
 
-    def __init__(self, session: Session, events: OwnerEvents | None = None) -> None:
+    def __init__(self, session: Session, events: OwnerEvents | None = None,
+                 trades_of: Callable[[str], list[Any]] | None = None) -> None:
         self.s = session
         self.events = events or OwnerEvents(session)
+        #: The account's trades (default: the journal's; the facade passes the history's
+        #: merge of the journal and the chain's events).
+        self.trades_of = trades_of or (
+            lambda a: self.s.journal.trades(a, self.s.need()[0].chain_id))
         #: (account, tx, log) -> valued event (a mined block never changes)
         self._cache: dict[tuple[str, str, int], TaxTrade] = {}
         self._eth_feed: tuple[int, str | None] | None = None  # (chain id, feed address)
@@ -112,7 +124,7 @@ class ReportsService:
         addr = to_checksum_address(addr or self.s.require_address())
         own = own if own is not None else {a.lower() for a in self.own_accounts()}
         out = []
-        for t in self.s.journal.trades(addr, client.chain_id):
+        for t in self.trades_of(addr):
             if not t.verified or not t.tx_hash or \
                     t.kind not in ("buy", "sell", "redeem_in_kind"):
                 continue
@@ -140,8 +152,8 @@ class ReportsService:
         return TaxTrade(
             kind="in_kind_exit", time=self._block_time(block), shares=t.shares, usdc=usdc,
             platform_fee_usdc=Decimal(0), nav_usd=self.nav_at(block),
-            gas_eth=t.gas_fee_eth,
-            eth_usd=self.eth_usd_at(block) if t.gas_fee_eth else None,
+            gas_eth=(gas := self._gas(t, addr)),
+            eth_usd=self.eth_usd_at(block) if gas else None,
             request_tx=t.tx_hash, settlement_tx=t.tx_hash, block_number=block,
             log_index=-1, in_kind_usd=basket - usdc)
 
@@ -194,6 +206,10 @@ class ReportsService:
         entry = self.s.journal.entry(t.tx_hash)
         meta = entry.meta if entry else {}
         settled_tx, rid = meta.get("settled_tx"), meta.get("request_id")
+        if getattr(t, "origin", "journal") == "chain":
+            if getattr(t, "request_id", None) is None:
+                return self._instant(t)
+            settled_tx, rid = t.settled_tx, t.request_id
         if not settled_tx or rid is None:
             raise TaxHistoryError(f"The journal has no settlement for trade {t.tx_hash}.")
         receipt = client.get_receipt(settled_tx)
@@ -219,13 +235,39 @@ class ReportsService:
             else int(receipt["blockNumber"])
         when = self._block_time(block)
         request_block = entry.block_number if entry and entry.block_number else block
+        if getattr(t, "origin", "journal") == "chain":
+            r = client.get_receipt(t.tx_hash) or {}
+            request_block = as_int(r["blockNumber"]) if r.get("blockNumber") else block
         return TaxTrade(
             kind=t.kind, time=when, shares=shares, usdc=usdc,
             platform_fee_usdc=Decimal(int(a["fee"])) / USDC_UNIT, nav_usd=nav,
-            gas_eth=t.gas_fee_eth,
-            eth_usd=self.eth_usd_at(request_block) if t.gas_fee_eth else None,
+            gas_eth=(gas := self._gas(t, addr)),
+            eth_usd=self.eth_usd_at(request_block) if gas else None,
             request_id=int(rid), request_tx=t.tx_hash, settlement_tx=settled_tx,
             block_number=block)
+
+    def _gas(self, t: Any, addr: str) -> Decimal:
+        """The trade's own transaction's network fee: the journal's, else (a trade read
+        from the chain) its receipt's when ``addr`` sent it."""
+        if getattr(t, "origin", "journal") != "chain":
+            return Decimal(t.gas_fee_eth)
+        client, _, _ = self.s.need()
+        tx = client.get_transaction(t.tx_hash) or {}
+        r = client.get_receipt(t.tx_hash) or {}
+        if str(tx.get("from", "")).lower() != addr.lower() or not r:
+            return Decimal(0)
+        return Decimal(as_int(r["gasUsed"]) * as_int(r["effectiveGasPrice"])) / Decimal(10) ** 18
+
+    def _instant(self, t: Any) -> TaxTrade:
+        """An instant ERC-4626 trade read from the chain (all-cash NAV, no strike): its
+        USDC and fee from the events, the shares at the NAV of its block."""
+        block = int(t.block_number)
+        gas = self._gas(t, str(t.account))
+        return TaxTrade(
+            kind=t.kind, time=self._block_time(block), shares=t.shares, usdc=t.usdc,
+            platform_fee_usdc=t.fee_usdc, nav_usd=self.nav_at(block), gas_eth=gas,
+            eth_usd=self.eth_usd_at(block) if gas else None, request_tx=t.tx_hash,
+            settlement_tx=t.tx_hash, block_number=block)
 
     def _block_time(self, block: int) -> datetime:
         b = self.s.need()[0].get_block(block) or {}

@@ -30,14 +30,16 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ..journal import Trade, position_from_trades
-from ..journal_records import _csv_text, _iso, _write_csv
+from ..journal_records import _csv_text, _iso, _write_csv, chain_order
 from ..models import Position, TxRecord, TxStatus
 from ..vault import SHARE_DECIMALS, to_decimal
 from .history import position_of
-from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value
+from .owner_events import OwnerEvents, OwnerLog, as_int, basket_value, hex_hash
 from .session import Session
 from .types import SNAPSHOT_REUSE_S, TradeRow
 
+#: The ``outcome_note`` of a Transactions row read from the chain (not from a journal).
+CHAIN_NOTE = "read from the pinned contracts' events"
 #: Which event of a transaction names its row, first match wins.
 ROW_EVENTS = ("RedeemedInKind", "Withdraw", "Deposit", "BuyRequested", "SellRequested",
               "RequestCancelled", "UsdcClaimed", "InKindClaimed", "Transfer")
@@ -67,16 +69,25 @@ class WatchHistoryService:
 
     # ------------------------------------------------------------------ trades
 
-    def trades_of(self, owner: str) -> list[Trade]:
-        """The owner's settled trades in chain order."""
+    def trades_of(self, owner: str, logs: list[OwnerLog] | None = None,
+                  known: set[str] | None = None) -> list[Trade]:
+        """The owner's settled trades and G100 transfers in chain order (``logs``: the
+        owner's events when the caller already read them; ``known``: transactions whose
+        in-kind exit the caller already has, not valued again: valuing one reads the lens
+        at its block). A forward trade is named by its request's transaction (as the
+        journal of the app that sent it names it), the strike's transaction is its
+        ``settled_tx``."""
         client, _, _ = self.s.need()
         owner = to_checksum_address(owner)
-        logs = self.events.logs_of(owner)
+        logs = self.events.logs_of(owner) if logs is None else logs
         fees: dict[tuple[str, bool], int] = {}
+        requested: dict[int, str] = {}  # request id -> the request's transaction
         for lg in logs:
             if lg.name == "FeeCharged" and lg.source == "vault":
                 k = (lg.tx_hash, bool(lg.args["onBuy"]))
                 fees[k] = fees.get(k, 0) + int(lg.args["amount"])
+            elif lg.name in ("BuyRequested", "SellRequested") and lg.source == "vault":
+                requested[int(lg.args["id"])] = lg.tx_hash
         out = []
         for lg in logs:
             if lg.source != "vault":
@@ -88,23 +99,45 @@ class WatchHistoryService:
                     a = {**a, "fee": fees.get((lg.tx_hash, True), 0)}
                 elif lg.name == "Withdraw":
                     a = {**a, "fee": fees.get((lg.tx_hash, False), 0)}
-                out.append(self._trade(client.chain_id, owner, lg.name, a, lg))
+                out.append(self._trade(client.chain_id, owner, lg.name, a, lg, requested))
             elif lg.name == "RedeemedInKind" and to_checksum_address(a["caller"]) == owner:
-                out.append(self._exit(client.chain_id, owner, lg))
+                if known is None or lg.tx_hash.lower() not in known:
+                    out.append(self._exit(client.chain_id, owner, lg))
+            elif lg.name == "Transfer":
+                t = self._transfer(client.chain_id, owner, lg)
+                if t is not None:
+                    out.append(t)
         return out
 
     def _trade(self, chain_id: int, owner: str, name: str, a: dict[str, Any],
-               lg: OwnerLog) -> Trade:
+               lg: OwnerLog, requested: dict[int, str] | None = None) -> Trade:
         if name == "SellSettled":
             kind, usdc = "sell", _usdc(a["usdcOut"])
         elif name == "Withdraw":  # assets: what the receiver got, net of the sell fee
             kind, usdc = "sell", _usdc(a["assets"])
         else:
             kind, usdc = "buy", _usdc(a["assets"])
+        rid = int(a["id"]) if name in ("BuySettled", "SellSettled") else None
+        tx = (requested or {}).get(rid, lg.tx_hash) if rid is not None else lg.tx_hash
+        note = f"request #{rid}, settled in {lg.tx_hash}" if rid is not None else name
         return Trade(0, chain_id, owner, kind, usdc, _shares(a["shares"]),
-                     _usdc(a.get("fee", 0)), Decimal(0), lg.tx_hash, lg.block,
-                     self._block_time(lg.block),
-                     note=f"{name} (read from the vault's events)", verified=True)
+                     _usdc(a.get("fee", 0)), Decimal(0), tx, lg.block,
+                     self._block_time(lg.block, lg),
+                     note=f"{note} (read from the vault's events)", verified=True,
+                     request_id=rid, settled_tx=lg.tx_hash if rid is not None else None,
+                     origin="chain")
+
+    def _transfer(self, chain_id: int, owner: str, lg: OwnerLog) -> Trade | None:
+        """A G100 transfer to or from someone else (None: to oneself)."""
+        frm, to = to_checksum_address(lg.args["from"]), to_checksum_address(lg.args["to"])
+        if frm == to or owner not in (frm, to):
+            return None
+        out = frm == owner
+        return Trade(0, chain_id, owner, "transfer_out" if out else "transfer_in",
+                     Decimal(0), _shares(lg.args["value"]), Decimal(0), Decimal(0),
+                     lg.tx_hash, lg.block, self._block_time(lg.block, lg),
+                     note=(f"sent to {to}" if out else f"received from {frm}")
+                     + " (read from the vault's events)", verified=True, origin="chain")
 
     def _exit(self, chain_id: int, owner: str, lg: OwnerLog) -> Trade:
         if lg.tx_hash not in self._values:
@@ -113,13 +146,15 @@ class WatchHistoryService:
                 Decimal("0.000001"), rounding=ROUND_DOWN)
         return Trade(0, chain_id, owner, "redeem_in_kind", self._values[lg.tx_hash],
                      _shares(lg.args["shares"]), Decimal(0), Decimal(0), lg.tx_hash,
-                     lg.block, self._block_time(lg.block),
+                     lg.block, self._block_time(lg.block, lg),
                      note="in kind: valued at the oracle (read from the vault's events)",
-                     verified=True)
+                     verified=True, origin="chain")
 
-    def _block_time(self, block: int | None) -> datetime:
+    def _block_time(self, block: int | None, lg: OwnerLog | None = None) -> datetime:
         if block is None:
             return datetime.now(UTC)
+        if lg is not None and lg.timestamp is not None:
+            self._times.setdefault(block, lg.timestamp)
         if block not in self._times:
             client, _, _ = self.s.need()
             b = client.get_block(block) or {}
@@ -128,31 +163,30 @@ class WatchHistoryService:
 
     def position(self, owner: str) -> Position:
         snap = self.s.recent_snapshot(owner, SNAPSHOT_REUSE_S)
-        basis = position_from_trades(self.trades_of(owner))
+        basis = position_from_trades(chain_order(self.trades_of(owner)))
         return position_of(owner, snap, basis)
 
     def my_trades(self, owner: str) -> list[TradeRow]:
-        rows = []
-        for t in reversed(self.trades_of(owner)):
-            gross = t.usdc - t.fee_usdc if t.kind == "buy" else t.usdc + t.fee_usdc
-            nav = (gross / t.shares).quantize(Decimal("0.000001")) if t.shares else None
-            rows.append(TradeRow(t.kind, t.tx_hash, t.created_at, t.usdc, t.shares,
-                                 t.fee_usdc, nav, verified=True))
-        return rows
+        return [trade_row(t, t.created_at) for t in reversed(self.trades_of(owner))]
 
     # ------------------------------------------------------------------ transactions
 
-    def transactions(self, owner: str) -> list[TxRecord]:
+    def transactions(self, owner: str, skip: set[str] | None = None,
+                     logs: list[OwnerLog] | None = None) -> list[TxRecord]:
         """One row per transaction that acted for ``owner`` (see the module docstring),
-        newest first."""
+        newest first; none for the transaction hashes in ``skip`` (a keyed wallet's
+        journal already lists them)."""
         client, _, _ = self.s.need()
         owner = to_checksum_address(owner)
         by_tx: dict[str, list[OwnerLog]] = {}
-        for lg in self.events.logs_of(owner):
-            by_tx.setdefault(lg.tx_hash, []).append(lg)
+        for lg in self.events.logs_of(owner) if logs is None else logs:
+            if skip is None or lg.tx_hash.lower() not in skip:
+                by_tx.setdefault(lg.tx_hash, []).append(lg)
+        self._prefetch([h for h, lgs in by_tx.items()
+                        if h not in self._txs and _row_event(lgs, owner) is not None])
         rows = []
-        for tx_hash, logs in by_tx.items():
-            main = _row_event(logs, owner)
+        for tx_hash, logs_ in by_tx.items():
+            main = _row_event(logs_, owner)
             if main is None:
                 continue  # a settlement or a fee in someone else's transaction
             tx = self._tx(tx_hash)
@@ -161,11 +195,29 @@ class WatchHistoryService:
             rows.append(TxRecord(
                 tx_hash=tx_hash, kind=_KINDS[main.name], status=TxStatus.CONFIRMED,
                 nonce=nonce, chain_id=client.chain_id, sender=sender,
-                created_at=self._block_time(main.block), block_number=main.block,
-                summary=self._summary(main, logs, owner), outcome="verified",
-                outcome_note="read from the pinned contracts' events"))
+                created_at=self._block_time(main.block, main), block_number=main.block,
+                summary=self._summary(main, logs_, owner), outcome="verified",
+                outcome_note=CHAIN_NOTE))
         rows.sort(key=lambda r: (r.block_number or 0, r.created_at), reverse=True)
         return rows
+
+    def _prefetch(self, hashes: list[str]) -> None:
+        """The transactions of new rows (sender, nonce) in one batched request; anything
+        the batch does not answer is asked one by one by :meth:`_tx`."""
+        if len(hashes) < 2:
+            return
+        client, _, _ = self.s.need()
+        try:
+            from web3.types import RPCEndpoint
+
+            answers = client.provider.make_batch_request(
+                [(RPCEndpoint("eth_getTransactionByHash"), [h]) for h in hashes])
+        except Exception:  # noqa: BLE001 - no batching here: one request per row instead
+            return
+        for h, ans in zip(hashes, answers if isinstance(answers, list) else [], strict=False):
+            tx = ans.get("result") if isinstance(ans, dict) else None
+            if isinstance(tx, dict) and hex_hash(tx.get("hash", "")) == h.lower():
+                self._txs[h] = dict(tx)
 
     def _tx(self, tx_hash: str) -> dict[str, Any]:
         if tx_hash not in self._txs:
@@ -222,6 +274,15 @@ def export_csv(watch: WatchHistoryService, owner: str, path: Path) -> int:
          t.tx_hash or "", t.block_number or "", _csv_text(t.note)]
         for t in watch.trades_of(owner)])
     return n
+
+
+def trade_row(t: Trade, when: datetime) -> TradeRow:
+    """A trade as the My Indices list shows it (a transfer has no USDC and no NAV)."""
+    gross = t.usdc - t.fee_usdc if t.kind == "buy" else t.usdc + t.fee_usdc
+    nav = (gross / t.shares).quantize(Decimal("0.000001")) \
+        if t.shares and not t.kind.startswith("transfer") else None
+    return TradeRow(t.kind, t.tx_hash, when, t.usdc, t.shares, t.fee_usdc, nav,
+                    verified=t.verified)
 
 
 def _row_event(logs: list[OwnerLog], owner: str) -> OwnerLog | None:
