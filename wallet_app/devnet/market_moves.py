@@ -105,9 +105,10 @@ def set_prices(
 
     The arbitrage is a real Uniswap V2 swap: account 0 mints the input straight into the
     pair and calls ``swap`` for the exact ``getAmountOut``. All transactions are signed
-    locally with account 0's key, go out as one JSON-RPC batch and are awaited once. With ``refresh_nav`` the operator then refreshes the vault's
-    NAV cache. Returns each pool's new spot price (USD per token). The whole batch is
-    mined as one block (automine paused), which keeps a 100-token move near one second.
+    locally with account 0's key, go out as one JSON-RPC batch and are awaited once.
+    With ``refresh_nav`` the operator then refreshes the vault's NAV cache. Returns each
+    pool's new spot price (USD per token). The whole batch is mined as one block
+    (automine paused), which keeps a 100-token move well under one second.
     """
     tokens = [deployment.token(sym) for sym in prices]
     reserves = _all_reserves(w3, deployment, tokens)
