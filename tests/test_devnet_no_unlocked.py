@@ -125,3 +125,33 @@ def test_the_devnet_runs_on_a_node_without_unlocked_accounts(
     assert any(d["data"][:4] == _selector(vault, "rebalance", [], 0, 0) for d in sent
                if d["from"] == operator)
     assert len(sent) > 3 * len(dep.tokens)  # deploy, seed, step, buy, strike, rebalances
+
+
+def test_a_refused_transaction_names_its_label_never_the_key(
+        anvil_node: process.NodeInfo, caplog: pytest.LogCaptureFixture) -> None:
+    """A key without ETH: the node refuses the raw transaction; the error says which
+    transaction and why, and neither it, the log nor any repr shows the key."""
+    import logging
+
+    from wallet_app.deploy.signers import KeySigner
+    from wallet_app.devnet.keys import DevnetKeys
+    from wallet_app.devnet.tx_batch import TxBatch
+    from wallet_app.errors import DevnetError
+    from wallet_app.keys.sensitive import SecretBytes
+
+    key_hex = secrets.token_hex(32)
+    addr = Account.from_key(key_hex).address
+    signer = KeySigner(SecretBytes(bytes.fromhex(key_hex)), addr)
+    w3 = Web3(Web3.HTTPProvider(anvil_node.rpc_url))
+    caplog.set_level(logging.DEBUG)
+    tx = TxBatch(w3, signers=[signer])
+    tx.send("unfunded call", addr, addr, "0x", 21_000)
+    with pytest.raises(DevnetError) as err:
+        tx.wait()
+    assert "'unfunded call'" in str(err.value) and "funds" in str(err.value).lower()
+    with pytest.raises(DevnetError) as unknown:
+        TxBatch(w3).send("stranger", Account.create().address, addr, "0x", 21_000)
+    assert "holds no key" in str(unknown.value)
+    shown = " ".join([str(err.value), repr(err.value), str(unknown.value), repr(tx),
+                      repr(signer), repr(DevnetKeys()), caplog.text])
+    assert key_hex not in shown.lower() and addr in repr(signer)

@@ -6,7 +6,7 @@ seed, the operator and the keeper) is signed locally with a key derived here by 
 :class:`~wallet_app.deploy.signers.KeySigner` the deployer uses, and goes out with
 ``eth_sendRawTransaction``; nothing asks the node to sign. Anvil started with
 ``--accounts 0`` (no unlocked account at all) runs the whole devnet once these addresses
-hold test ETH (:func:`fund_accounts`).
+hold test ETH (``anvil_setBalance``; tests/test_devnet_no_unlocked.py).
 
 Accounts (BIP-44 ``m/44'/60'/0'/0/i`` of the mnemonic): 0 deploys and is the faucet and
 market maker, 1 owns (proposes and executes on the timelock, receives fees), 2 operates and
@@ -18,7 +18,6 @@ so the devnet's path is the one a real key takes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 
 from web3 import Web3
 
@@ -86,19 +85,3 @@ def devnet_keys() -> DevnetKeys:
             _shared = DevnetKeys()
         return _shared
 
-
-def fund_accounts(w3: Web3, wei: int, indices: Iterable[int] = ROLE_INDEX.values()
-                  ) -> list[str]:
-    """Give the devnet's accounts ``wei`` test ETH with ``anvil_setBalance`` (for a node
-    started with ``--accounts 0``, whose accounts hold nothing); returns the addresses."""
-    keys = devnet_keys()
-    out = []
-    for i in indices:
-        addr = keys.address(i)
-        resp = w3.provider.make_request("anvil_setBalance", [addr, hex(wei)])  # type: ignore[arg-type]
-        if "error" in resp:
-            from ..errors import DevnetError
-
-            raise DevnetError("The node refused anvil_setBalance; is it Anvil?")
-        out.append(addr)
-    return out
