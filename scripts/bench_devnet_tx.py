@@ -5,7 +5,8 @@ Why: the devnet's simulated market sends many transactions per price step (a fee
 and a pool arbitrage per asset), and every one is signed locally and broadcast raw. This
 measures what that costs: a counting JSON-RPC proxy in front of a fresh Anvil counts the
 HTTP round trips and the calls by method (``eth_sendTransaction`` must be 0), and the
-same operations run again straight against the node for their wall time.
+same operations run again straight against the node for their wall time and this
+process's CPU time (signing and encoding happen here; the node's work is not counted).
 
 Operations: a price step of the demo market (every deployed asset moves: feeds, pool
 arbitrage, the NAV refresh, the keeper), the operator's NAV refresh, and the faucet.
@@ -118,15 +119,19 @@ def main() -> int:
                     n, methods = proxy.take()
                     trips.append(n)
                     calls.update(methods)
+                cpu = []
                 for _ in range(args.steps):
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     direct[name]()
                     times.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
                 report[name] = {
                     "round_trips_median": statistics.median(trips),
                     "round_trips": trips,
                     "wall_s_median": round(statistics.median(times), 3),
                     "wall_s": [round(t, 3) for t in times],
+                    # this process's CPU (signing, encoding; the node's is not counted)
+                    "cpu_s_median": round(statistics.median(cpu), 3),
                     "calls_per_run": {m: round(c / args.steps, 1)
                                       for m, c in sorted(calls.items())},
                 }
@@ -139,7 +144,8 @@ def main() -> int:
             sends = {m: r["calls_per_run"].get(m, 0)
                      for m in ("eth_sendTransaction", "eth_sendRawTransaction")}
             print(f"{name}: {r['round_trips_median']} round trips (median of "
-                  f"{len(r['round_trips'])}), wall {r['wall_s_median']} s; {sends}")
+                  f"{len(r['round_trips'])}), wall {r['wall_s_median']} s, client CPU "
+                  f"{r['cpu_s_median']} s; {sends}")
     return 0
 
 
