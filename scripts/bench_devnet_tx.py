@@ -105,8 +105,8 @@ def main() -> int:
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="g100-bench-tx-") as tmp:
         paths = AppPaths(Path(tmp) / "data", Path(tmp) / "config", Path(tmp) / "logs").ensure()
-        dev = ensure_devnet(paths, port=process.free_port())
         try:
+            dev = ensure_devnet(paths, port=process.free_port())
             # Many steps per market day, so that no step closes the day (no rebalance).
             MarketDriver(paths, dev.node.rpc_url, dev.deployment).set_speed(30, 100_000)
             proxy = CountingProxy(dev.node.rpc_url)

@@ -155,3 +155,40 @@ def test_a_refused_transaction_names_its_label_never_the_key(
     shown = " ".join([str(err.value), repr(err.value), str(unknown.value), repr(tx),
                       repr(signer), repr(DevnetKeys()), caplog.text])
     assert key_hex not in shown.lower() and addr in repr(signer)
+
+
+def test_two_threads_sending_from_one_account_never_share_a_nonce(
+        anvil_node: process.NodeInfo) -> None:
+    """A price step's big batch and faucet-sized batches from the same devnet account at
+    once (the demo market's thread and the GUI's worker): every transaction is mined,
+    each nonce used once."""
+    import threading
+
+    from wallet_app.devnet.keys import devnet_keys
+    from wallet_app.devnet.tx_batch import TxBatch
+
+    w3 = Web3(Web3.HTTPProvider(anvil_node.rpc_url))
+    sender = devnet_keys().address(9)
+    start = w3.eth.get_transaction_count(sender)
+    errors: list[BaseException] = []
+    mined: list[Any] = []
+
+    def run(batches: int, size: int) -> None:
+        try:
+            for _ in range(batches):
+                tx = TxBatch(Web3(Web3.HTTPProvider(anvil_node.rpc_url)))
+                for _ in range(size):
+                    tx.send("transfer", sender, Account.create().address, "0x", 21_000, 1)
+                mined.extend(tx.wait(timeout=60))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(2, 150)),
+               threading.Thread(target=run, args=(15, 2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert len(mined) == 330 and len({r["transactionHash"] for r in mined}) == 330
+    assert w3.eth.get_transaction_count(sender) == start + 330

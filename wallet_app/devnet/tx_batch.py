@@ -14,6 +14,7 @@ price step costs a handful of HTTP round trips instead of two per transaction.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -53,15 +54,31 @@ def _node_reason(resp: dict[str, Any]) -> str:
     return str(msg)[:160] or "no reason given"
 
 
+#: One lock per (node endpoint, sender) in this process: a batch holds it from reading the
+#: sender's pending nonce until its transactions are in the node's pool, so two threads
+#: (the demo market's price step and the faucet, say) never sign the same nonce.
+_SENDER_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_SENDER_LOCKS_GUARD = threading.Lock()
+
+
+def _sender_lock(w3: Web3, sender: str) -> threading.Lock:
+    key = (str(getattr(w3.provider, "endpoint_uri", id(w3.provider))), sender)
+    with _SENDER_LOCKS_GUARD:
+        return _SENDER_LOCKS.setdefault(key, threading.Lock())
+
+
 class TxBatch:
     """Signs the devnet's transactions locally and sends them in JSON-RPC batches.
 
-    :meth:`send` signs at once (the hash is known) and queues; :meth:`flush` broadcasts the
-    queue as one batch of ``eth_sendRawTransaction``; :meth:`wait` flushes and returns the
-    receipts. Each sender's nonce is read once (the pending count, in the same round trip
-    as the chain id and the base fee) and counted locally after. A change of sender
-    flushes first, so transactions of different senders reach the node in the order they
-    were sent. Keys: the devnet's own (:func:`~.keys.devnet_keys`) or ``signers`` given.
+    :meth:`send` queues; :meth:`flush` reads the sender's pending nonce (with the chain id
+    and base fee, one round trip), signs the queue with consecutive nonces and broadcasts
+    it as one batch of ``eth_sendRawTransaction``, all under the sender's process lock;
+    :meth:`wait` flushes and returns the receipts. A change of sender flushes first, so
+    transactions of different senders reach the node in the order they were queued.
+    :meth:`nonce` tells the nonce the next queued transaction will get (for addresses and
+    salts computed in advance); if another transaction of that sender lands before the
+    flush, the flush refuses rather than sign under other nonces. Keys: the devnet's own
+    (:func:`~.keys.devnet_keys`) or ``signers`` given.
     """
 
     def __init__(self, w3: Web3, signers: Iterable[TxSigner] = (),
@@ -70,11 +87,12 @@ class TxBatch:
         self._keys = keys or devnet_keys()
         self._signers: dict[str, TxSigner] = {
             Web3.to_checksum_address(s.address): s for s in signers}
-        self._nonces: dict[str, int] = {}
         self._chain_id: int | None = None
         self._max_fee = 0
-        self._queue: list[tuple[str, str]] = []  # (label, raw transaction hex)
+        self._queue: list[tuple[str, dict[str, Any]]] = []  # (label, unsigned fields)
         self._queued_from: str | None = None
+        #: sender -> the nonce :meth:`nonce` told for its first queued transaction
+        self._promised: dict[str, int] = {}
         self.sent: list[tuple[str, bytes]] = []
 
     def __repr__(self) -> str:
@@ -88,18 +106,10 @@ class TxBatch:
         self._signers[sender] = signer
         return signer
 
-    def nonce(self, sender: str) -> int:
-        """The next nonce of ``sender`` (read from the node once, then counted here)."""
-        sender = Web3.to_checksum_address(sender)
-        if sender not in self._nonces:
-            self._prepare(sender)
-        return self._nonces[sender]
-
-    def _prepare(self, sender: str) -> None:
+    def _read(self, sender: str) -> int:
         """One round trip: the sender's pending nonce, and the chain id and base fee on
         first use (the fee cap is twice the base fee plus the tip, valid for blocks of
         rising fees)."""
-        self.flush()  # a queued transaction of this sender would change its pending count
         calls: list[tuple[str, list[Any]]] = [
             ("eth_getTransactionCount", [sender, "pending"])]
         if self._chain_id is None:
@@ -107,45 +117,65 @@ class TxBatch:
         out = rpc_batch(self.w3, calls)
         if any("result" not in r for r in out):
             raise DevnetError(f"The devnet node did not answer ({_node_reason(out[0])}).")
-        self._nonces[sender] = int(out[0]["result"], 16)
         if self._chain_id is None:
             self._chain_id = int(out[1]["result"], 16)
             base = int((out[2]["result"] or {}).get("baseFeePerGas") or "0x0", 16)
             self._max_fee = max(2 * base + TIP_WEI, 2 * TIP_WEI)
+        return int(out[0]["result"], 16)
+
+    def nonce(self, sender: str) -> int:
+        """The nonce the next transaction of ``sender`` queued here will be signed with."""
+        sender = Web3.to_checksum_address(sender)
+        if self._queued_from not in (None, sender):
+            self.flush()
+        if sender not in self._promised:  # the first queued one's, held to at the flush
+            self._promised[sender] = self._read(sender)
+        return self._promised[sender] + (len(self._queue) if self._queued_from == sender
+                                         else 0)
 
     def send(
         self, label: str, sender: str, to: str | None, data: str, gas: int, value: int = 0
-    ) -> bytes:
-        """Sign one transaction with ``sender``'s key and queue it; returns its hash."""
+    ) -> None:
+        """Queue one transaction of ``sender`` (signed and sent at :meth:`flush`)."""
         sender = Web3.to_checksum_address(sender)
-        signer = self._signer(sender, label)
+        self._signer(sender, label)
         if self._queued_from not in (None, sender):
             self.flush()
-        nonce = self.nonce(sender)
-        assert self._chain_id is not None
-        tx: dict[str, Any] = {"type": 2, "chainId": self._chain_id, "nonce": nonce,
-                              "gas": int(gas), "maxFeePerGas": self._max_fee,
-                              "maxPriorityFeePerGas": TIP_WEI, "value": int(value),
-                              "data": data}
+        tx: dict[str, Any] = {"gas": int(gas), "value": int(value), "data": data}
         if to is not None:
             tx["to"] = Web3.to_checksum_address(to)
-        signed = signer.sign(tx, self._chain_id)
-        self._nonces[sender] = nonce + 1
-        self._queue.append((label, "0x" + signed.raw.hex()))
+        self._queue.append((label, tx))
         self._queued_from = sender
-        self.sent.append((label, signed.tx_hash))
-        return signed.tx_hash
 
     def flush(self) -> None:
-        """Broadcast everything queued in one batch; raises on the first refusal."""
-        queue, self._queue, self._queued_from = self._queue, [], None
-        if not queue:
+        """Sign everything queued and broadcast it in one batch; raises on the first
+        refusal."""
+        queue, sender = self._queue, self._queued_from
+        self._queue, self._queued_from = [], None
+        if not queue or sender is None:
             return
-        out = rpc_batch(self.w3, [("eth_sendRawTransaction", [raw]) for _, raw in queue])
-        for (label, _), resp in zip(queue, out, strict=True):
+        signer = self._signer(sender, queue[0][0])
+        with _sender_lock(self.w3, sender):
+            first = self._read(sender)
+            promised = self._promised.pop(sender, None)
+            if promised is not None and promised != first:
+                raise DevnetError(f"Another transaction of {sender} was sent while "
+                                  f"'{queue[0][0]}' waited; nothing of this batch was sent.")
+            assert self._chain_id is not None
+            raws, hashes = [], []
+            for i, (_, fields) in enumerate(queue):
+                tx = {"type": 2, "chainId": self._chain_id, "nonce": first + i,
+                      "maxFeePerGas": self._max_fee, "maxPriorityFeePerGas": TIP_WEI,
+                      **fields}
+                signed = signer.sign(tx, self._chain_id)
+                raws.append("0x" + signed.raw.hex())
+                hashes.append(signed.tx_hash)
+            out = rpc_batch(self.w3, [("eth_sendRawTransaction", [raw]) for raw in raws])
+        for (label, _), tx_hash, resp in zip(queue, hashes, out, strict=True):
             if "result" not in resp:
                 raise DevnetError(f"The devnet rejected the transaction '{label}' "
                                   f"({_node_reason(resp)}). See the Anvil log.")
+            self.sent.append((label, tx_hash))
 
     def _nudge(self) -> None:
         """Mine a block now. Why: a batch reaches Anvil at once and is admitted in any
