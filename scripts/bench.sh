@@ -18,6 +18,7 @@ run .venv/bin/python scripts/bench_log.py
 run .venv/bin/python scripts/bench_startup.py
 run .venv/bin/python scripts/bench_deploy.py
 run .venv/bin/python scripts/bench_operator.py
+run .venv/bin/python scripts/bench_devnet_tx.py
 dbus-run-session -- bash -c '
   printf "bench-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   echo; echo "== wallet engine"; .venv/bin/python scripts/bench_wallet.py

@@ -67,7 +67,9 @@ def main() -> int:
         vault = VaultClient(client, dev.deployment.vault, dev.deployment.lens)
         engine = devnet_engine(paths, w3, dev.deployment, vault)
         nav_gas, strike_gas = [], []
-        user = w3.eth.accounts[5]
+        from wallet_app.devnet.keys import devnet_keys
+
+        user = devnet_keys().address(5)  # a devnet account, signed locally by TxBatch
         fund(w3, dev.deployment, user, Decimal(0), Decimal(10_000))
         usdc, vault_c = contract(w3, dev.deployment, "USDC"), contract(w3, dev.deployment,
                                                                          "IndexVault")

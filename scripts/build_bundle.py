@@ -47,8 +47,9 @@ EXCLUDES = ("tkinter", "_tkinter", "unittest", "pydoc_data", "pytest", "hypothes
             "PySide2", "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter",
             "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtNetwork", "PySide6.QtPdf",
             "PySide6.QtDBus", "PySide6.QtDesigner")
-#: Imported by pyqtgraph through importlib.import_module (its Qt shim).
-HIDDEN_IMPORTS = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtSvg")
+#: Imported by pyqtgraph through importlib.import_module (its Qt shim); coincurve is
+#: imported by eth-keys only when present (its fast signing backend).
+HIDDEN_IMPORTS = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "coincurve")
 
 ENTRY = '''"""Entry script of the bundled desktop app (see scripts/build_bundle.py)."""
 from ui.launcher import main

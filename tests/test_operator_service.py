@@ -31,8 +31,8 @@ from wallet_app.chain.provider import ChainClient  # noqa: E402
 from wallet_app.chain.registry import get_chain  # noqa: E402
 from wallet_app.devnet.deploy import set_prices  # noqa: E402
 from wallet_app.devnet.market_clock import MarketClock  # noqa: E402
+from wallet_app.devnet.process import ANVIL_MNEMONIC  # noqa: E402
 from wallet_app.devnet.reconstitution import (  # noqa: E402
-    DEVNET_KEYS,
     devnet_market_assets,
     provision_market,
 )
@@ -46,6 +46,20 @@ from wallet_app.vault import VaultClient  # noqa: E402
 from .market_server import CoinGeckoServer as _Markets  # noqa: E402
 
 PASSWORD = "operator test password"
+
+
+def _test_key(index: int) -> str:
+    """Account ``index`` of the devnet's public test mnemonic (hex), derived by
+    eth-account (not the code under test) for the service's keystores."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return bytes(Account.from_mnemonic(ANVIL_MNEMONIC,
+                                       account_path=f"m/44'/60'/0'/0/{index}").key).hex()
+
+
+#: The devnet's owner (account 1) and operator (account 2) keys.
+DEVNET_KEYS = {"owner": _test_key(1), "operator": _test_key(2)}
 CLI = [sys.executable, "-m", "wallet_app"]
 
 

@@ -6,8 +6,10 @@ transactions: target weights from :func:`compose`, a trade list from
 for any block (sells first, so that they fund the buys). The vault itself enforces each
 leg's minimum output from oracle prices and the batch's slippage budget.
 
-On the devnet the operator key is Anvil's unlocked account 2, never the user's: the
-transactions go out through ``eth_sendTransaction`` on the node.
+On the devnet the operator key is account 2 of Anvil's public test mnemonic, never the
+user's: derived locally (:mod:`wallet_app.devnet.keys`), each transaction is signed here
+and sent with ``eth_sendRawTransaction`` (:class:`~wallet_app.devnet.tx_batch.TxBatch`);
+the node's accounts are never asked to sign, so a node without unlocked accounts runs it.
 """
 
 from __future__ import annotations

@@ -89,6 +89,15 @@ class KeySigner:
         seed.wipe()
         return cls(key, address_of(key))
 
+    def __repr__(self) -> str:  # the address only, never the key
+        return f"KeySigner({self.address})"
+
+    def take_key(self) -> SecretBytes:
+        """Hand the key over to a holder that wipes it itself; this signer signs no more."""
+        key, self._key = self._key, SecretBytes(b"")
+        self._key.wipe()
+        return key
+
     def open(self, password: str) -> None:
         """Nothing to unlock."""
 

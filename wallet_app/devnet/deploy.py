@@ -12,14 +12,15 @@ What :func:`deploy_market` puts on chain, from a list of :class:`ConstituentSpec
   ``TimelockController`` (zero delay here) and ``IndexVault``, its constituents, limits,
   target weights and a first NAV refresh, signed locally with account 0's key.
 
-Roles are Anvil's default accounts (the devnet's own keys, never a user's): account 0
-deploys and is the faucet (USDC and token minter, feed writer, LP holder), 1 proposes and
-executes on the timelock that owns the vault, 2 operates it, 3 is its guardian; fees go
-to account 1. The market's transactions use Anvil's unlocked accounts (the devnet's
-runtime does too); the index's are signed locally like on any chain.
+Roles are accounts of Anvil's public test mnemonic (the devnet's own keys, derived
+locally by :mod:`.keys`, never a user's): account 0 deploys and is the faucet (USDC and
+token minter, feed writer, LP holder), 1 proposes and executes on the timelock that owns
+the vault, 2 operates it, 3 is its guardian; fees go to account 1. Every transaction, the
+market's and the index's, is signed locally and sent raw, as on any chain: the node needs
+no unlocked account (Anvil with ``--accounts 0`` works once these accounts hold ETH).
 
-Speed: the market is 8 transactions sent back to back with explicit nonces and gas
-limits; the index's 16 (at 100 constituents) are pipelined the same way (gas limits
+Speed: the market is 8 transactions signed and sent as one JSON-RPC batch with explicit
+nonces and gas limits; the index's 16 (at 100 constituents) are pipelined (gas limits
 from the plan, receipts awaited at the end); :attr:`Deployment.deploy_seconds` records
 the total.
 
@@ -142,20 +143,17 @@ def _validate(constituents: Sequence[ConstituentSpec]) -> None:
 
 
 def _roles(w3: Web3) -> dict[str, str]:
-    accounts = w3.eth.accounts
-    if len(accounts) < 4:
+    """The devnet's roles: accounts 0-3 of the test mnemonic, derived here (the node's
+    accounts are never asked); each must hold ETH for gas."""
+    from .keys import devnet_keys
+
+    roles = devnet_keys().roles()
+    if int(w3.eth.get_balance(roles["deployer"])) == 0:
         raise DevnetError(
-            "The node does not expose Anvil's unlocked default accounts; the devnet deployer "
-            "needs Anvil started with its default mnemonic."
+            f"The devnet deployer {roles['deployer']} holds no ETH. Start Anvil with its "
+            "default test mnemonic, or fund the devnet accounts (anvil_setBalance)."
         )
-    deployer, owner, operator, guardian = (Web3.to_checksum_address(a) for a in accounts[:4])
-    return {
-        "deployer": deployer,
-        "owner": owner,
-        "operator": operator,
-        "guardian": guardian,
-        "fee_recipient": owner,
-    }
+    return roles
 
 
 def _pool_usdc(spec: ConstituentSpec, depth: Decimal, floor: Decimal) -> int:
@@ -199,20 +197,16 @@ def _deploy_index(w3: Web3, constituents: Sequence[ConstituentSpec], tokens: Seq
     import tempfile
 
     from ..deploy import runner
-    from ..deploy.signers import KeySigner
-    from .process import ANVIL_MNEMONIC
+    from .keys import devnet_keys
 
     cfg = devnet_index_config(constituents, tokens, feeds,
                               [Web3.to_checksum_address(p) for _, _, p in created], roles, **kw)
-    signer = KeySigner.from_mnemonic(ANVIL_MNEMONIC, 0)
-    if signer.address != roles["deployer"]:
-        raise DevnetError("The node's account 0 is not the Anvil mnemonic's account 0.")
-    try:
-        with tempfile.TemporaryDirectory(prefix="g100-devnet-deploy-") as tmp:
-            return runner.deploy(w3, cfg, signer, Path(tmp) / "journal.json",
-                                 pipeline=True, check=False, durable=False)
-    finally:
-        signer.close()
+    signer = devnet_keys().for_address(roles["deployer"])
+    if signer is None:
+        raise DevnetError("The devnet's deployer is not the test mnemonic's account 0.")
+    with tempfile.TemporaryDirectory(prefix="g100-devnet-deploy-") as tmp:
+        return runner.deploy(w3, cfg, signer, Path(tmp) / "journal.json",
+                             pipeline=True, check=False, durable=False)
 
 
 # ------------------------------------------------------------------------- deploy

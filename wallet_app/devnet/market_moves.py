@@ -104,10 +104,11 @@ def set_prices(
     """Write new USD prices into the feeds and trade each pool to its new price.
 
     The arbitrage is a real Uniswap V2 swap: account 0 mints the input straight into the
-    pair and calls ``swap`` for the exact ``getAmountOut``. All transactions go out back to
-    back and are awaited once. With ``refresh_nav`` the operator then refreshes the vault's
-    NAV cache. Returns each pool's new spot price (USD per token). The whole batch is
-    mined as one block (automine paused), which keeps a 100-token move near one second.
+    pair and calls ``swap`` for the exact ``getAmountOut``. All transactions are signed
+    locally with account 0's key, go out as one JSON-RPC batch and are awaited once.
+    With ``refresh_nav`` the operator then refreshes the vault's NAV cache. Returns each
+    pool's new spot price (USD per token). The whole batch is mined as one block
+    (automine paused), which keeps a 100-token move well under one second.
     """
     tokens = [deployment.token(sym) for sym in prices]
     reserves = _all_reserves(w3, deployment, tokens)
@@ -116,6 +117,7 @@ def set_prices(
     _automine(w3, False)
     try:
         _queue_price_moves(tx, deployment, prices, tokens, reserves, spots)
+        tx.flush()  # one batch of signed transactions into the paused pool
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     finally:
         _automine(w3, True)

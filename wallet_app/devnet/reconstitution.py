@@ -9,9 +9,9 @@ operator service's job (through the timelock, like on any chain).
 
 :func:`devnet_engine` builds the same :class:`~wallet_app.operator_engine.OperatorEngine`
 that ``index-wallet operator run`` uses, with keys the service signs with locally: the
-devnet operator's and owner's keys are Anvil's published test keys for accounts 2 and 1
-(their addresses are checked against the deployment's roles), never the node's unlocked
-accounts.
+devnet operator's and owner's keys are accounts 2 and 1 of Anvil's public test mnemonic,
+derived by :mod:`.keys` (their addresses are checked against the deployment's roles),
+never the node's unlocked accounts.
 """
 
 from __future__ import annotations
@@ -46,12 +46,6 @@ from .market_clock import MarketClock
 
 log = logging.getLogger(__name__)
 
-#: Anvil's published test keys (default mnemonic), accounts 1 (owner/proposer) and 2
-#: (operator/keeper). Public test values, not secrets; refused unless they match the roles.
-DEVNET_KEYS = {
-    "owner": "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "operator": "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-}
 BENCH_SIZE = 40
 BENCH_CYCLE = (18, 8, 6)
 #: USDC in a new entrant's pool (deep enough for the index's buy).
@@ -161,12 +155,12 @@ def sync_tokens(deployment: Deployment, vault: Any, dep_file: Path | None) -> No
 def devnet_engine(paths: AppPaths, w3: Web3, deployment: Deployment, vault: Any,
                   stop: Any = None) -> Any:
     """The operator service's engine on the devnet (journal in the app's data dir)."""
-    from ..keys.sensitive import SecretBytes
     from ..operator_engine import OperatorEngine
     from ..operator_journal import OperatorJournal
     from ..operator_keys import OperatorSender, operator_guard
     from ..trust.record import DeploymentStore
     from .embedded import deployment_path
+    from .keys import devnet_keys
 
     record = DeploymentStore(paths).load(deployment.chain_id)
     if record is None or record.vault != deployment.vault:
@@ -178,10 +172,11 @@ def devnet_engine(paths: AppPaths, w3: Web3, deployment: Deployment, vault: Any,
                                    timelock=deployment.timelock, label="devnet", abi="v2")
 
     def sender(role: str, role_key: str) -> OperatorSender:
-        key = SecretBytes(bytes.fromhex(DEVNET_KEYS[role_key]))
+        key = devnet_keys().key_copy(role_key)
         addr = Account.from_key(key.reveal()).address
         if addr != deployment.roles[role]:
-            raise RuntimeError(f"the devnet's {role} is not Anvil's default account")
+            key.wipe()
+            raise RuntimeError(f"the devnet's {role} is not the test mnemonic's account")
         return OperatorSender(w3, deployment.chain_id, addr, key,
                               operator_guard(with_tokens(record, deployment), addr))
 

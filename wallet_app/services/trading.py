@@ -88,7 +88,8 @@ class TradingService:
                                     2 * snap.strike_interval + snap.min_request_age)
 
     def _devnet_strike(self, request_id: int | None) -> None:
-        """The devnet keeper: strike once the request's cut-off has passed."""
+        """The devnet keeper: strike once the request's cut-off has passed (signed locally
+        with the devnet operator's key and sent raw, like every devnet transaction)."""
         from web3 import Web3
 
         from ..operator import Operator
